@@ -1,0 +1,60 @@
+# Azukari: `make run` and `make test` are all a new machine needs (Debian, as root for the apt steps).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+PORT ?= 5000
+export PORT
+
+.PHONY: help install install-test migrate seed run test test-slow bench translations check clean
+
+help:
+	@echo "make run        install, migrate, seed, start the bank, the worker and the peers"
+	@echo "make test       unit + functional (PostgreSQL), smoke (SQLite), e2e (Chromium)"
+	@echo "make test-slow  the heavy tests"
+	@echo "make bench      benchmarks (bench/)"
+	@echo "make translations  extract messages and update the Japanese catalog"
+
+$(PY):
+	@python3 -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3-venv is missing; installing it"; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv; \
+	  python3 -m venv $(VENV); }
+	@$(PIP) install --quiet --upgrade pip
+
+# Python deps (with the test extras, so one venv serves run and test), npm deps, vendored assets, catalogs.
+install: $(PY)
+	@$(PIP) install --quiet -e '.[test]'
+	@npm ci --no-audit --no-fund --loglevel=error
+	@mkdir -p static/vendor
+	@cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
+	@$(VENV)/bin/pybabel compile --statistics -d app/translations 2>&1 | grep -v "^$$" || true
+	@echo "install: done"
+
+migrate: install
+	@$(VENV)/bin/alembic upgrade head
+
+seed: migrate
+	@$(VENV)/bin/flask --app app demo seed
+
+run: seed
+	@scripts/run.sh
+
+test:
+	@scripts/test.sh
+
+test-slow:
+	@scripts/test.sh --slow
+
+bench: install
+	@scripts/bench.sh
+
+translations: install
+	@$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-output --project Azukari -o app/translations/messages.pot . >/dev/null
+	@$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	@$(VENV)/bin/pybabel compile -d app/translations --statistics
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor instance e2e/artifacts

@@ -1,0 +1,82 @@
+"""Azukari (預かり): the Kashiwa-no-ha information bank."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from app.config import PROJECT_ROOT, Settings
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    """Build the bank's WSGI app. Nothing is created at import time; everything hangs off `settings`."""
+    from app import auth, cli, db, errors, htmx, i18n, security, sessions, templating
+    from app.extensions import csrf
+
+    settings = settings or Settings()
+    app = Flask(
+        __name__,
+        instance_path=str(settings.instance_path),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(
+        AZUKARI=settings,
+        SECRET_KEY=settings.resolved_secret_key(),
+        TESTING=settings.azukari_env == "test",
+        MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        SESSION_COOKIE_NAME="__Host-azukari" if settings.secure_cookies else "azukari_session",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # The CSRF token lives as long as the server-side session; a form left open an hour still works.
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=settings.secure_cookies,
+        SEND_FILE_MAX_AGE_DEFAULT=0,
+    )
+
+    db.init_app(app, db.Database(settings.database_url))
+    sessions.init_app(app)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    htmx.init_app(app)
+    auth.init_app(app)
+    templating.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app, settings)
+    cli.init_app(app)
+    return app
+
+
+def _register_blueprints(app: Flask, settings: Settings) -> None:
+    from app import pwa
+    from app.accounts.views import bp as accounts_bp
+    from app.accounts.views import settings_bp
+    from app.consent.views import bp as consent_bp
+    from app.home.views import bp as home_bp
+    from app.household.views import bp as household_bp
+    from app.jobs.views import bp as jobs_bp
+    from app.mail.views import bp as mail_bp
+    from app.municipal.views import bp as municipal_bp
+    from app.operator.views import bp as operator_bp
+    from app.partners.views import bp as partners_bp
+    from app.staff.views import bp as staff_bp
+    from app.switching.views import bp as switching_bp
+
+    for blueprint in (
+        pwa.bp,
+        home_bp,
+        accounts_bp,
+        settings_bp,
+        household_bp,
+        consent_bp,
+        switching_bp,
+        jobs_bp,
+        staff_bp,
+        operator_bp,
+        municipal_bp,
+        partners_bp,
+    ):
+        app.register_blueprint(blueprint)
+    if settings.mail_backend == "outbox":  # the development mailbox; production refuses this backend
+        app.register_blueprint(mail_bp)

@@ -1,0 +1,1 @@
+"""Residents' accounts: sign-up, login, sessions, password reset, settings, the mandate terms."""

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import ClassVar
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.db import UTCDateTime, new_id, utcnow
+
+
+class Resident(SQLModel, table=True):
+    """A resident's account. Personal data entrusted to the bank lives in the domains that use it."""
+
+    __tablename__ = "resident"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    email: str = Field(max_length=254, unique=True)  # stored lower-cased
+    password_hash: str = Field(max_length=255)
+    locale: str | None = Field(default=None, max_length=8)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+    # Flask-Login
+    is_active: ClassVar[bool] = True
+    is_anonymous: ClassVar[bool] = False
+    is_authenticated: ClassVar[bool] = True
+    is_staff: ClassVar[bool] = False
+    role: ClassVar[str] = "resident"
+
+    @property
+    def principal(self) -> str:
+        return f"resident:{self.id}"
+
+    def get_id(self) -> str:
+        return self.principal
+
+
+class TermsAcceptance(SQLModel, table=True):
+    """One row per version of the mandate terms (委任契約約款) a resident accepted, kept as evidence."""
+
+    __tablename__ = "terms_acceptance"
+    __table_args__ = (sa.UniqueConstraint("resident_id", "terms_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: uuid.UUID = Field(foreign_key="resident.id", ondelete="CASCADE", index=True)
+    terms_version: str = Field(max_length=32)
+    accepted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

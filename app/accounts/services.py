@@ -1,0 +1,219 @@
+"""Residents' account operations. Each takes the database session and the acting resident explicitly."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+
+from app import audit, throttle, tokens
+from app.accounts.models import Resident, TermsAcceptance
+from app.accounts.passwords import check_new_password, hash_password, needs_rehash, verify_password
+from app.accounts.terms import current_terms
+from app.audit import EventTag
+from app.config import Settings
+from app.db import utcnow
+from app.errors import DomainError, RateLimited
+from app.mail.services import queue_mail
+from app.sessions import end_sessions_of
+
+RESET_TOKEN_TTL = timedelta(hours=1)
+
+
+class InvalidCredentials(DomainError):
+    status = 422
+    message = _l("The email address or password is not correct.")
+
+
+class EmailTaken(DomainError):
+    status = 422
+    message = _l("This email address is already registered. Please log in, or reset your password.")
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def find_by_email(session: Session, email: str) -> Resident | None:
+    return session.exec(select(Resident).where(Resident.email == normalise_email(email))).first()
+
+
+def sign_up(session: Session, *, email: str, password: str, locale: str | None, ip: str | None) -> Resident:
+    email = normalise_email(email)
+    if find_by_email(session, email) is not None:
+        raise EmailTaken()
+    check_new_password(password, email=email)
+    resident = Resident(email=email, password_hash=hash_password(password), locale=locale)
+    session.add(resident)
+    session.flush()
+    audit.record(session, EventTag.RESIDENT_SIGNUP, actor=resident.principal, ip=ip)
+    return resident
+
+
+def login_buckets(email: str, ip: str | None) -> list[tuple[str, str]]:
+    return [("account", throttle.bucket("login:account", normalise_email(email))),
+            ("ip", throttle.bucket("login:ip", ip or "unknown"))]
+
+
+def check_login_throttle(session: Session, settings: Settings, *, email: str, ip: str | None) -> None:
+    window = timedelta(minutes=settings.login_window_minutes)
+    for kind, name in login_buckets(email, ip):
+        limit = settings.login_failures_per_account if kind == "account" else settings.login_failures_per_ip
+        throttle.check(session, name, limit=limit, window=window)
+
+
+def authenticate(session: Session, settings: Settings, *, email: str, password: str, ip: str | None) -> Resident:
+    """The resident with these credentials; an unknown email and a wrong password fail alike.
+
+    Raises RateLimited before checking anything once too many attempts failed, so a guesser learns
+    nothing more. Failures are recorded: the caller must let the transaction commit.
+    """
+    try:
+        check_login_throttle(session, settings, email=email, ip=ip)
+    except RateLimited:
+        audit.record(session, EventTag.RESIDENT_LOGIN_THROTTLED, ip=ip)
+        raise
+    resident = find_by_email(session, email)
+    # Verify even for an unknown email (against a dummy hash) so both answers take the same time.
+    password_ok = verify_password(resident.password_hash if resident else None, password)
+    if resident is None or not password_ok:
+        for _kind, name in login_buckets(email, ip):
+            throttle.hit(session, name)
+        audit.record(session, EventTag.RESIDENT_LOGIN_FAILED, subject=resident.principal if resident else None,
+                     ip=ip)
+        raise InvalidCredentials()
+    if needs_rehash(resident.password_hash):
+        resident.password_hash = hash_password(password)
+    throttle.clear(session, login_buckets(email, ip)[0][1])
+    audit.record(session, EventTag.RESIDENT_LOGIN, actor=resident.principal, ip=ip)
+    return resident
+
+
+def verify_current_password(session: Session, *, resident: Resident, password: str, ip: str | None) -> None:
+    """Re-authentication: the resident proves it is still them before a sensitive change."""
+    if not verify_password(resident.password_hash, password):
+        audit.record(session, EventTag.RESIDENT_LOGIN_FAILED, subject=resident.principal, ip=ip, step="reauth")
+        raise InvalidCredentials(str(_l("The password is not correct.")))
+    audit.record(session, EventTag.RESIDENT_REAUTH, actor=resident.principal, ip=ip)
+
+
+def has_accepted_current_terms(session: Session, resident: Resident) -> bool:
+    version = current_terms().version
+    return session.exec(
+        select(TermsAcceptance.id).where(
+            TermsAcceptance.resident_id == resident.id, TermsAcceptance.terms_version == version
+        )
+    ).first() is not None
+
+
+def accepted_terms(session: Session, resident: Resident) -> list[TermsAcceptance]:
+    return list(
+        session.exec(
+            select(TermsAcceptance)
+            .where(TermsAcceptance.resident_id == resident.id)
+            .order_by(TermsAcceptance.accepted_at.desc())  # type: ignore[attr-defined]
+        )
+    )
+
+
+def accept_terms(session: Session, *, resident: Resident, version: str, ip: str | None) -> TermsAcceptance:
+    if version != current_terms().version:
+        raise DomainError(str(_l("These terms have been updated. Please read the current version.")))
+    existing = session.exec(
+        select(TermsAcceptance).where(
+            TermsAcceptance.resident_id == resident.id, TermsAcceptance.terms_version == version
+        )
+    ).first()
+    if existing is not None:
+        return existing
+    acceptance = TermsAcceptance(resident_id=resident.id, terms_version=version)
+    session.add(acceptance)
+    audit.record(session, EventTag.TERMS_ACCEPT, actor=resident.principal, ip=ip, version=version)
+    return acceptance
+
+
+def change_password(
+    session: Session, *, resident: Resident, new_password: str, keep_token_hash: str | None, ip: str | None
+) -> None:
+    """Set a new password and end every other session of the resident (ASVS 7.4.3)."""
+    check_new_password(new_password, email=resident.email)
+    resident.password_hash = hash_password(new_password)
+    resident.password_changed_at = utcnow()
+    session.add(resident)
+    end_sessions_of(session, resident.principal, keep_token_hash=keep_token_hash)
+    audit.record(session, EventTag.RESIDENT_PASSWORD_CHANGE, actor=resident.principal, ip=ip)
+    queue_mail(session, to=resident.email, template="mail/password_changed.txt", locale=resident.locale)
+
+
+def change_email(session: Session, *, resident: Resident, new_email: str, ip: str | None) -> None:
+    new_email = normalise_email(new_email)
+    if new_email == resident.email:
+        return
+    if find_by_email(session, new_email) is not None:
+        raise EmailTaken()
+    old_email = resident.email
+    resident.email = new_email
+    session.add(resident)
+    audit.record(session, EventTag.RESIDENT_EMAIL_CHANGE, actor=resident.principal, ip=ip)
+    # The old address hears of the change, so a hijacked session cannot quietly take the account.
+    queue_mail(session, to=old_email, template="mail/email_changed.txt", locale=resident.locale,
+               new_email=new_email)
+
+
+def set_locale(session: Session, *, resident: Resident, locale: str) -> None:
+    resident.locale = locale
+    session.add(resident)
+    audit.record(session, EventTag.RESIDENT_LOCALE_CHANGE, actor=resident.principal, locale=locale)
+
+
+def delete_account(session: Session, *, resident: Resident, ip: str | None) -> None:
+    """Close the account: the resident's rows go (cascade), every session ends, a goodbye mail is sent."""
+    principal, email, locale = resident.principal, resident.email, resident.locale
+    end_sessions_of(session, principal)
+    session.delete(resident)
+    audit.record(session, EventTag.RESIDENT_DELETE, actor=principal, ip=ip)
+    queue_mail(session, to=email, template="mail/account_deleted.txt", locale=locale)
+
+
+def request_password_reset(session: Session, settings: Settings, *, email: str, ip: str | None) -> None:
+    """Mail a reset link if the account exists; the caller shows the same message either way."""
+    throttle.check(session, throttle.bucket("reset:ip", ip or "unknown"), limit=20, window=timedelta(hours=1))
+    throttle.hit(session, throttle.bucket("reset:ip", ip or "unknown"))
+    resident = find_by_email(session, email)
+    if resident is None:
+        return
+    raw = tokens.issue(session, purpose=tokens.TokenPurpose.PASSWORD_RESET, principal=resident.principal,
+                       ttl=RESET_TOKEN_TTL)
+    audit.record(session, EventTag.RESIDENT_PASSWORD_RESET_REQUEST, subject=resident.principal, ip=ip)
+    queue_mail(session, to=resident.email, template="mail/password_reset.txt", locale=resident.locale,
+               reset_url=f"{settings.public_url.rstrip('/')}/password/reset/{raw}", minutes=60)
+
+
+def resident_for_reset_token(session: Session, *, token: str) -> Resident:
+    principal = tokens.peek(session, token, purpose=tokens.TokenPurpose.PASSWORD_RESET)
+    return _resident_of(session, principal)
+
+
+def reset_password(session: Session, *, token: str, new_password: str, ip: str | None) -> Resident:
+    resident = resident_for_reset_token(session, token=token)
+    check_new_password(new_password, email=resident.email)  # before using the token up
+    principal = tokens.consume(session, token, purpose=tokens.TokenPurpose.PASSWORD_RESET)
+    if principal != resident.principal:  # pragma: no cover - the same token row
+        raise tokens.InvalidToken()
+    resident.password_hash = hash_password(new_password)
+    resident.password_changed_at = utcnow()
+    session.add(resident)
+    end_sessions_of(session, principal)
+    audit.record(session, EventTag.RESIDENT_PASSWORD_RESET, actor=principal, ip=ip)
+    queue_mail(session, to=resident.email, template="mail/password_changed.txt", locale=resident.locale)
+    return resident
+
+
+def _resident_of(session: Session, principal: str) -> Resident:
+    kind, _, raw_id = principal.partition(":")
+    resident = session.get(Resident, uuid.UUID(raw_id)) if kind == "resident" else None
+    if resident is None:
+        raise tokens.InvalidToken()
+    return resident

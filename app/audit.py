@@ -1,0 +1,82 @@
+"""Audit events with a fixed vocabulary (`source:subject:action`), written by services.
+
+Each event is a row (for the operator and breach queries) and one structured log line on the
+`azukari.security` logger. Details never hold secrets: no passwords, tokens, codes or health values.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import JSON, Field, Session, SQLModel
+
+from app.db import BigIntPK, UTCDateTime, utcnow
+
+security_log = logging.getLogger("azukari.security")
+
+
+class EventTag(StrEnum):
+    RESIDENT_SIGNUP = "accounts:resident:signup"
+    RESIDENT_LOGIN = "accounts:resident:login"
+    RESIDENT_LOGIN_FAILED = "accounts:resident:login_failed"
+    RESIDENT_LOGIN_THROTTLED = "accounts:resident:login_throttled"
+    RESIDENT_LOGOUT = "accounts:resident:logout"
+    RESIDENT_REAUTH = "accounts:resident:reauth"
+    RESIDENT_PASSWORD_CHANGE = "accounts:resident:password_change"
+    RESIDENT_PASSWORD_RESET_REQUEST = "accounts:resident:password_reset_request"
+    RESIDENT_PASSWORD_RESET = "accounts:resident:password_reset"
+    RESIDENT_EMAIL_CHANGE = "accounts:resident:email_change"
+    RESIDENT_LOCALE_CHANGE = "accounts:resident:locale_change"
+    RESIDENT_DELETE = "accounts:resident:delete"
+    TERMS_ACCEPT = "accounts:terms:accept"
+    STAFF_CREATE = "staff:member:create"
+    STAFF_INVITE_ACCEPT = "staff:member:invite_accept"
+    STAFF_TOTP_ENROLL = "staff:member:totp_enroll"
+    STAFF_LOGIN = "staff:member:login"
+    STAFF_LOGIN_FAILED = "staff:member:login_failed"
+    STAFF_LOGOUT = "staff:member:logout"
+    STAFF_DISABLE = "staff:member:disable"
+    STAFF_ENABLE = "staff:member:enable"
+    ACCESS_DENIED = "auth:access:denied"
+    JOB_ENQUEUE = "jobs:job:enqueue"
+    JOB_RETRY = "jobs:job:retry"
+
+
+class AuditEvent(SQLModel, table=True):
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigIntPK)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    tag: str = Field(max_length=64, index=True)
+    # Principals as "resident:<uuid>" / "staff:<uuid>"; never an email or a name.
+    actor: str | None = Field(default=None, max_length=64, index=True)
+    subject: str | None = Field(default=None, max_length=64, index=True)
+    ip: str | None = Field(default=None, max_length=45)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+def record(
+    session: Session,
+    tag: EventTag,
+    *,
+    actor: str | None = None,
+    subject: str | None = None,
+    ip: str | None = None,
+    **details: Any,
+) -> AuditEvent:
+    event = AuditEvent(tag=tag.value, actor=actor, subject=subject or actor, ip=ip, details=details)
+    session.add(event)
+    # json.dumps escapes control characters, so a CRLF in any value cannot forge a second log line.
+    security_log.info(
+        json.dumps(
+            {"at": event.at.isoformat(), "event": tag.value, "actor": actor, "subject": event.subject,
+             "ip": ip, **details},
+            ensure_ascii=False,
+            default=str,
+        )
+    )
+    return event

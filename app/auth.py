@@ -1,0 +1,153 @@
+"""Who is asking: principals (residents and staff), login/logout of a browser session, and the guards
+each blueprint installs (`require_resident`, `require_staff`) plus step-up re-authentication."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from app.db import get_session, utcnow
+from app.errors import Forbidden
+from app.htmx import hx_redirect, is_htmx
+
+
+def load_principal(principal: str) -> Any:
+    from app.accounts.models import Resident
+    from app.staff.models import StaffMember
+
+    kind, _, raw_id = principal.partition(":")
+    try:
+        key = uuid.UUID(raw_id)
+    except ValueError:
+        return None
+    if kind == "resident":
+        return get_session().get(Resident, key)
+    if kind == "staff":
+        member = get_session().get(StaffMember, key)
+        return member if member is not None and member.is_active else None
+    return None
+
+
+def begin_session(user: Any) -> None:
+    """Log `user` in on this browser with a fresh session id; the anonymous session's data is dropped."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user)
+    mark_authenticated()
+
+
+def mark_authenticated() -> None:
+    """Record a (re-)authentication now and rotate the session id (ASVS 7.2.4, 7.5.1)."""
+    session["auth_at"] = utcnow().isoformat()
+    session.regenerate()  # type: ignore[attr-defined]
+
+
+def end_session() -> None:
+    logout_user()
+    session.destroy()  # type: ignore[attr-defined]
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only a path on this site may be a post-login destination (no open redirect)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def _to_login(endpoint: str) -> Any:
+    target = url_for(endpoint, next=request.full_path.rstrip("?") if request.method == "GET" else None)
+    if is_htmx():
+        response = hx_redirect(target)
+        response.status_code = 401
+        return response
+    return redirect(target, code=303)
+
+
+def require_resident() -> Any:
+    """Blueprint guard: a logged-in resident who has accepted the current terms."""
+    if not current_user.is_authenticated:
+        return _to_login("accounts.login")
+    if current_user.is_staff:
+        raise Forbidden()
+    if request.endpoint not in TERMS_EXEMPT_ENDPOINTS and not _has_current_terms():
+        return hx_redirect(url_for("accounts.terms", next=request.full_path.rstrip("?")))
+    return None
+
+
+TERMS_EXEMPT_ENDPOINTS = {"accounts.terms", "accounts.accept_terms", "accounts.logout"}
+
+
+def _has_current_terms() -> bool:
+    from app.accounts.services import has_accepted_current_terms
+
+    if "terms_ok" not in g:
+        g.terms_ok = has_accepted_current_terms(get_session(), current_user._get_current_object())
+    return bool(g.terms_ok)
+
+
+def require_staff(*roles: str) -> Callable[[], Any]:
+    """Blueprint guard factory: a logged-in staff member holding one of `roles`."""
+
+    def guard() -> Any:
+        if not current_user.is_authenticated:
+            return _to_login("staff.login")
+        if not current_user.is_staff or current_user.role not in roles:
+            from app import audit
+
+            audit.record(get_session(), audit.EventTag.ACCESS_DENIED, actor=current_user.principal,
+                         ip=client_ip(), path=request.path)
+            raise Forbidden()
+        return None
+
+    return guard
+
+
+def authenticated_at() -> datetime | None:
+    raw = session.get("auth_at")
+    return datetime.fromisoformat(raw) if raw else None
+
+
+def reauth_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Step-up: the wrapped view runs only if the user authenticated within the last few minutes."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        window = timedelta(minutes=current_app.config["AZUKARI"].reauth_minutes)
+        at = authenticated_at()
+        if at is None or utcnow() - at > window:
+            back = request.full_path.rstrip("?") if request.method == "GET" else request.referrer or "/"
+            return hx_redirect(url_for("accounts.reauth", next=safe_next(_path_of(back), "/settings")))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def init_app(app: Flask) -> None:
+    from app.extensions import login_manager
+
+    login_manager.init_app(app)
+    login_manager.user_loader(load_principal)
+    # Server-side sessions, timeouts and rotation replace Flask-Login's IP/agent fingerprint and cookie.
+    login_manager.session_protection = None
+    login_manager.login_view = "accounts.login"

@@ -1,0 +1,66 @@
+"""Command-line tools: `flask --app app demo seed`, `demo totp`, `jobs run-once`."""
+
+from __future__ import annotations
+
+import click
+import pyotp
+from flask import Flask, current_app
+
+from app.db import get_database
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(demo)
+    app.cli.add_command(jobs)
+
+
+@click.group(help="Demo data for development.")
+def demo() -> None:
+    pass
+
+
+@demo.command("seed", help="Create the demo residents, partner and staff (idempotent).")
+def demo_seed() -> None:
+    from app.demo.seed import seed
+
+    settings = current_app.config["AZUKARI"]
+    if settings.is_production:
+        raise click.ClickException("demo accounts are for development only")
+    session = get_database().new_session()
+    try:
+        created = seed(session, settings)
+        session.commit()
+    finally:
+        session.close()
+    click.echo("demo seed: " + ", ".join(f"{count} {what}" for what, count in created.items()) + " created")
+
+
+@demo.command("totp", help="Print the current TOTP code of a demo staff account.")
+@click.argument("email")
+def demo_totp(email: str) -> None:
+    from app.demo.seed import DEMO_STAFF
+
+    if current_app.config["AZUKARI"].is_production:
+        raise click.ClickException("demo accounts are for development only")
+    for member in DEMO_STAFF:
+        if member.email == email:
+            click.echo(pyotp.TOTP(member.totp_secret).now())
+            return
+    raise click.ClickException(f"{email} is not a demo staff account")
+
+
+@click.group(help="The job queue.")
+def jobs() -> None:
+    pass
+
+
+@jobs.command("run-once", help="Run due jobs until none is left, then exit.")
+def jobs_run_once() -> None:
+    from app.jobs.worker import Worker
+    from app.jobs.registry import registry_for
+
+    worker = Worker(current_app._get_current_object(), registry_for(current_app))  # type: ignore[attr-defined]
+    count = 0
+    while worker.tick():
+        count += 1
+    click.echo(f"{count} job(s) run")

@@ -1,0 +1,160 @@
+"""Typed settings, read from environment variables (and `.env` in development).
+
+Nothing here runs at import time: `Settings()` is built by `create_app` or by the caller.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Values that look like a secret but are not one; refused in production.
+PLACEHOLDER_SECRETS = {"", "changethis", "change-me", "changeme", "secret", "dev", "development", "xxx"}
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class InsecureSettings(RuntimeError):
+    """The settings would run production with a development secret or cookie."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    azukari_env: Environment = Environment.DEVELOPMENT
+    instance_path: Path = PROJECT_ROOT / "instance"
+    database_url: str = ""
+    secret_key: str = ""
+    # The public origin of the bank, used in mails and absolute links.
+    public_url: str = "http://localhost:5000"
+
+    # "fast" is for tests only (argon2id with tiny costs); refused in production.
+    password_hash_profile: Literal["strong", "fast"] = "strong"
+
+    # Sessions (ASVS 7.3.1/7.3.2): idle and absolute lifetimes.
+    session_idle_minutes: int = 30
+    session_absolute_hours: int = 12
+    # Re-authentication is fresh for this long (ASVS 7.5.1).
+    reauth_minutes: int = 5
+
+    # Login throttling (ASVS 6.3.1): failures allowed in the window, per account and per client address.
+    login_failures_per_account: int = 10
+    login_failures_per_ip: int = 50
+    login_window_minutes: int = 15
+
+    # Mail: "outbox" keeps mail in the database and shows it at /dev/mail (development and tests);
+    # "smtp" sends it from the worker.
+    mail_backend: Literal["outbox", "smtp"] = "outbox"
+    mail_from: str = "Azukari <no-reply@azukari.example.jp>"
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+
+    # Job worker: a claimed job is leased for this long and the lease is renewed while it runs,
+    # so a killed worker's job is picked up again once the lease runs out.
+    job_lease_seconds: int = 30
+    job_poll_seconds: float = 1.0
+    job_max_attempts: int = 5
+    # Extra modules that register job handlers (comma separated); the tests add their own.
+    job_modules: str = ""
+
+    # Peer services (stand-ins for outside parties); never started in production.
+    peers_enabled: bool = True
+
+    # Demo accounts and the development mail page.
+    demo_enabled: bool = False
+
+    @model_validator(mode="after")
+    def _derive_and_check(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.instance_path / 'azukari.db'}"
+        self.database_url = normalise_database_url(self.database_url)
+        if self.is_production:
+            if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
+                raise InsecureSettings(
+                    "SECRET_KEY is missing or a placeholder; set a random value of at least 32 characters."
+                )
+            if self.mail_backend == "outbox":
+                raise InsecureSettings("MAIL_BACKEND=outbox is for development; configure SMTP.")
+            if self.password_hash_profile != "strong":
+                raise InsecureSettings("PASSWORD_HASH_PROFILE must be 'strong' in production.")
+            self.peers_enabled = False
+            self.demo_enabled = False
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.azukari_env is Environment.PRODUCTION
+
+    @property
+    def is_development(self) -> bool:
+        return self.azukari_env is Environment.DEVELOPMENT
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def session_idle(self) -> timedelta:
+        return timedelta(minutes=self.session_idle_minutes)
+
+    @property
+    def session_absolute(self) -> timedelta:
+        return timedelta(hours=self.session_absolute_hours)
+
+    @property
+    def secure_cookies(self) -> bool:
+        # Local development runs over plain http on localhost; everything else is https.
+        return self.is_production or self.public_url.startswith("https://")
+
+    def resolved_secret_key(self) -> str:
+        """The secret key; in development and tests one is generated once into the instance folder."""
+        if self.secret_key:
+            return self.secret_key
+        if self.is_production:  # unreachable: the validator refused it
+            raise InsecureSettings("SECRET_KEY is required in production.")
+        key_file = self.instance_path / "secret_key"
+        self.instance_path.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: when several processes start at once, exactly one writes the key
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        for _ in range(50):  # the writer may not have finished
+            key = key_file.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise InsecureSettings(f"{key_file} is empty")
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL whatever spelling the environment gives."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def alembic_database_url() -> str:
+    """The database URL Alembic migrates: the same one the app would use."""
+    return Settings().database_url
+

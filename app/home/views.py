@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from flask import Blueprint, redirect
+from flask_login import current_user
+
+from app import auth
+from app.htmx import render
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+def index():  # type: ignore[no-untyped-def]
+    """Visitors see what Azukari is; residents their home tab; staff go to their console."""
+    if not current_user.is_authenticated:
+        return render("home/landing.html")
+    if current_user.is_staff:
+        from app.staff.views import console_url
+
+        return redirect(console_url(current_user), code=303)
+    refusal = auth.require_resident()
+    if refusal is not None:
+        return refusal
+    return render("home/index.html", tab="home")

@@ -1,0 +1,63 @@
+"""Japanese first, English in full: locale selection and the date/money formats of UI.md."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from flask import Flask, request, session
+from flask_babel import format_date, format_datetime, get_locale
+from flask_login import current_user
+
+from app.config import PROJECT_ROOT
+
+LOCALES = ("ja", "en")
+DEFAULT_LOCALE = "ja"
+TIMEZONE = "Asia/Tokyo"
+LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}
+
+
+def select_locale() -> str:
+    """The user's own setting, then the choice made before logging in, then the browser's languages."""
+    user_locale = getattr(current_user, "locale", None) if current_user else None
+    if user_locale in LOCALES:
+        return user_locale
+    chosen = session.get("locale")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(LOCALES, default=DEFAULT_LOCALE) or DEFAULT_LOCALE
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def long_date(value: date | datetime | None) -> str:
+    """2026年12月1日(火) / Tue, 1 Dec 2026."""
+    if value is None:
+        return ""
+    pattern = "y年M月d日(E)" if current_language() == "ja" else "EEE, d MMM y"
+    if isinstance(value, datetime):
+        return format_datetime(value, pattern)
+    return format_date(value, pattern)
+
+
+def date_time(value: datetime | None) -> str:
+    """2026年12月1日(火) 10:00 / Tue, 1 Dec 2026 10:00, in Japan time."""
+    if value is None:
+        return ""
+    pattern = "y年M月d日(E) HH:mm" if current_language() == "ja" else "EEE, d MMM y HH:mm"
+    return format_datetime(value, pattern)
+
+
+def init_app(app: Flask) -> None:
+    from app.extensions import babel
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        default_locale=DEFAULT_LOCALE,
+        default_timezone=TIMEZONE,
+        default_translation_directories=str(PROJECT_ROOT / "app" / "translations"),
+    )
+    app.jinja_env.filters["long_date"] = long_date
+    app.jinja_env.filters["date_time"] = date_time

@@ -1,0 +1,191 @@
+"""Server-side sessions stored in the database (ASVS 7.2.4, 7.3, 7.4).
+
+Flask's default session is a signed cookie that logging out cannot invalidate (flask#3900). Here the
+cookie carries only a random token; the row is keyed by the token's SHA-256, so a copy of the table holds
+no live session ids. Login and re-authentication rotate the token, logout deletes the row, and a session
+idle for 30 minutes or older than 12 hours is gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Flask, Request, Response
+from flask.sessions import SessionInterface, SessionMixin
+from sqlmodel import JSON, Field, SQLModel, col, delete, select
+from werkzeug.datastructures import CallbackDict
+
+from app.db import UTCDateTime, get_session, utcnow
+
+# last_seen_at is written at most this often for an unchanged session: an idle clock of 30 minutes does
+# not need one UPDATE per request.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+class BrowserSession(SQLModel, table=True):
+    __tablename__ = "browser_session"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    # "resident:<uuid>" or "staff:<uuid>" once logged in, so all sessions of a principal can be ended.
+    principal: str | None = Field(default=None, index=True, max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    """The session dict of one request; knows whether it must be written, rotated or destroyed."""
+
+    def __init__(self, initial: dict[str, Any] | None = None, *, token: str | None = None,
+                 row: BrowserSession | None = None, expired: bool = False) -> None:
+        def on_update(session: ServerSession) -> None:
+            session.modified = True
+            session.accessed = True
+
+        super().__init__(initial or {}, on_update)
+        self.token = token
+        self.row = row
+        self.expired = expired  # an earlier session ran out of time: tell the user why they are logged out
+        self.modified = False
+        self.accessed = False
+        self.rotate = False
+        self.destroyed = False
+
+    def __getitem__(self, key: str) -> Any:
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        return super().get(key, default)
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self.accessed = True
+        return super().setdefault(key, default)
+
+    @property
+    def new(self) -> bool:  # type: ignore[override]
+        return self.row is None
+
+    def regenerate(self) -> None:
+        """Give the session a new id (at login and re-authentication) keeping its data."""
+        self.rotate = True
+        self.modified = True
+
+    def destroy(self) -> None:
+        """Forget the session: its row is deleted and the cookie removed."""
+        self.clear()
+        self.destroyed = True
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def principal_of(data: dict[str, Any]) -> str | None:
+    return data.get("_user_id")
+
+
+class DatabaseSessionInterface(SessionInterface):
+    def open_session(self, app: Flask, request: Request) -> ServerSession:
+        token = request.cookies.get(self.get_cookie_name(app))
+        if not token:
+            return ServerSession()
+        db = get_session()
+        row = db.get(BrowserSession, hash_token(token))
+        if row is None:
+            return ServerSession()
+        settings = app.config["AZUKARI"]
+        now = utcnow()
+        if now - row.last_seen_at > settings.session_idle or now - row.created_at > settings.session_absolute:
+            was_logged_in = row.principal is not None
+            db.delete(row)
+            db.commit()
+            return ServerSession(expired=was_logged_in)
+        return ServerSession(dict(row.data), token=token, row=row)
+
+    def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:  # type: ignore[override]
+        db = get_session()
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        if session.destroyed:
+            if session.row is not None:
+                # By statement: the row may already be gone (an account deletion ends all its sessions).
+                _delete_row(db, session.row.token_hash)
+                db.commit()
+            response.delete_cookie(name, domain=domain, path=path, secure=self.get_cookie_secure(app),
+                                   httponly=True, samesite=self.get_cookie_samesite(app))
+            return
+        if session.new and not session:
+            return  # an anonymous visitor who stored nothing gets no row and no cookie
+        now = utcnow()
+        set_cookie = False
+        if session.row is None or session.rotate:
+            if session.row is not None:
+                _delete_row(db, session.row.token_hash)
+            # A new id starts a new absolute lifetime: it is only issued at a (re-)authentication.
+            session.token = secrets.token_urlsafe(32)
+            session.row = BrowserSession(token_hash=hash_token(session.token), created_at=now)
+            db.add(session.row)
+            set_cookie = True
+        row = session.row
+        if session.modified or set_cookie:
+            row.data = dict(session)
+            row.principal = principal_of(session)
+            row.last_seen_at = now
+        elif now - row.last_seen_at > TOUCH_INTERVAL:
+            row.last_seen_at = now
+        else:
+            return
+        db.commit()
+        if set_cookie:
+            response.set_cookie(
+                name,
+                session.token,
+                domain=domain,
+                path=path,
+                secure=self.get_cookie_secure(app),
+                httponly=True,
+                samesite=self.get_cookie_samesite(app),
+            )
+
+
+def _delete_row(db: Any, token_hash: str) -> None:
+    db.exec(delete(BrowserSession).where(col(BrowserSession.token_hash) == token_hash))
+
+
+def end_sessions_of(db: Any, principal: str, *, keep_token_hash: str | None = None) -> int:
+    """End every session of a principal (password change, account deletion), optionally but one."""
+    statement = delete(BrowserSession).where(col(BrowserSession.principal) == principal)
+    if keep_token_hash is not None:
+        statement = statement.where(col(BrowserSession.token_hash) != keep_token_hash)
+    return db.exec(statement).rowcount  # type: ignore[call-overload]
+
+
+def current_token_hash() -> str | None:
+    from flask import session
+
+    token = getattr(session, "token", None)
+    return hash_token(token) if token else None
+
+
+def purge_expired_sessions(db: Any, *, idle: timedelta, absolute: timedelta) -> int:
+    now = utcnow()
+    statement = delete(BrowserSession).where(
+        sa.or_(col(BrowserSession.last_seen_at) < now - idle, col(BrowserSession.created_at) < now - absolute)
+    )
+    return db.exec(statement).rowcount  # type: ignore[call-overload]
+
+
+def count_sessions_of(db: Any, principal: str) -> int:
+    statement = select(sa.func.count()).select_from(BrowserSession).where(BrowserSession.principal == principal)
+    return db.exec(statement).one()
+
+
+def init_app(app: Flask) -> None:
+    app.session_interface = DatabaseSessionInterface()

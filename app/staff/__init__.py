@@ -1,0 +1,1 @@
+"""Staff accounts (operator, municipal staff, partner staff): invitation, password + TOTP login."""

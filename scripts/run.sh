@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Start the bank, the worker and the peer services (make run). One "<name>: <url>" line per service.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export AZUKARI_PORT="${PORT:-5000}"
+echo "azukari: http://localhost:${AZUKARI_PORT}"
+.venv/bin/python -m app.peers.runner --list
+echo "(mail sent in development: http://localhost:${AZUKARI_PORT}/dev/mail/ ; Ctrl-C stops everything)"
+exec .venv/bin/honcho --no-colour -f Procfile.dev start

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from freezegun import freeze_time
+
+from app.audit import AuditEvent
+from app.sessions import BrowserSession
+from tests.factories.accounts import DEFAULT_PASSWORD, ResidentFactory
+
+pytestmark = pytest.mark.smoke
+
+
+def post_login(client, csrf, email, password, **extra):
+    token = csrf(client)
+    return client.post("/login", data={"csrf_token": token, "email": email, "password": password, **extra})
+
+
+def test_login_rotates_the_session_id_and_lands_on_home(client, csrf):
+    resident = ResidentFactory()
+    token_before = csrf(client)  # an anonymous session exists now
+    cookie_before = client.get_cookie("azukari_session").value
+    response = client.post("/login", data={"csrf_token": token_before, "email": resident.email,
+                                           "password": DEFAULT_PASSWORD})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    cookie_after = client.get_cookie("azukari_session").value
+    assert cookie_after != cookie_before
+    assert client.get("/").status_code == 200
+
+
+def test_unknown_email_and_wrong_password_get_the_same_answer(client, other_client, csrf):
+    resident = ResidentFactory()
+    wrong = post_login(client, csrf, resident.email, "not-the-password-123")
+    unknown = post_login(other_client, csrf, "nobody@example.jp", "not-the-password-123")
+    assert wrong.status_code == unknown.status_code == 422
+
+    def body(r):
+        import re
+
+        return re.sub(r'value="[^"]*"|"X-CSRFToken": "[^"]*"', "", r.get_data(as_text=True)).replace(
+            resident.email, "EMAIL").replace("nobody@example.jp", "EMAIL")
+
+    assert body(wrong) == body(unknown)
+    assert "メールアドレスまたはパスワードが正しくありません" in wrong.get_data(as_text=True) or wrong.status_code == 422
+
+
+def test_login_is_rate_limited_per_account_with_retry_after(client, csrf, settings):
+    resident = ResidentFactory()
+    for _ in range(settings.login_failures_per_account):
+        assert post_login(client, csrf, resident.email, "wrong-password-xyz").status_code == 422
+    limited = post_login(client, csrf, resident.email, DEFAULT_PASSWORD)
+    assert limited.status_code == 429
+    assert 0 < int(limited.headers["Retry-After"]) <= settings.login_window_minutes * 60 + 1
+
+
+def test_logout_is_post_only_and_kills_the_server_session(client, csrf, login, db):
+    resident = ResidentFactory()
+    login(client, resident)
+    assert client.get("/logout").status_code == 405
+    cookie = client.get_cookie("azukari_session").value
+    response = client.post("/logout", data={"csrf_token": csrf(client, "/settings")})
+    assert response.status_code == 303
+    assert db.get(BrowserSession, __import__("app.sessions", fromlist=["hash_token"]).hash_token(cookie)) is None
+    # The cookie captured before logout, replayed, is worth nothing.
+    client.set_cookie("azukari_session", cookie, domain="localhost")
+    replay = client.get("/settings")
+    assert replay.status_code == 303
+    assert replay.headers["Location"].startswith("/login")
+
+
+def test_expired_session_sends_htmx_requests_to_login_with_401(client, login):
+    resident = ResidentFactory()
+    login(client, resident)
+    with freeze_time(timedelta(minutes=31)):
+        response = client.get("/settings", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_idle_and_absolute_timeouts(client, login):
+    resident = ResidentFactory()
+    login(client, resident)
+    with freeze_time(timedelta(minutes=29)) as frozen:
+        assert client.get("/settings").status_code == 200
+        frozen.tick(timedelta(minutes=29))
+        assert client.get("/settings").status_code == 200  # active, so still fine
+        frozen.tick(timedelta(minutes=31))
+        assert client.get("/settings").headers["Location"].startswith("/login")
+
+
+def test_failed_logins_are_audited_without_the_password(client, csrf, db):
+    resident = ResidentFactory()
+    post_login(client, csrf, resident.email, "wrong-password-xyz")
+    events = db.exec(__import__("sqlmodel").select(AuditEvent).where(AuditEvent.tag == "accounts:resident:login_failed")).all()
+    assert events and all("wrong-password" not in str(e.details) for e in events)
