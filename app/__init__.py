@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
-    from app import pwa
+    from app import health, pwa
     from app.accounts.views import bp as accounts_bp
     from app.accounts.views import settings_bp
     from app.consent.views import bp as consent_bp
@@ -65,6 +65,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
 
     for blueprint in (
         pwa.bp,
+        health.bp,
         home_bp,
         accounts_bp,
         settings_bp,

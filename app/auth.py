@@ -52,8 +52,12 @@ def mark_authenticated() -> None:
 
 
 def end_session() -> None:
+    """Log out: the server-side session is deleted; only the chosen language survives, on a new id."""
+    locale = session.get("locale") or getattr(current_user, "locale", None)
     logout_user()
     session.destroy()  # type: ignore[attr-defined]
+    if locale:
+        session["locale"] = locale
 
 
 def client_ip() -> str | None:
@@ -86,11 +90,11 @@ def require_resident() -> Any:
     if current_user.is_staff:
         raise Forbidden()
     if request.endpoint not in TERMS_EXEMPT_ENDPOINTS and not _has_current_terms():
-        return hx_redirect(url_for("accounts.terms", next=request.full_path.rstrip("?")))
+        return hx_redirect(url_for("settings.terms", next=request.full_path.rstrip("?")))
     return None
 
 
-TERMS_EXEMPT_ENDPOINTS = {"accounts.terms", "accounts.accept_terms", "accounts.logout"}
+TERMS_EXEMPT_ENDPOINTS = {"settings.terms", "accounts.logout", "accounts.set_language"}
 
 
 def _has_current_terms() -> bool:
@@ -132,7 +136,7 @@ def reauth_required(view: Callable[..., Any]) -> Callable[..., Any]:
         at = authenticated_at()
         if at is None or utcnow() - at > window:
             back = request.full_path.rstrip("?") if request.method == "GET" else request.referrer or "/"
-            return hx_redirect(url_for("accounts.reauth", next=safe_next(_path_of(back), "/settings")))
+            return hx_redirect(url_for("settings.reauth", next=safe_next(_path_of(back), "/settings")))
         return view(*args, **kwargs)
 
     return wrapper

@@ -77,7 +77,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = True
 
     def destroy(self) -> None:
-        """Forget the session: its row is deleted and the cookie removed."""
+        """Forget the session: its row is deleted; anything stored afterwards goes to a new session."""
         self.clear()
         self.destroyed = True
 
@@ -117,10 +117,14 @@ class DatabaseSessionInterface(SessionInterface):
             if session.row is not None:
                 # By statement: the row may already be gone (an account deletion ends all its sessions).
                 _delete_row(db, session.row.token_hash)
+                session.row = None
+            if not session:
                 db.commit()
-            response.delete_cookie(name, domain=domain, path=path, secure=self.get_cookie_secure(app),
-                                   httponly=True, samesite=self.get_cookie_samesite(app))
-            return
+                response.delete_cookie(name, domain=domain, path=path, secure=self.get_cookie_secure(app),
+                                       httponly=True, samesite=self.get_cookie_samesite(app))
+                return
+            # What was written after the logout (a goodbye message, the language) starts a new
+            # anonymous session under a new id.
         if session.new and not session:
             return  # an anonymous visitor who stored nothing gets no row and no cookie
         now = utcnow()
@@ -128,7 +132,7 @@ class DatabaseSessionInterface(SessionInterface):
         if session.row is None or session.rotate:
             if session.row is not None:
                 _delete_row(db, session.row.token_hash)
-            # A new id starts a new absolute lifetime: it is only issued at a (re-)authentication.
+            # A new id (first visit, login, re-authentication, logout) starts a new absolute lifetime.
             session.token = secrets.token_urlsafe(32)
             session.row = BrowserSession(token_hash=hash_token(session.token), created_at=now)
             db.add(session.row)

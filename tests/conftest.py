@@ -19,17 +19,16 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from app import create_app
-from app.config import PROJECT_ROOT, Settings
+from app.config import Settings
 from app.db import get_database, utcnow
 from app.sessions import BrowserSession, hash_token
+from tests.database import drop_fresh_database, make_fresh_database, reset_database, run_migrations
 from tests.factories import TEST_SECRET_KEY, bind_session
 
 
@@ -45,29 +44,6 @@ def make_test_settings(database_url: str, instance_path: Path, **overrides: Any)
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-
-def run_migrations(database_url: str) -> None:
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.begin() as connection:
-            config = Config(str(PROJECT_ROOT / "alembic.ini"))
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    finally:
-        engine.dispose()
-
-
-def reset_database(database_url: str) -> None:
-    """An empty database for this run (the throwaway PostgreSQL may be reused across runs)."""
-    engine = sa.create_engine(database_url)
-    try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql("DROP SCHEMA IF EXISTS public CASCADE")
-                connection.exec_driver_sql("CREATE SCHEMA public")
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -90,30 +66,6 @@ def fresh_database_url(database_url: str, tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         drop_fresh_database(url)
-
-
-def make_fresh_database(database_url: str, tmp_path: Path) -> str:
-    if database_url.startswith("sqlite"):
-        url = f"sqlite:///{tmp_path / f'fresh-{secrets.token_hex(4)}.db'}"
-    else:
-        name = f"azukari_{secrets.token_hex(6)}"
-        admin = sa.create_engine(database_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-        admin.dispose()
-        url = sa.engine.make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    run_migrations(url)
-    return url
-
-
-def drop_fresh_database(url: str) -> None:
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() != "postgresql":
-        return
-    admin = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")
