@@ -104,7 +104,8 @@ class Journey:
 
     def _on_console(self, message: ConsoleMessage) -> None:
         if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
-            self.console_csp.append(message.text)
+            where = message.location or {}
+            self.console_csp.append(f"{self.page.url} ({where.get('url')}:{where.get('lineNumber')}): {message.text[:160]}")
 
     def check(self, label: str, *, page: Page | None = None) -> None:
         """axe-core (serious/critical fail), CSP violations (any fails), then a full-page screenshot."""
