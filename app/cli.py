@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 import pyotp
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from app.db import get_database
 
@@ -14,9 +15,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs)
 
 
-@click.group(help="Demo data for development.")
-def demo() -> None:
-    pass
+demo = AppGroup("demo", help="Demo data for development.")
 
 
 @demo.command("seed", help="Create the demo residents, partner and staff (idempotent).")
@@ -49,9 +48,7 @@ def demo_totp(email: str) -> None:
     raise click.ClickException(f"{email} is not a demo staff account")
 
 
-@click.group(help="The job queue.")
-def jobs() -> None:
-    pass
+jobs = AppGroup("jobs", help="The job queue.")
 
 
 @jobs.command("run-once", help="Run due jobs until none is left, then exit.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale
 from flask_login import current_user
 
@@ -18,6 +18,8 @@ LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}
 
 def select_locale() -> str:
     """The user's own setting, then the choice made before logging in, then the browser's languages."""
+    if not has_request_context():  # CLI, worker: the default (mail sets its own with force_locale)
+        return DEFAULT_LOCALE
     user_locale = getattr(current_user, "locale", None) if current_user else None
     if user_locale in LOCALES:
         return user_locale

@@ -33,15 +33,15 @@ class DemoStaff:
 
 # Listed in the README; development only.
 DEMO_RESIDENTS = [
-    DemoResident("hanako@example.jp", "kashiwa-hanako-2026", "ja"),
-    DemoResident("taro@example.jp", "kashiwa-taro-2026", "ja"),
-    DemoResident("emily@example.jp", "kashiwa-emily-2026", "en"),
+    DemoResident("hanako@example.jp", "wakaba-tx13-morning", "ja"),
+    DemoResident("taro@example.jp", "tsukuba-express-blue", "ja"),
+    DemoResident("emily@example.jp", "leaf-garden-walk-26", "en"),
 ]
 DEMO_STAFF = [
-    DemoStaff("operator@example.jp", "azukari-operator-2026", "運営 太郎", StaffRole.OPERATOR, "AZUKARIOPERATORDEMOSECRET2345672"),
-    DemoStaff("city@example.jp", "kashiwa-city-staff-2026", "柏市 子育て支援課 花子", StaffRole.MUNICIPAL,
+    DemoStaff("operator@example.jp", "azukari-unei-2026!", "運営 太郎", StaffRole.OPERATOR, "AZUKARIOPERATORDEMOSECRET2345672"),
+    DemoStaff("city@example.jp", "kosodate-shien-2026", "柏市 子育て支援課 花子", StaffRole.MUNICIPAL,
               "AZUKARIKASHIWACITYDEMOSECRET2345"),
-    DemoStaff("partner@example.jp", "kashiwanoha-partner-2026", "協力店 次郎", StaffRole.PARTNER,
+    DemoStaff("partner@example.jp", "kashiwanoha-shop-26", "協力店 次郎", StaffRole.PARTNER,
               "AZUKARIPARTNERSHOPDEMOSECRET2345"),
 ]
 DEMO_PARTNER = ("柏の葉デモ協力店", "Kashiwa-no-ha demo partner shop")

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+import pytest
+
+from app.config import InsecureSettings, Settings
+
+pytestmark = pytest.mark.smoke
+
+
+def settings(**values) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("secret", ["", "changethis", "secret", "short-but-not-placeholder"])
+def test_production_refuses_a_missing_or_placeholder_secret(secret):
+    with pytest.raises(InsecureSettings):
+        settings(azukari_env="production", secret_key=secret, mail_backend="smtp",
+                 database_url="postgresql://db/azukari")
+
+
+def test_production_refuses_development_backends():
+    strong = "k" * 48
+    with pytest.raises(InsecureSettings):
+        settings(azukari_env="production", secret_key=strong, mail_backend="outbox")
+    with pytest.raises(InsecureSettings):
+        settings(azukari_env="production", secret_key=strong, mail_backend="smtp", password_hash_profile="fast")
+    ok = settings(azukari_env="production", secret_key=strong, mail_backend="smtp", peers_enabled=True,
+                  demo_enabled=True, public_url="https://azukari.example.jp")
+    assert not ok.peers_enabled and not ok.demo_enabled and ok.secure_cookies
+
+
+def test_development_generates_one_secret_key_in_the_instance_folder(tmp_path):
+    first = settings(instance_path=tmp_path).resolved_secret_key()
+    second = settings(instance_path=tmp_path).resolved_secret_key()
+    assert first == second and len(first) >= 40
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_database_url_defaults_to_sqlite_in_the_instance_folder_and_postgres_uses_psycopg(tmp_path):
+    assert settings(instance_path=tmp_path).database_url == f"sqlite:///{tmp_path / 'azukari.db'}"
+    assert settings(database_url="postgres://u@h/db").database_url == "postgresql+psycopg://u@h/db"
+    assert settings(database_url="postgresql://u@h/db").database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_cookies_are_secure_outside_local_development():
+    assert not settings(public_url="http://localhost:5000").secure_cookies
+    assert settings(public_url="https://azukari.example.jp").secure_cookies
