@@ -15,7 +15,7 @@ help:
 	@echo "make test       unit + functional (PostgreSQL), smoke (SQLite), e2e (Chromium)"
 	@echo "make test-slow  the heavy tests"
 	@echo "make bench      benchmarks (bench/)"
-	@echo "make translations  extract messages and update the Japanese catalog"
+	@echo "make translations  extract messages and update the Japanese catalog (then scripts/translate.py)"
 
 $(PY):
 	@python3 -m venv $(VENV) 2>/dev/null || { \
@@ -53,7 +53,7 @@ bench: install
 
 translations: install
 	@$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-output --project Azukari -o app/translations/messages.pot . >/dev/null
-	@$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	@$(VENV)/bin/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching --ignore-obsolete
 	@$(VENV)/bin/pybabel compile -d app/translations --statistics
 
 clean:

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     secret_key: str = ""
     # The public origin of the bank, used in mails and absolute links.
     public_url: str = "http://localhost:5000"
+    # Where residents write for help, complaints and disclosure requests (shown in mails and pages).
+    support_email: str = "azukari-support@example.jp"
 
     # "fast" is for tests only (argon2id with tiny costs); refused in production.
     password_hash_profile: Literal["strong", "fast"] = "strong"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -29,15 +29,18 @@ CONSOLE_NAMES = {
 
 
 def _context() -> dict[str, Any]:
+    shared = {"support_email": current_app.config["AZUKARI"].support_email, "asset_url": asset_url}
+    if not has_request_context():  # a mail rendered outside a request
+        return {**shared, "language": current_language()}
     return {
-        "asset_url": asset_url,
+        **shared,
         "language": current_language(),
         "language_names": LANGUAGE_NAMES,
         "resident_tabs": RESIDENT_TABS,
         "console_names": CONSOLE_NAMES,
         "is_resident": current_user.is_authenticated and not current_user.is_staff,
         "is_staff": current_user.is_authenticated and current_user.is_staff,
-        "current_path": request.full_path.rstrip("?") if request else "/",
+        "current_path": request.full_path.rstrip("?"),
     }
 
 

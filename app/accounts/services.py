@@ -188,7 +188,8 @@ def request_password_reset(session: Session, settings: Settings, *, email: str, 
                        ttl=RESET_TOKEN_TTL)
     audit.record(session, EventTag.RESIDENT_PASSWORD_RESET_REQUEST, subject=resident.principal, ip=ip)
     queue_mail(session, to=resident.email, template="mail/password_reset.txt", locale=resident.locale,
-               reset_url=f"{settings.public_url.rstrip('/')}/password/reset/{raw}", minutes=60)
+               reset_url=f"{settings.public_url.rstrip('/')}/password/reset/{raw}",
+               minutes=int(RESET_TOKEN_TTL.total_seconds() // 60))
 
 
 def resident_for_reset_token(session: Session, *, token: str) -> Resident:

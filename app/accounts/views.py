@@ -103,7 +103,8 @@ def forgot_password():  # type: ignore[no-untyped-def]
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(get_session(), _settings(), email=form.email.data, ip=auth.client_ip())
-        return render("accounts/forgot_sent.html", email=form.email.data)
+        return render("accounts/forgot_sent.html", email=form.email.data,
+                      minutes=int(services.RESET_TOKEN_TTL.total_seconds() // 60))
     return render("accounts/forgot.html", form=form, status=422 if form.errors else 200)
 
 

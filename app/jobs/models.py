@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlmodel import JSON, Field, SQLModel
 
 from app.db import BigIntPK, UTCDateTime, utcnow
@@ -19,6 +20,14 @@ class JobStatus(StrEnum):
 
 
 FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELED)
+
+JOB_STATUS_LABELS = {
+    JobStatus.QUEUED.value: _l("Waiting"),
+    JobStatus.RUNNING.value: _l("Running"),
+    JobStatus.DONE.value: _l("Finished"),
+    JobStatus.FAILED.value: _l("Failed"),
+    JobStatus.CANCELED.value: _l("Canceled"),
+}
 
 
 class Job(SQLModel, table=True):

@@ -13,7 +13,7 @@ from app.db import get_session
 from app.htmx import render
 from app.jobs import services as jobs
 from app.jobs.maintenance import KIND as MAINTENANCE_KIND
-from app.jobs.models import JobStatus
+from app.jobs.models import JOB_STATUS_LABELS, JobStatus
 from app.operator.services import dashboard_counts
 from app.staff import services as staff
 from app.staff.forms import ROLE_LABELS, CreateStaffForm
@@ -85,7 +85,8 @@ def job_list():  # type: ignore[no-untyped-def]
         status = None
     db = get_session()
     return render("operator/jobs.html", console="operator", jobs=jobs.recent_jobs(db, status=status),
-                  counts=jobs.status_counts(db), status=status, button_form=EmptyForm(), statuses=list(JobStatus))
+                  counts=jobs.status_counts(db), status=status, button_form=EmptyForm(),
+                  status_labels=JOB_STATUS_LABELS)
 
 
 @bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
