@@ -53,8 +53,8 @@ jobs = AppGroup("jobs", help="The job queue.")
 
 @jobs.command("run-once", help="Run due jobs until none is left, then exit.")
 def jobs_run_once() -> None:
-    from app.jobs.worker import Worker
     from app.jobs.registry import registry_for
+    from app.jobs.worker import Worker
 
     worker = Worker(current_app._get_current_object(), registry_for(current_app))  # type: ignore[attr-defined]
     count = 0

@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     demo_enabled: bool = False
 
     @model_validator(mode="after")
-    def _derive_and_check(self) -> "Settings":
+    def _derive_and_check(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.instance_path / 'azukari.db'}"
         self.database_url = normalise_database_url(self.database_url)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, render_template, request
-from markupsafe import escape
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from app.db import rollback_request_session

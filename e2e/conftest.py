@@ -128,7 +128,8 @@ def run_axe(page: Page) -> list[dict[str, Any]]:
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE_PATH.read_text(encoding="utf-8"))
     result = page.evaluate(
-        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})).violations",
+        "async (tags) => (await axe.run(document,"
+        " {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})).violations",
         AXE_TAGS,
     )
     return list(result)
@@ -137,6 +138,6 @@ def run_axe(page: Page) -> list[dict[str, Any]]:
 @pytest.fixture
 def journey(page: Page, request: pytest.FixtureRequest) -> Iterator[Journey]:
     module = Path(request.node.fspath).stem.removeprefix("test_")
-    walk = Journey(page, ARTIFACTS / module / request.node.name)
+    walk = Journey(page, ARTIFACTS / module / re.sub(r"[^\w.-]+", "-", request.node.name).strip("-"))
     yield walk
     assert not walk.console_csp, f"CSP violations: {walk.console_csp}"

@@ -54,6 +54,7 @@ if [ "$MODE" = "--slow" ]; then
   layer "slow (PostgreSQL)" "${PYTEST[@]}" tests -m slow
   layer "slow e2e (Chromium)" "${PYTEST[@]}" e2e -m slow
 else
+  layer "lint (ruff)" .venv/bin/ruff check --quiet .
   layer "unit + functional (PostgreSQL)" "${PYTEST[@]}" tests -m "not slow"
   layer "smoke (SQLite)" env -u TEST_DATABASE_URL "${PYTEST[@]}" tests -m "smoke and not slow"
   layer "e2e (Chromium, PostgreSQL)" "${PYTEST[@]}" e2e -m "not slow"

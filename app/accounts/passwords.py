@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from functools import cache
 
 from argon2 import PasswordHasher
@@ -39,10 +40,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; with no hash (unknown account) spend the same time and say no."""
     ph = hasher()
     if password_hash is None:
-        try:
+        with contextlib.suppress(VerificationError):
             ph.verify(_dummy_hash(current_app.config["AZUKARI"].password_hash_profile), password + "\0")
-        except VerificationError:
-            pass
         return False
     try:
         return ph.verify(password_hash, password)

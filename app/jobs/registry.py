@@ -20,7 +20,7 @@ APP_JOB_MODULES = ("app.mail.jobs", "app.jobs.maintenance")
 @dataclass(frozen=True)
 class JobHandler:
     kind: str
-    run: Callable[["JobContext"], Any]
+    run: Callable[[JobContext], Any]
     max_attempts: int = 5
     # Labels of the stages a handler reports, shown to whoever watches the job (lazy gettext strings).
     stage_labels: dict[str, Any] = field(default_factory=dict)

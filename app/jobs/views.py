@@ -30,4 +30,4 @@ def show(job_id: int):  # type: ignore[no-untyped-def]
     handler = registry_for(current_app).handler(job.kind)
     stage_label = handler.stage_labels.get(job.stage or "") if handler else None
     return render("jobs/show.html", block="job_status", job=job, stage_label=stage_label,
-                  console="operator" if current_user.is_staff else None, tab=None)
+                  console=current_user.role if current_user.is_staff else None, tab=None)

@@ -219,10 +219,12 @@ def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run until SIGTERM/SIGINT; returns the process exit code."""
-    logging.basicConfig(
-        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     args = _parse_args(argv)
+    logging.basicConfig(
+        level=logging.WARNING if args.list else logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if args.list:  # what `make run` prints before starting everything
         for spec in select_specs(list(registered_peers()), None):
             print(f"{spec.name}: {spec.base_url}", flush=True)
