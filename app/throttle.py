@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import Field, Session, SQLModel, col, delete, select
 
 from app.db import BigIntPK, UTCDateTime, utcnow
 from app.errors import RateLimited
+
+if TYPE_CHECKING:
+    from app.config import Settings
 
 
 class ThrottleHit(SQLModel, table=True):
@@ -46,6 +51,31 @@ def hit(session: Session, name: str) -> None:
 
 def clear(session: Session, name: str) -> None:
     session.exec(delete(ThrottleHit).where(col(ThrottleHit.bucket) == name))
+
+
+@dataclass(frozen=True)
+class LoginBuckets:
+    """The two counters a login attempt is checked against: its account and its client address."""
+
+    account: str
+    ip: str
+
+    @classmethod
+    def of(cls, scope: str, email: str, ip: str | None) -> LoginBuckets:
+        return cls(bucket(f"{scope}:account", email), bucket(f"{scope}:ip", ip or "unknown"))
+
+    def check(self, session: Session, settings: Settings) -> None:
+        window = timedelta(minutes=settings.login_window_minutes)
+        check(session, self.account, limit=settings.login_failures_per_account, window=window)
+        check(session, self.ip, limit=settings.login_failures_per_ip, window=window)
+
+    def fail(self, session: Session) -> None:
+        hit(session, self.account)
+        hit(session, self.ip)
+
+    def succeed(self, session: Session) -> None:
+        """A success forgets the account's failures (not the address's: one address may try many accounts)."""
+        clear(session, self.account)
 
 
 def purge_older_than(session: Session, age: timedelta) -> int:

@@ -52,26 +52,15 @@ def sign_up(session: Session, *, email: str, password: str, locale: str | None, 
     return resident
 
 
-def login_buckets(email: str, ip: str | None) -> list[tuple[str, str]]:
-    return [("account", throttle.bucket("login:account", normalise_email(email))),
-            ("ip", throttle.bucket("login:ip", ip or "unknown"))]
-
-
-def check_login_throttle(session: Session, settings: Settings, *, email: str, ip: str | None) -> None:
-    window = timedelta(minutes=settings.login_window_minutes)
-    for kind, name in login_buckets(email, ip):
-        limit = settings.login_failures_per_account if kind == "account" else settings.login_failures_per_ip
-        throttle.check(session, name, limit=limit, window=window)
-
-
 def authenticate(session: Session, settings: Settings, *, email: str, password: str, ip: str | None) -> Resident:
     """The resident with these credentials; an unknown email and a wrong password fail alike.
 
     Raises RateLimited before checking anything once too many attempts failed, so a guesser learns
     nothing more. Failures are recorded: the caller must let the transaction commit.
     """
+    buckets = throttle.LoginBuckets.of("login", normalise_email(email), ip)
     try:
-        check_login_throttle(session, settings, email=email, ip=ip)
+        buckets.check(session, settings)
     except RateLimited:
         audit.record(session, EventTag.RESIDENT_LOGIN_THROTTLED, ip=ip)
         raise
@@ -79,14 +68,13 @@ def authenticate(session: Session, settings: Settings, *, email: str, password: 
     # Verify even for an unknown email (against a dummy hash) so both answers take the same time.
     password_ok = verify_password(resident.password_hash if resident else None, password)
     if resident is None or not password_ok:
-        for _kind, name in login_buckets(email, ip):
-            throttle.hit(session, name)
+        buckets.fail(session)
         audit.record(session, EventTag.RESIDENT_LOGIN_FAILED, subject=resident.principal if resident else None,
                      ip=ip)
         raise InvalidCredentials()
     if needs_rehash(resident.password_hash):
         resident.password_hash = hash_password(password)
-    throttle.clear(session, login_buckets(email, ip)[0][1])
+    buckets.succeed(session)
     audit.record(session, EventTag.RESIDENT_LOGIN, actor=resident.principal, ip=ip)
     return resident
 

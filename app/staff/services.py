@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app import audit, throttle, tokens
 from app.accounts.passwords import check_new_password, hash_password, verify_password
+from app.accounts.services import InvalidCredentials, normalise_email
 from app.audit import EventTag
 from app.config import Settings
 from app.crypto import seal, unseal
@@ -28,11 +29,6 @@ TOTP_ISSUER = "Azukari"
 TOTP_FAILURES_PER_LOGIN = 5
 
 
-class StaffInvalidCredentials(DomainError):
-    status = 422
-    message = _l("The email address or password is not correct.")
-
-
 class InvalidCode(DomainError):
     status = 422
     message = _l("The code is not correct. Enter the 6-digit code your authenticator app shows now.")
@@ -46,10 +42,6 @@ class StaffEmailTaken(DomainError):
 class PartnerRequired(DomainError):
     status = 422
     message = _l("Partner staff must belong to a partner.")
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def get_member(session: Session, member_id: uuid.UUID) -> StaffMember:
@@ -129,25 +121,18 @@ def _member_of(session: Session, principal: str) -> StaffMember:
     return member
 
 
-def _buckets(email: str, ip: str | None) -> list[str]:
-    return [throttle.bucket("staff-login:account", normalise_email(email)),
-            throttle.bucket("staff-login:ip", ip or "unknown")]
-
-
 def check_password(session: Session, settings: Settings, *, email: str, password: str, ip: str | None) -> StaffMember:
     """First factor. Unknown, disabled, not-yet-invited accounts and wrong passwords fail alike."""
-    window = timedelta(minutes=settings.login_window_minutes)
-    account_bucket, ip_bucket = _buckets(email, ip)
-    throttle.check(session, account_bucket, limit=settings.login_failures_per_account, window=window)
-    throttle.check(session, ip_bucket, limit=settings.login_failures_per_ip, window=window)
+    buckets = throttle.LoginBuckets.of("staff-login", normalise_email(email), ip)
+    buckets.check(session, settings)
     member = session.exec(select(StaffMember).where(StaffMember.email == normalise_email(email))).first()
     password_ok = verify_password(member.password_hash if member else None, password)
     if member is None or not member.active or not password_ok:
-        throttle.hit(session, account_bucket)
-        throttle.hit(session, ip_bucket)
+        buckets.fail(session)
         audit.record(session, EventTag.STAFF_LOGIN_FAILED, subject=member.principal if member else None, ip=ip,
                      factor="password")
-        raise StaffInvalidCredentials()
+        raise InvalidCredentials()
+    buckets.succeed(session)
     return member
 
 

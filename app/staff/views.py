@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from app import auth
 from app.accounts.passwords import WeakPassword
+from app.accounts.services import InvalidCredentials
 from app.db import get_session, utcnow
 from app.errors import RateLimited
 from app.htmx import render
@@ -73,7 +74,7 @@ def login():  # type: ignore[no-untyped-def]
         try:
             member = services.check_password(get_session(), _settings(), email=form.email.data,
                                              password=form.password.data, ip=auth.client_ip())
-        except services.StaffInvalidCredentials as error:
+        except InvalidCredentials as error:
             error_message, status = str(error.message), 422
         except RateLimited as error:
             error_message, status, retry_after = _rate_limited_message(error), 429, error.retry_after
