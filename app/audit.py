@@ -41,6 +41,7 @@ class EventTag(StrEnum):
     STAFF_LOGOUT = "staff:member:logout"
     STAFF_DISABLE = "staff:member:disable"
     STAFF_ENABLE = "staff:member:enable"
+    STAFF_REINVITE = "staff:member:reinvite"
     ACCESS_DENIED = "auth:access:denied"
     JOB_ENQUEUE = "jobs:job:enqueue"
     JOB_RETRY = "jobs:job:retry"

@@ -78,6 +78,18 @@ def set_staff_active(member_id: uuid.UUID, action: str):  # type: ignore[no-unty
     return redirect(url_for("operator.staff_list"), code=303)
 
 
+@bp.route("/staff/<uuid:member_id>/reinvite", methods=["POST"])
+def reinvite_staff(member_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """Send a new invitation: for a member who lost the password or the authenticator app."""
+    if EmptyForm().validate_on_submit():
+        db = get_session()
+        member = staff.get_member(db, member_id)
+        staff.reinvite(db, current_app.config["AZUKARI"], actor=current_user._get_current_object(), member=member)
+        flash(_("Sent a new invitation to %(email)s. The old password and codes no longer work.", email=member.email),
+              "success")
+    return redirect(url_for("operator.staff_list"), code=303)
+
+
 @bp.route("/jobs")
 def job_list():  # type: ignore[no-untyped-def]
     status = request.args.get("status") or None

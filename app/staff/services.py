@@ -207,6 +207,19 @@ def confirm_enrollment(session: Session, settings: Settings, *, member: StaffMem
     audit.record(session, EventTag.STAFF_LOGIN, actor=member.principal, ip=ip)
 
 
+def reinvite(session: Session, settings: Settings, *, actor: StaffMember, member: StaffMember) -> None:
+    """A member who lost the password or the authenticator starts again from a new invitation mail:
+    the old password and TOTP seed stop working and every session of the member ends."""
+    member.password_hash = None
+    member.totp_secret = None
+    member.totp_pending = None
+    member.totp_last_counter = None
+    session.add(member)
+    end_sessions_of(session, member.principal)
+    send_invitation(session, settings, member=member)
+    audit.record(session, EventTag.STAFF_REINVITE, actor=actor.principal, subject=member.principal)
+
+
 def set_active(session: Session, *, actor: StaffMember, member: StaffMember, active: bool) -> None:
     """Disable or re-enable an account; disabling ends its sessions at once (ASVS 7.4.2)."""
     if member.id == actor.id and not active:

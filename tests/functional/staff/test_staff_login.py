@@ -341,3 +341,25 @@ def test_only_operators_can_disable_staff(client, csrf, login, db):
     assert response.status_code == 403
     db.refresh(target)
     assert target.active is True
+
+
+def test_a_new_invitation_resets_the_login_and_ends_the_member_sessions(client, other_client, login, csrf, db):
+    from sqlmodel import col, select
+
+    from app.mail.models import MailMessage
+    from app.sessions import BrowserSession
+
+    operator = StaffFactory(operator=True)
+    member = StaffFactory(municipal=True)
+    login(client, operator)
+    login(other_client, member)
+    response = client.post(f"/operator/staff/{member.id}/reinvite", data={"csrf_token": csrf(client, "/operator/staff")})
+    assert response.status_code == 303
+    db.expire_all()
+    refreshed = db.get(type(member), member.id)
+    assert refreshed.password_hash is None and refreshed.totp_secret is None
+    assert db.exec(select(BrowserSession).where(BrowserSession.principal == member.principal)).first() is None
+    assert other_client.get("/municipal/").headers["Location"].startswith("/staff/login")
+    mail = db.exec(select(MailMessage).where(MailMessage.to == member.email).order_by(col(MailMessage.id).desc())).first()
+    assert mail is not None and "/staff/invite/" in mail.body
+    assert client.post(f"/operator/staff/{member.id}/reinvite").status_code == 400  # CSRF still applies
