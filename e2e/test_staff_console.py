@@ -84,10 +84,34 @@ def test_operator_invites_partner_staff_who_enrolls_totp(page: Page, journey: Jo
     journey.check("partner-refused-operator-console")
 
 
-@pytest.mark.parametrize("role, path", [("municipal", "/municipal/"), ("partner", "/partner/")])
-def test_each_demo_staff_member_reaches_their_console(page: Page, journey: Journey, role: str, path: str) -> None:
-    member = DEMO[role]
-    staff_login(page, member.email, member.password)
-    enter_code(page, member.totp_secret)
+LABELS = {
+    "ja-JP": {"email": "メールアドレス", "password": "パスワード", "next": "次へ", "code": "6桁のコード",
+              "login": "ログイン", "logout": "ログアウト"},
+    "en-US": {"email": "Email address", "password": "Password", "next": "Next", "code": "6-digit code",
+              "login": "Log in", "logout": "Log out"},
+}
+
+
+@pytest.mark.parametrize(
+    "role, path, locale",
+    [
+        ("municipal", "/municipal/", "ja-JP"),
+        pytest.param("partner", "/partner/", "en-US", marks=pytest.mark.browser_context_args(locale="en-US")),
+    ],
+)
+def test_each_demo_staff_member_reaches_their_console_in_their_language(
+    page: Page, journey: Journey, role: str, path: str, locale: str
+) -> None:
+    words, member = LABELS[locale], DEMO[role]
+    page.goto("/staff/login")
+    journey.check(f"staff-login-{locale}")
+    page.get_by_label(words["email"]).fill(member.email)
+    page.get_by_label(words["password"]).fill(member.password)
+    page.get_by_role("button", name=words["next"]).click()
+    page.get_by_label(words["code"]).fill(pyotp.TOTP(member.totp_secret).now())
+    page.get_by_role("button", name=words["login"]).click()
     expect(page).to_have_url(re.compile(re.escape(path) + "$"))
-    journey.check(f"{role}-console")
+    expect(page.locator("html")).to_have_attribute("lang", locale[:2])
+    journey.check(f"{role}-console-{locale}")
+    page.get_by_role("button", name=words["logout"]).click()
+    expect(page).to_have_url(re.compile(r"/staff/login$"))

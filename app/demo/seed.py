@@ -75,7 +75,7 @@ def seed(session: Session, settings: Settings) -> dict[str, int]:
                     partner_id=partner.id if demo_staff.role is StaffRole.PARTNER else None,
                     password_hash=hash_password(demo_staff.password),
                     totp_secret=seal(demo_staff.totp_secret, secret_key=key, label=TOTP_LABEL),
-                    locale="ja",
+                    locale=None,  # follows the browser until they choose
                     created_by="demo-seed",
                 )
             )
