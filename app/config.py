@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     secret_key: str = ""
     # The public origin of the bank, used in mails and absolute links.
     public_url: str = "http://localhost:5000"
+    # How many reverse proxies (load balancer, ingress) put X-Forwarded-For/-Proto in front of the app.
+    # 0 trusts none: behind a proxy, set it, or every client shares the proxy's address (and its login limit).
+    trusted_proxies: int = 0
     # Where residents write for help, complaints and disclosure requests (shown in mails and pages).
     support_email: str = "azukari-support@example.jp"
 

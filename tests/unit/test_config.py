@@ -45,3 +45,24 @@ def test_database_url_defaults_to_sqlite_in_the_instance_folder_and_postgres_use
 def test_cookies_are_secure_outside_local_development():
     assert not settings(public_url="http://localhost:5000").secure_cookies
     assert settings(public_url="https://azukari.example.jp").secure_cookies
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(settings, tmp_path):
+    from flask import request
+
+    from app import create_app
+    from tests.conftest import make_test_settings
+
+    seen: dict[str, str | None] = {}
+
+    def whoami():  # type: ignore[no-untyped-def]
+        seen["ip"] = request.remote_addr
+        return ""
+
+    for hops, expected in ((0, "10.0.0.1"), (1, "203.0.113.7")):
+        app = create_app(make_test_settings(settings.database_url, tmp_path, trusted_proxies=hops))
+        app.add_url_rule("/whoami", view_func=whoami)
+
+        app.test_client().get("/whoami", environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                              headers={"X-Forwarded-For": "203.0.113.7"})
+        assert seen["ip"] == expected
