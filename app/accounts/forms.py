@@ -86,7 +86,7 @@ class DeleteAccountForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     locale = RadioField(
-        _l("Language"),
+        _l("Display language"),
         choices=[SelectChoice(code, LANGUAGE_NAMES[code]) for code in LOCALES],
         validators=[DataRequired()],
     )
