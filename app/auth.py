@@ -10,9 +10,10 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, redirect, request, session, url_for
+from flask import Flask, g, redirect, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
+from app.config import current_settings
 from app.db import get_session, utcnow
 from app.errors import Forbidden
 from app.htmx import hx_redirect, is_htmx
@@ -132,7 +133,7 @@ def reauth_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        window = timedelta(minutes=current_app.config["AZUKARI"].reauth_minutes)
+        window = timedelta(minutes=current_settings().reauth_minutes)
         at = authenticated_at()
         if at is None or utcnow() - at > window:
             back = request.full_path.rstrip("?") if request.method == "GET" else request.referrer or "/"

@@ -7,6 +7,7 @@ import pyotp
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app.config import current_settings
 from app.db import get_database
 
 
@@ -22,7 +23,7 @@ demo = AppGroup("demo", help="Demo data for development.")
 def demo_seed() -> None:
     from app.demo.seed import seed
 
-    settings = current_app.config["AZUKARI"]
+    settings = current_settings()
     if settings.is_production:
         raise click.ClickException("demo accounts are for development only")
     session = get_database().new_session()
@@ -39,7 +40,7 @@ def demo_seed() -> None:
 def demo_totp(email: str) -> None:
     from app.demo.seed import DEMO_STAFF
 
-    if current_app.config["AZUKARI"].is_production:
+    if current_settings().is_production:
         raise click.ClickException("demo accounts are for development only")
     for member in DEMO_STAFF:
         if member.email == email:

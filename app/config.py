@@ -151,6 +151,13 @@ class Settings(BaseSettings):
         raise InsecureSettings(f"{key_file} is empty")
 
 
+def current_settings() -> Settings:
+    """The settings of the app handling this request (or of the app context)."""
+    from flask import current_app
+
+    return current_app.config["AZUKARI"]
+
+
 def normalise_database_url(url: str) -> str:
     """Use psycopg 3 for PostgreSQL whatever spelling the environment gives."""
     for prefix in ("postgres://", "postgresql://"):

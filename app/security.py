@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
+
+from app.config import current_settings
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -34,7 +36,7 @@ def set_security_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Permissions-Policy", "camera=(self), geolocation=(), microphone=(), payment=()")
-    if request.is_secure or current_app.config["AZUKARI"].secure_cookies:
+    if request.is_secure or current_settings().secure_cookies:
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
     if not request.path.startswith(PUBLIC_PATH_PREFIXES):
         headers["Cache-Control"] = "no-store"

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, has_request_context, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
+from app.config import current_settings
 from app.i18n import LANGUAGE_NAMES, current_language
 from app.static_files import asset_url
 
@@ -29,7 +30,7 @@ CONSOLE_NAMES = {
 
 
 def _context() -> dict[str, Any]:
-    shared = {"support_email": current_app.config["AZUKARI"].support_email, "asset_url": asset_url}
+    shared = {"support_email": current_settings().support_email, "asset_url": asset_url}
     if not has_request_context():  # a mail rendered outside a request
         return {**shared, "language": current_language()}
     return {

@@ -7,9 +7,9 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from app.config import current_settings
 from app.errors import DomainError
 
 MIN_LENGTH = 12
@@ -24,7 +24,7 @@ def _hasher(profile: str) -> PasswordHasher:
 
 
 def hasher() -> PasswordHasher:
-    return _hasher(current_app.config["AZUKARI"].password_hash_profile)
+    return _hasher(current_settings().password_hash_profile)
 
 
 @cache
@@ -41,7 +41,7 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     ph = hasher()
     if password_hash is None:
         with contextlib.suppress(VerificationError):
-            ph.verify(_dummy_hash(current_app.config["AZUKARI"].password_hash_profile), password + "\0")
+            ph.verify(_dummy_hash(current_settings().password_hash_profile), password + "\0")
         return False
     try:
         return ph.verify(password_hash, password)

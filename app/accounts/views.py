@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,6 +10,7 @@ from app import auth
 from app.accounts import forms, services
 from app.accounts.passwords import WeakPassword
 from app.accounts.terms import current_terms
+from app.config import current_settings
 from app.db import get_session
 from app.errors import RateLimited
 from app.htmx import hx_redirect, render
@@ -20,10 +21,6 @@ from app.tokens import InvalidToken
 bp = Blueprint("accounts", __name__)
 settings_bp = Blueprint("settings", __name__)
 settings_bp.before_request(auth.require_resident)
-
-
-def _settings():  # type: ignore[no-untyped-def]
-    return current_app.config["AZUKARI"]
 
 
 def _home_for_current_user() -> str:
@@ -64,7 +61,7 @@ def login():  # type: ignore[no-untyped-def]
     error_message, status, retry_after = None, 200, None
     if form.validate_on_submit():
         try:
-            resident = services.authenticate(get_session(), _settings(), email=form.email.data,
+            resident = services.authenticate(get_session(), current_settings(), email=form.email.data,
                                              password=form.password.data, ip=auth.client_ip())
         except services.InvalidCredentials as error:
             error_message, status = str(error.message), 422
@@ -102,7 +99,7 @@ def logout():  # type: ignore[no-untyped-def]
 def forgot_password():  # type: ignore[no-untyped-def]
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(get_session(), _settings(), email=form.email.data, ip=auth.client_ip())
+        services.request_password_reset(get_session(), current_settings(), email=form.email.data, ip=auth.client_ip())
         return render("accounts/forgot_sent.html", email=form.email.data,
                       minutes=int(services.RESET_TOKEN_TTL.total_seconds() // 60))
     return render("accounts/forgot.html", form=form, status=422 if form.errors else 200)

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from app import auth
 from app.accounts.forms import EmptyForm
+from app.config import current_settings
 from app.db import get_session
 from app.htmx import render
 from app.jobs import services as jobs
@@ -52,7 +53,7 @@ def staff_list():  # type: ignore[no-untyped-def]
         try:
             partner_id = uuid.UUID(form.partner_id.data) if form.partner_id.data else None
             member = staff.create_member(
-                get_session(), current_app.config["AZUKARI"], actor=current_user._get_current_object(),
+                get_session(), current_settings(), actor=current_user._get_current_object(),
                 email=form.email.data, display_name=form.display_name.data, role=StaffRole(form.role.data),
                 partner_id=partner_id, locale=form.locale.data,
             )
@@ -84,7 +85,7 @@ def reinvite_staff(member_id: uuid.UUID):  # type: ignore[no-untyped-def]
     if EmptyForm().validate_on_submit():
         db = get_session()
         member = staff.get_member(db, member_id)
-        staff.reinvite(db, current_app.config["AZUKARI"], actor=current_user._get_current_object(), member=member)
+        staff.reinvite(db, current_settings(), actor=current_user._get_current_object(), member=member)
         flash(_("Sent a new invitation to %(email)s. The old password and codes no longer work.", email=member.email),
               "success")
     return redirect(url_for("operator.staff_list"), code=303)

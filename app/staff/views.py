@@ -9,13 +9,14 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, Response, current_app, flash, redirect, session, url_for
+from flask import Blueprint, Response, flash, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import auth
 from app.accounts.passwords import WeakPassword
 from app.accounts.services import InvalidCredentials
+from app.config import current_settings
 from app.db import get_session, utcnow
 from app.errors import RateLimited
 from app.htmx import render
@@ -37,10 +38,6 @@ CONSOLES = {
 
 def console_url(member: Any) -> str:
     return url_for(CONSOLES[member.role])
-
-
-def _settings() -> Any:
-    return current_app.config["AZUKARI"]
 
 
 def _pending_member(key: str) -> StaffMember | None:
@@ -72,7 +69,7 @@ def login():  # type: ignore[no-untyped-def]
     error_message, status, retry_after = None, 200, None
     if form.validate_on_submit():
         try:
-            member = services.check_password(get_session(), _settings(), email=form.email.data,
+            member = services.check_password(get_session(), current_settings(), email=form.email.data,
                                              password=form.password.data, ip=auth.client_ip())
         except InvalidCredentials as error:
             error_message, status = str(error.message), 422
@@ -103,7 +100,7 @@ def code():  # type: ignore[no-untyped-def]
     status, retry_after = 200, None
     if form.validate_on_submit():
         try:
-            services.check_code(get_session(), _settings(), member=member, code=form.code.data, ip=auth.client_ip())
+            services.check_code(get_session(), current_settings(), member=member, code=form.code.data, ip=auth.client_ip())
         except services.InvalidCode as error:
             form.code.errors = [str(error.message)]
         except RateLimited as error:
@@ -147,7 +144,7 @@ def enroll():  # type: ignore[no-untyped-def]
     if member is None:
         flash(_("Please start again with your email address and password."), "info")
         return redirect(url_for("staff.login"), code=303)
-    db, settings = get_session(), _settings()
+    db, settings = get_session(), current_settings()
     form = forms.CodeForm()
     status = 200
     if form.validate_on_submit():
@@ -176,10 +173,10 @@ def enroll():  # type: ignore[no-untyped-def]
 @bp.route("/enroll/qr.svg")
 def enroll_qr():  # type: ignore[no-untyped-def]
     member = _pending_member("staff_enrolling")
-    secret = services.pending_secret(_settings(), member=member) if member else None
+    secret = services.pending_secret(current_settings(), member=member) if member else None
     if member is None or secret is None:
         return Response(status=404)
-    uri = services.provisioning_uri(_settings(), member=member, secret=secret)
+    uri = services.provisioning_uri(current_settings(), member=member, secret=secret)
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=2)
     buffer = io.BytesIO()
     image.save(buffer)
