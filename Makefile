@@ -25,13 +25,28 @@ $(PY):
 	@$(PIP) install --quiet --upgrade pip
 
 # Python deps (with the test extras, so one venv serves run and test), npm deps, vendored assets, catalogs.
-install: $(PY)
-	@$(PIP) install --quiet -e '.[test]'
-	@npm ci --no-audit --no-fund --loglevel=error
-	@mkdir -p static/vendor
-	@cp node_modules/htmx.org/dist/htmx.min.js static/vendor/htmx.min.js
-	@$(VENV)/bin/pybabel compile --statistics -d app/translations 2>&1 | grep -v "^$$" || true
+# Each step reruns only when its inputs change (stamp files), so `make run`/`make test` start quickly.
+STAMP_PY := $(VENV)/.installed
+STAMP_NPM := node_modules/.installed
+CATALOG := app/translations/ja/LC_MESSAGES/messages
+
+install: $(STAMP_PY) $(STAMP_NPM) static/vendor/htmx.min.js $(CATALOG).mo
 	@echo "install: done"
+
+$(STAMP_PY): pyproject.toml | $(PY)
+	@$(PIP) install --quiet -e '.[test]'
+	@touch $@
+
+$(STAMP_NPM): package.json package-lock.json
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+static/vendor/htmx.min.js: $(STAMP_NPM)
+	@mkdir -p static/vendor
+	@cp node_modules/htmx.org/dist/htmx.min.js $@
+
+$(CATALOG).mo: $(CATALOG).po | $(STAMP_PY)
+	@$(VENV)/bin/pybabel compile --statistics -d app/translations
 
 migrate: install
 	@$(VENV)/bin/alembic upgrade head

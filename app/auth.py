@@ -3,7 +3,6 @@ each blueprint installs (`require_resident`, `require_staff`) plus step-up re-au
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import wraps
@@ -15,19 +14,19 @@ from flask_login import current_user, login_user, logout_user
 
 from app.config import current_settings
 from app.db import get_session, utcnow
-from app.errors import Forbidden
+from app.errors import Forbidden, error_response
 from app.htmx import hx_redirect, is_htmx
+from app.principals import parse_principal
 
 
 def load_principal(principal: str) -> Any:
     from app.accounts.models import Resident
     from app.staff.models import StaffMember
 
-    kind, _, raw_id = principal.partition(":")
-    try:
-        key = uuid.UUID(raw_id)
-    except ValueError:
+    parsed = parse_principal(principal)
+    if parsed is None:
         return None
+    kind, key = parsed
     if kind == "resident":
         return get_session().get(Resident, key)
     if kind == "staff":
@@ -88,8 +87,8 @@ def require_resident() -> Any:
     """Blueprint guard: a logged-in resident who has accepted the current terms."""
     if not current_user.is_authenticated:
         return _to_login("accounts.login")
-    if current_user.is_staff:
-        raise Forbidden()
+    if current_user.is_staff:  # no staff role opens a resident's page
+        return refuse_access()
     if request.endpoint not in TERMS_EXEMPT_ENDPOINTS and not _has_current_terms():
         return hx_redirect(url_for("settings.terms", next=request.full_path.rstrip("?")))
     return None
@@ -106,6 +105,15 @@ def _has_current_terms() -> bool:
     return bool(g.terms_ok)
 
 
+def refuse_access() -> Any:
+    """403, and an audit event that stays: a response (not an exception) lets the request's work commit."""
+    from app import audit
+
+    audit.record(get_session(), audit.EventTag.ACCESS_DENIED, actor=current_user.principal, ip=client_ip(),
+                 path=request.path)
+    return error_response(Forbidden.status, str(Forbidden.message))
+
+
 def require_staff(*roles: str) -> Callable[[], Any]:
     """Blueprint guard factory: a logged-in staff member holding one of `roles`."""
 
@@ -113,11 +121,7 @@ def require_staff(*roles: str) -> Callable[[], Any]:
         if not current_user.is_authenticated:
             return _to_login("staff.login")
         if not current_user.is_staff or current_user.role not in roles:
-            from app import audit
-
-            audit.record(get_session(), audit.EventTag.ACCESS_DENIED, actor=current_user.principal,
-                         ip=client_ip(), path=request.path)
-            raise Forbidden()
+            return refuse_access()
         return None
 
     return guard
@@ -137,13 +141,14 @@ def reauth_required(view: Callable[..., Any]) -> Callable[..., Any]:
         at = authenticated_at()
         if at is None or utcnow() - at > window:
             back = request.full_path.rstrip("?") if request.method == "GET" else request.referrer or "/"
-            return hx_redirect(url_for("settings.reauth", next=safe_next(_path_of(back), "/settings")))
+            return hx_redirect(url_for("settings.reauth", next=safe_next(path_of(back), "/settings")))
         return view(*args, **kwargs)
 
     return wrapper
 
 
-def _path_of(url: str) -> str:
+def path_of(url: str) -> str:
+    """The path and query of a URL (what a same-site redirect may use)."""
     parts = urlsplit(url)
     return parts.path + (f"?{parts.query}" if parts.query else "")
 

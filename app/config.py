@@ -75,7 +75,6 @@ class Settings(BaseSettings):
     # so a killed worker's job is picked up again once the lease runs out.
     job_lease_seconds: int = 30
     job_poll_seconds: float = 1.0
-    job_max_attempts: int = 5
     # Extra modules that register job handlers (comma separated); the tests add their own.
     job_modules: str = ""
 
@@ -106,14 +105,6 @@ class Settings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.azukari_env is Environment.PRODUCTION
-
-    @property
-    def is_development(self) -> bool:
-        return self.azukari_env is Environment.DEVELOPMENT
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
 
     @property
     def session_idle(self) -> timedelta:

@@ -56,6 +56,11 @@ class RateLimited(DomainError):
         self.retry_after = max(1, int(retry_after))
 
 
+def rate_limited_message(error: RateLimited) -> str:
+    return str(_l("Too many failed attempts. For your security, please wait %(minutes)d minutes and try again.",
+                  minutes=max(1, round(error.retry_after / 60))))
+
+
 # What each HTTP status says to the user; the page title and the next step.
 STATUS_MESSAGES = {
     400: _l("Your request could not be processed. Please go back and try again."),

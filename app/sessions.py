@@ -16,10 +16,11 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlmodel import JSON, Field, SQLModel, col, delete, select
+from sqlmodel import JSON, Field, SQLModel, col, delete
 from werkzeug.datastructures import CallbackDict
 
 from app.db import UTCDateTime, get_session, utcnow
+from app.security import PUBLIC_PATH_PREFIXES
 
 # last_seen_at is written at most this often for an unchanged session: an idle clock of 30 minutes does
 # not need one UPDATE per request.
@@ -93,8 +94,8 @@ def principal_of(data: dict[str, Any]) -> str | None:
 class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app: Flask, request: Request) -> ServerSession:
         token = request.cookies.get(self.get_cookie_name(app))
-        if not token:
-            return ServerSession()
+        if not token or request.path.startswith(PUBLIC_PATH_PREFIXES):
+            return ServerSession()  # static files and the shell need no session: no database round trip
         db = get_session()
         row = db.get(BrowserSession, hash_token(token))
         if row is None:
@@ -184,11 +185,6 @@ def purge_expired_sessions(db: Any, *, idle: timedelta, absolute: timedelta) -> 
         sa.or_(col(BrowserSession.last_seen_at) < now - idle, col(BrowserSession.created_at) < now - absolute)
     )
     return db.exec(statement).rowcount  # type: ignore[call-overload]
-
-
-def count_sessions_of(db: Any, principal: str) -> int:
-    statement = select(sa.func.count()).select_from(BrowserSession).where(BrowserSession.principal == principal)
-    return db.exec(statement).one()
 
 
 def init_app(app: Flask) -> None:

@@ -5,7 +5,6 @@ Only the SHA-256 of a token is stored; consuming one is an atomic UPDATE, so a l
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
@@ -17,6 +16,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from app.db import UTCDateTime, new_id, utcnow
 from app.errors import DomainError
+from app.sessions import hash_token
 
 
 class TokenPurpose(StrEnum):
@@ -41,10 +41,6 @@ class ActionToken(SQLModel, table=True):
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-def _digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def issue(session: Session, *, purpose: TokenPurpose, principal: str, ttl: timedelta) -> str:
     """A new token for `principal`; earlier unused tokens of the same purpose stop working."""
     now = utcnow()
@@ -55,7 +51,7 @@ def issue(session: Session, *, purpose: TokenPurpose, principal: str, ttl: timed
         .values(used_at=now)
     )
     raw = secrets.token_urlsafe(32)
-    session.add(ActionToken(token_hash=_digest(raw), purpose=purpose.value, principal=principal,
+    session.add(ActionToken(token_hash=hash_token(raw), purpose=purpose.value, principal=principal,
                             expires_at=now + ttl))
     session.flush()
     return raw
@@ -63,7 +59,7 @@ def issue(session: Session, *, purpose: TokenPurpose, principal: str, ttl: timed
 
 def peek(session: Session, raw: str, *, purpose: TokenPurpose) -> str:
     """The principal of a live token, without using it (to show the form behind a link)."""
-    token = session.exec(select(ActionToken).where(ActionToken.token_hash == _digest(raw))).first()
+    token = session.exec(select(ActionToken).where(ActionToken.token_hash == hash_token(raw))).first()
     if token is None or token.purpose != purpose.value or token.used_at is not None or token.expires_at <= utcnow():
         raise InvalidToken()
     return token.principal
@@ -74,7 +70,7 @@ def consume(session: Session, raw: str, *, purpose: TokenPurpose) -> str:
     now = utcnow()
     result = session.exec(
         sa.update(ActionToken)
-        .where(col(ActionToken.token_hash) == _digest(raw), col(ActionToken.purpose) == purpose.value,
+        .where(col(ActionToken.token_hash) == hash_token(raw), col(ActionToken.purpose) == purpose.value,
                col(ActionToken.used_at).is_(None), col(ActionToken.expires_at) > now)
         .values(used_at=now)
         .returning(ActionToken.principal)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -17,6 +16,7 @@ from app.config import Settings
 from app.db import utcnow
 from app.errors import DomainError, RateLimited
 from app.mail.services import queue_mail
+from app.principals import parse_principal
 from app.sessions import end_sessions_of
 
 RESET_TOKEN_TTL = timedelta(hours=1)
@@ -79,11 +79,20 @@ def authenticate(session: Session, settings: Settings, *, email: str, password: 
     return resident
 
 
-def verify_current_password(session: Session, *, resident: Resident, password: str, ip: str | None) -> None:
-    """Re-authentication: the resident proves it is still them before a sensitive change."""
+def verify_current_password(
+    session: Session, settings: Settings, *, resident: Resident, password: str, ip: str | None
+) -> None:
+    """Re-authentication: the resident proves it is still them before a sensitive change.
+
+    Counted with the login failures, so a stolen session cannot guess the password without limit.
+    """
+    buckets = throttle.LoginBuckets.of("login", resident.email, ip)
+    buckets.check(session, settings)
     if not verify_password(resident.password_hash, password):
+        buckets.fail(session)
         audit.record(session, EventTag.RESIDENT_LOGIN_FAILED, subject=resident.principal, ip=ip, step="reauth")
         raise InvalidCredentials(str(_l("The password is not correct.")))
+    buckets.succeed(session)
     audit.record(session, EventTag.RESIDENT_REAUTH, actor=resident.principal, ip=ip)
 
 
@@ -201,8 +210,8 @@ def reset_password(session: Session, *, token: str, new_password: str, ip: str |
 
 
 def _resident_of(session: Session, principal: str) -> Resident:
-    kind, _, raw_id = principal.partition(":")
-    resident = session.get(Resident, uuid.UUID(raw_id)) if kind == "resident" else None
+    parsed = parse_principal(principal)
+    resident = session.get(Resident, parsed[1]) if parsed and parsed[0] == "resident" else None
     if resident is None:
         raise tokens.InvalidToken()
     return resident

@@ -12,7 +12,7 @@ from app.accounts.passwords import WeakPassword
 from app.accounts.terms import current_terms
 from app.config import current_settings
 from app.db import get_session
-from app.errors import RateLimited
+from app.errors import RateLimited, rate_limited_message
 from app.htmx import hx_redirect, render
 from app.i18n import current_language
 from app.sessions import current_token_hash
@@ -66,9 +66,7 @@ def login():  # type: ignore[no-untyped-def]
         except services.InvalidCredentials as error:
             error_message, status = str(error.message), 422
         except RateLimited as error:
-            error_message, status, retry_after = str(_(
-                "Too many failed attempts. For your security, please wait %(minutes)d minutes and try again, "
-                "or reset your password.", minutes=max(1, round(error.retry_after / 60)))), 429, error.retry_after
+            error_message, status, retry_after = rate_limited_message(error), 429, error.retry_after
         else:
             auth.begin_session(resident)
             return redirect(auth.safe_next(form.next.data, url_for("home.index")), code=303)
@@ -136,14 +134,7 @@ def set_language():  # type: ignore[no-untyped-def]
         elif current_user.is_authenticated:
             current_user.locale = locale
             get_session().add(current_user._get_current_object())
-    return hx_redirect(auth.safe_next(form.next.data or request.referrer and _path(request.referrer), "/"))
-
-
-def _path(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(url)
-    return parts.path + (f"?{parts.query}" if parts.query else "")
+    return hx_redirect(auth.safe_next(form.next.data or request.referrer and auth.path_of(request.referrer), "/"))
 
 
 # --- the resident's settings (behind require_resident) ---------------------------------------------
@@ -163,12 +154,13 @@ def terms():  # type: ignore[no-untyped-def]
         services.accept_terms(db, resident=resident, version=form.version.data, ip=auth.client_ip())
         flash(_("Thank you. You can now use Azukari."), "success")
         return redirect(auth.safe_next(form.next.data, url_for("home.index")), code=303)
+    history = services.accepted_terms(db, resident)
     return render(
         "accounts/terms.html",
         form=form,
         terms=terms_in_force,
-        accepted=services.has_accepted_current_terms(db, resident),
-        history=services.accepted_terms(db, resident),
+        accepted=any(a.terms_version == terms_in_force.version for a in history),
+        history=history,
         status=422 if form.errors else 200,
     )
 
@@ -181,10 +173,16 @@ def reauth():  # type: ignore[no-untyped-def]
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         try:
-            services.verify_current_password(get_session(), resident=current_user._get_current_object(),
+            services.verify_current_password(get_session(), current_settings(),
+                                             resident=current_user._get_current_object(),
                                              password=form.password.data, ip=auth.client_ip())
         except services.InvalidCredentials as error:
             form.password.errors = [str(error.message)]
+        except RateLimited as error:
+            form.password.errors = [rate_limited_message(error)]
+            response = render("accounts/reauth.html", form=form, status=429)
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         else:
             auth.mark_authenticated()
             return redirect(auth.safe_next(form.next.data, url_for("settings.index")), code=303)

@@ -19,6 +19,7 @@ from app.tokens import ActionToken
 
 KIND = "maintenance.purge"
 FINISHED_JOB_RETENTION = timedelta(days=30)
+MAX_ATTEMPTS = 3
 
 
 def purge(ctx: JobContext) -> dict[str, Any]:
@@ -48,7 +49,6 @@ JOB_HANDLERS = [
     JobHandler(
         KIND,
         purge,
-        max_attempts=3,
         stage_labels={
             "sessions": _l("Removing expired sessions"),
             "throttle": _l("Removing old login counters"),
@@ -56,4 +56,4 @@ JOB_HANDLERS = [
         },
     )
 ]
-PERIODIC_TASKS = [PeriodicTask(KIND, every=timedelta(hours=1))]
+PERIODIC_TASKS = [PeriodicTask(KIND, every=timedelta(hours=1), max_attempts=MAX_ATTEMPTS)]

@@ -22,7 +22,7 @@ class JobStatus(StrEnum):
 FINISHED = (JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELED)
 
 JOB_STATUS_LABELS = {
-    JobStatus.QUEUED.value: _l("Waiting"),
+    JobStatus.QUEUED.value: _l("Waiting to start"),
     JobStatus.RUNNING.value: _l("Running"),
     JobStatus.DONE.value: _l("Finished"),
     JobStatus.FAILED.value: _l("Failed"),

@@ -21,7 +21,6 @@ APP_JOB_MODULES = ("app.mail.jobs", "app.jobs.maintenance")
 class JobHandler:
     kind: str
     run: Callable[[JobContext], Any]
-    max_attempts: int = 5
     # Labels of the stages a handler reports, shown to whoever watches the job (lazy gettext strings).
     stage_labels: dict[str, Any] = field(default_factory=dict)
 
@@ -34,6 +33,7 @@ class PeriodicTask:
     every: timedelta
     offset: timedelta = timedelta(0)
     payload: dict[str, Any] = field(default_factory=dict)
+    max_attempts: int = 3
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from app.db import utcnow
@@ -26,10 +25,9 @@ def enqueue_due(session: Session, tasks: Iterable[PeriodicTask], now: datetime |
     added = 0
     for task in tasks:
         key = f"{task.kind}@{slot_of(task, now)}"
-        try:
-            if services.enqueue(session, task.kind, task.payload, started_by="scheduler", unique_key=key):
-                added += 1
-            session.commit()
-        except IntegrityError:  # another worker enqueued the same slot at the same instant
-            session.rollback()
+        # INSERT … ON CONFLICT DO NOTHING: another worker may enqueue the same slot at the same instant.
+        if services.enqueue(session, task.kind, task.payload, started_by="scheduler", unique_key=key,
+                            max_attempts=task.max_attempts):
+            added += 1
+        session.commit()
     return added

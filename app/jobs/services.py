@@ -80,12 +80,22 @@ def claimable(now: datetime, kinds: list[str]) -> Any:
 
 
 def claim_next(session: Session, *, worker_id: str, kinds: list[str], lease: timedelta) -> Job | None:
-    """Take the next due job (or one abandoned by a dead worker) and commit the claim."""
+    """Take the next due job (or one abandoned by a dead worker) and commit the claim.
+
+    An abandoned job that has used up its attempts (it keeps killing its worker, say) fails instead.
+    """
     now = utcnow()
-    job = session.exec(claimable(now, kinds)).first()
-    if job is None:
-        session.commit()
-        return None
+    while True:
+        job = session.exec(claimable(now, kinds)).first()
+        if job is None:
+            session.commit()
+            return None
+        if job.status == JobStatus.RUNNING.value and job.attempts >= job.max_attempts:
+            mark_failed_attempt(job, "the worker stopped while running it, on every attempt", permanent=True)
+            session.add(job)
+            session.commit()
+            continue
+        break
     job.status = JobStatus.RUNNING.value
     job.attempts += 1
     job.worker_id = worker_id
@@ -108,9 +118,9 @@ def renew_lease(session: Session, *, job_id: int, worker_id: str, lease: timedel
 
 
 def owns(session: Session, job: Job, worker_id: str) -> bool:
-    """Re-read the job's row: is it still running under this worker?"""
+    """Re-read the job's row, locking it until the caller commits: is it still running under this worker?"""
     row = session.execute(
-        select(Job.worker_id, Job.status).where(col(Job.id) == job.id)
+        select(Job.worker_id, Job.status).where(col(Job.id) == job.id).with_for_update()
     ).first()
     return row is not None and row[0] == worker_id and row[1] == JobStatus.RUNNING.value
 
@@ -142,16 +152,6 @@ def mark_failed_attempt(job: Job, error: str, *, retry_after: timedelta | None =
     else:
         job.status = JobStatus.QUEUED.value
         job.run_at = utcnow() + max(retry_after or timedelta(0), backoff(job.attempts))
-
-
-def release(session: Session, *, job_id: int, worker_id: str) -> None:
-    """Give a job back untouched (the worker is stopping): it runs again without losing an attempt."""
-    session.execute(
-        sa.update(Job)
-        .where(col(Job.id) == job_id, col(Job.worker_id) == worker_id, col(Job.status) == JobStatus.RUNNING.value)
-        .values(status=JobStatus.QUEUED.value, worker_id=None, lease_until=None, attempts=Job.attempts - 1)
-    )
-    session.commit()
 
 
 def retry(session: Session, *, job: Job) -> None:

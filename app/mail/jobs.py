@@ -12,6 +12,9 @@ def deliver_mail(ctx: JobContext) -> dict[str, int]:
     message = ctx.session.get(MailMessage, ctx.payload["message_id"])
     if message is None:
         raise PermanentFailure("the message no longer exists")
+    # End the read transaction before talking to the SMTP server: on SQLite it would hold the write lock
+    # through the network wait, and on PostgreSQL a connection idle in transaction.
+    ctx.session.commit()
     try:
         deliver(ctx.session, ctx.settings, message)
     except smtplib.SMTPRecipientsRefused as error:
@@ -21,4 +24,4 @@ def deliver_mail(ctx: JobContext) -> dict[str, int]:
     return {"message_id": message.id or 0}
 
 
-JOB_HANDLERS = [JobHandler(DELIVER_KIND, deliver_mail, max_attempts=8)]
+JOB_HANDLERS = [JobHandler(DELIVER_KIND, deliver_mail)]

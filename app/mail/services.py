@@ -15,6 +15,8 @@ from app.jobs.services import enqueue
 from app.mail.models import MailMessage
 
 DELIVER_KIND = "mail.deliver"
+# An SMTP server may be away for a while: eight tries, each after a longer wait, before giving up.
+DELIVERY_ATTEMPTS = 8
 
 
 def queue_mail(session: Session, *, to: str, template: str, locale: str | None, **context: Any) -> MailMessage:
@@ -28,7 +30,7 @@ def queue_mail(session: Session, *, to: str, template: str, locale: str | None, 
     message = MailMessage(to=to, subject=subject, body=body)
     session.add(message)
     session.flush()
-    enqueue(session, DELIVER_KIND, {"message_id": message.id}, max_attempts=8)
+    enqueue(session, DELIVER_KIND, {"message_id": message.id}, max_attempts=DELIVERY_ATTEMPTS)
     return message
 
 

@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 import pyotp
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
@@ -20,6 +21,7 @@ from app.crypto import seal, unseal
 from app.errors import DomainError, NotFound
 from app.mail.services import queue_mail
 from app.partners.models import Partner
+from app.principals import parse_principal
 from app.sessions import end_sessions_of
 from app.staff.models import StaffMember, StaffRole
 
@@ -114,8 +116,8 @@ def accept_invitation(session: Session, *, token: str, password: str, ip: str | 
 
 
 def _member_of(session: Session, principal: str) -> StaffMember:
-    kind, _, raw = principal.partition(":")
-    member = session.get(StaffMember, uuid.UUID(raw)) if kind == "staff" else None
+    parsed = parse_principal(principal)
+    member = session.get(StaffMember, parsed[1]) if parsed and parsed[0] == "staff" else None
     if member is None or not member.active:
         raise tokens.InvalidToken()
     return member
@@ -155,28 +157,40 @@ def _matching_counter(secret: str, code: str, last_counter: int | None) -> int |
     return None
 
 
+def _use_counter(session: Session, member: StaffMember, counter: int) -> bool:
+    """Record the time step as used, atomically: of two requests with the same code, only one wins."""
+    result = session.exec(
+        sa.update(StaffMember)
+        .where(col(StaffMember.id) == member.id,
+               sa.or_(col(StaffMember.totp_last_counter).is_(None), col(StaffMember.totp_last_counter) < counter))
+        .values(totp_last_counter=counter)
+    )
+    session.refresh(member)
+    return result.rowcount == 1
+
+
 def check_code(session: Session, settings: Settings, *, member: StaffMember, code: str, ip: str | None) -> None:
     """Second factor at login: a fresh TOTP code, at most a few wrong ones per pending login."""
     bucket = throttle.bucket("staff-totp", member.principal)
     throttle.check(session, bucket, limit=TOTP_FAILURES_PER_LOGIN, window=timedelta(minutes=15))
-    secret = unseal(member.totp_secret or "", secret_key=settings.resolved_secret_key(), label=TOTP_LABEL)
+    if member.totp_secret is None:  # re-invited meanwhile: the old authenticator no longer counts
+        raise InvalidCode()
+    secret = unseal(member.totp_secret, secret_key=settings.resolved_secret_key(), label=TOTP_LABEL)
     counter = _matching_counter(secret, code, member.totp_last_counter)
-    if counter is None:
+    if counter is None or not _use_counter(session, member, counter):
         throttle.hit(session, bucket)
         audit.record(session, EventTag.STAFF_LOGIN_FAILED, subject=member.principal, ip=ip, factor="totp")
         raise InvalidCode()
-    member.totp_last_counter = counter
-    session.add(member)
     throttle.clear(session, bucket)
     audit.record(session, EventTag.STAFF_LOGIN, actor=member.principal, ip=ip)
 
 
 def begin_enrollment(session: Session, settings: Settings, *, member: StaffMember) -> str:
-    """A new TOTP seed waiting for its first code; returns the otpauth:// URI for the QR code."""
+    """A new TOTP seed, kept sealed until its first code confirms it; returns the seed to show."""
     secret = pyotp.random_base32()
     member.totp_pending = seal(secret, secret_key=settings.resolved_secret_key(), label=TOTP_LABEL)
     session.add(member)
-    return provisioning_uri(settings, member=member, secret=secret)
+    return secret
 
 
 def pending_secret(settings: Settings, *, member: StaffMember) -> str | None:

@@ -18,8 +18,9 @@ from app.accounts.passwords import WeakPassword
 from app.accounts.services import InvalidCredentials
 from app.config import current_settings
 from app.db import get_session, utcnow
-from app.errors import RateLimited
+from app.errors import RateLimited, rate_limited_message
 from app.htmx import render
+from app.sessions import hash_token
 from app.staff import forms, services
 from app.staff.models import StaffMember, StaffRole
 from app.tokens import InvalidToken
@@ -49,16 +50,17 @@ def _pending_member(key: str) -> StaffMember | None:
         session.pop(key, None)
         return None
     member = get_session().get(StaffMember, uuid.UUID(pending["id"]))
-    return member if member is not None and member.active else None
+    if member is None or not member.active or pending.get("pw") != _password_mark(member):
+        return None  # disabled, or re-invited (a new password) since the first step
+    return member
+
+
+def _password_mark(member: StaffMember) -> str | None:
+    return hash_token(member.password_hash)[:16] if member.password_hash else None
 
 
 def _set_pending(key: str, member: StaffMember) -> None:
-    session[key] = {"id": str(member.id), "at": utcnow().isoformat()}
-
-
-def _rate_limited_message(error: RateLimited) -> str:
-    return _("Too many failed attempts. For your security, please wait %(minutes)d minutes and try again.",
-             minutes=max(1, round(error.retry_after / 60)))
+    session[key] = {"id": str(member.id), "at": utcnow().isoformat(), "pw": _password_mark(member)}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -74,7 +76,7 @@ def login():  # type: ignore[no-untyped-def]
         except InvalidCredentials as error:
             error_message, status = str(error.message), 422
         except RateLimited as error:
-            error_message, status, retry_after = _rate_limited_message(error), 429, error.retry_after
+            error_message, status, retry_after = rate_limited_message(error), 429, error.retry_after
         else:
             if member.totp_secret is None:
                 _set_pending("staff_enrolling", member)
@@ -105,7 +107,7 @@ def code():  # type: ignore[no-untyped-def]
             form.code.errors = [str(error.message)]
         except RateLimited as error:
             session.pop("staff_pending", None)
-            form.code.errors = [_rate_limited_message(error)]
+            form.code.errors = [rate_limited_message(error)]
             status, retry_after = 429, error.retry_after
         else:
             auth.begin_session(member)
@@ -153,17 +155,14 @@ def enroll():  # type: ignore[no-untyped-def]
         except services.InvalidCode as error:
             form.code.errors = [str(error.message)]
         except RateLimited as error:
-            form.code.errors = [_rate_limited_message(error)]
+            form.code.errors = [rate_limited_message(error)]
             status = 429
         else:
             session.pop("staff_enrolling", None)
             auth.begin_session(member)
             flash(_("Two-step login is set up."), "success")
             return redirect(console_url(member), code=303)
-    secret = services.pending_secret(settings, member=member)
-    if secret is None:
-        services.begin_enrollment(db, settings, member=member)
-        secret = services.pending_secret(settings, member=member)
+    secret = services.pending_secret(settings, member=member) or services.begin_enrollment(db, settings, member=member)
     if form.errors and status == 200:
         status = 422
     grouped = " ".join(secret[i:i + 4] for i in range(0, len(secret or ""), 4))

@@ -11,13 +11,11 @@
   function clearPersonalCaches() {
     // Pages for a logged-out visitor (after logout, before login) drop whatever a previous user left.
     if (!("caches" in window)) return;
+    // CacheStorage is shared with the service worker, so deleting here is enough.
     caches.keys().then(function (keys) {
       keys.filter(function (k) { return k.indexOf("azukari-personal") === 0; })
           .forEach(function (k) { caches.delete(k); });
     });
-    if (navigator.serviceWorker && navigator.serviceWorker.controller) {
-      navigator.serviceWorker.controller.postMessage({ type: "clear-personal" });
-    }
   }
 
   function showToast(message, level) {

@@ -16,12 +16,6 @@ self.addEventListener("activate", (event) => {
   );
 });
 
-self.addEventListener("message", (event) => {
-  if (event.data && event.data.type === "clear-personal") {
-    event.waitUntil(caches.keys().then((keys) => Promise.all(keys.filter((k) => k.startsWith("azukari-personal")).map((k) => caches.delete(k)))));
-  }
-});
-
 self.addEventListener("fetch", (event) => {
   const request = event.request;
   if (request.method !== "GET") return;

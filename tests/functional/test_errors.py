@@ -18,7 +18,7 @@ def test_not_found_in_japanese_and_english(client):
 
 def test_htmx_errors_become_a_toast_in_the_toast_region(client, login):
     login(client, ResidentFactory())
-    response = client.get("/jobs/424242", headers={"HX-Request": "true"})
+    response = client.get("/no-such-component", headers={"HX-Request": "true"})
     assert response.status_code == 404
     assert response.headers["HX-Retarget"] == "#toasts"
     assert response.headers["HX-Reswap"] == "beforeend"

@@ -92,3 +92,15 @@ def test_a_disabled_staff_member_is_treated_as_logged_out(client, login):
     response = client.get("/municipal/")
     assert response.status_code == 303
     assert urlsplit(response.headers["Location"]).path == "/staff/login"
+
+
+def test_a_refused_access_is_audited_although_the_request_is_rolled_back(client, login, db):
+    from sqlmodel import select
+
+    from app.audit import AuditEvent
+
+    resident = ResidentFactory()
+    login(client, resident)
+    assert client.get("/operator/").status_code == 403
+    events = db.exec(select(AuditEvent).where(AuditEvent.tag == "auth:access:denied")).all()
+    assert [(e.actor, e.details["path"]) for e in events] == [(resident.principal, "/operator/")]

@@ -115,3 +115,14 @@ def test_language_redirect_stays_on_this_site(client, csrf):
     response = client.post("/language", data={"csrf_token": csrf(client), "locale": "en",
                                               "next": "https://evil.example/phish"})
     assert response.headers["Location"] == "/"
+
+
+def test_re_authentication_is_rate_limited_like_login(client, csrf, login, settings):
+    resident = ResidentFactory()
+    login(client, resident, authenticated_ago=timedelta(minutes=10))
+    token = csrf(client, "/settings")
+    for _ in range(settings.login_failures_per_account):
+        wrong = client.post("/reauth", data={"csrf_token": token, "password": "guess-guess-guess", "next": "/settings"})
+        assert wrong.status_code == 422
+    limited = client.post("/reauth", data={"csrf_token": token, "password": DEFAULT_PASSWORD, "next": "/settings"})
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0

@@ -27,4 +27,4 @@ def flaky(ctx: JobContext) -> dict[str, Any]:
     return {"attempts": ctx.job.attempts}
 
 
-JOB_HANDLERS = [JobHandler("test.steps", run_steps, max_attempts=5), JobHandler("test.flaky", flaky)]
+JOB_HANDLERS = [JobHandler("test.steps", run_steps), JobHandler("test.flaky", flaky)]

@@ -17,7 +17,9 @@ def test_whoever_started_a_job_watches_it_and_nobody_else(client, other_client, 
     assert page.status_code == 200
     assert 'hx-trigger="every 2s"' in page.get_data(as_text=True)  # polls while not finished
     assert other_client.get(f"/jobs/{job.id}").status_code == 404
-    assert other_client.get(f"/jobs/{job.id}", headers={"HX-Request": "true"}).status_code == 404
+    # An htmx poll of a job that is not yours (or is gone) stops polling (286) and shows nothing of the job.
+    poll = other_client.get(f"/jobs/{job.id}", headers={"HX-Request": "true"})
+    assert poll.status_code == 286 and "maintenance" not in poll.get_data(as_text=True)
     assert other_client.get("/jobs/999999").status_code == 404
 
 

@@ -363,3 +363,31 @@ def test_a_new_invitation_resets_the_login_and_ends_the_member_sessions(client, 
     mail = db.exec(select(MailMessage).where(MailMessage.to == member.email).order_by(col(MailMessage.id).desc())).first()
     assert mail is not None and "/staff/invite/" in mail.body
     assert client.post(f"/operator/staff/{member.id}/reinvite").status_code == 400  # CSRF still applies
+
+
+def test_an_htmx_create_returns_an_empty_form_for_the_next_member(client, login, csrf):
+    login(client, StaffFactory(operator=True))
+    response = client.post(
+        "/operator/staff",
+        data={"csrf_token": csrf(client, "/operator/staff"), "display_name": "柏 次郎", "email": "next@example.jp",
+              "role": "municipal", "partner_id": "", "locale": "ja"},
+        headers={"HX-Request": "true", "X-CSRFToken": csrf(client, "/operator/staff")},
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and "next@example.jp" in body  # in the table
+    assert 'value="next@example.jp"' not in body  # but not left in the form
+
+
+def test_a_member_re_invited_during_the_code_step_is_sent_back_not_crashed(client, other_client, login, csrf, db):
+    from freezegun import freeze_time
+
+    member = StaffFactory(municipal=True)
+    with freeze_time():
+        client.post("/staff/login", data={"csrf_token": csrf(client, "/staff/login"), "email": member.email,
+                                           "password": STAFF_PASSWORD})
+        login(other_client, StaffFactory(operator=True))
+        other_client.post(f"/operator/staff/{member.id}/reinvite",
+                          data={"csrf_token": csrf(other_client, "/operator/staff")})
+        response = client.post("/staff/login/code", data={"csrf_token": csrf(client, "/staff/login"),
+                                                          "code": "123456"})
+    assert response.status_code == 303 and response.headers["Location"] == "/staff/login"

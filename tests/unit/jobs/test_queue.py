@@ -130,3 +130,15 @@ def test_a_failed_job_can_be_retried_by_the_operator(db):
     assert job.status == JobStatus.FAILED.value
     services.retry(db, job=job)
     assert job.status == JobStatus.QUEUED.value and job.attempts == 0
+
+
+def test_a_job_that_keeps_killing_its_worker_fails_instead_of_looping(db):
+    job = services.enqueue(db, "k", max_attempts=2)
+    db.commit()
+    for minutes in (0, 1):  # two workers die with it
+        with freeze_time(timedelta(minutes=minutes)):
+            assert services.claim_next(db, worker_id=f"dead-{minutes}", kinds=["k"], lease=LEASE).id == job.id
+    with freeze_time(timedelta(minutes=5)):
+        assert services.claim_next(db, worker_id="next", kinds=["k"], lease=LEASE) is None
+    db.refresh(job)
+    assert job.status == JobStatus.FAILED.value and "worker stopped" in job.last_error
