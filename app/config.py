@@ -89,6 +89,9 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{self.instance_path / 'azukari.db'}"
         self.database_url = normalise_database_url(self.database_url)
+        sqlite_file = sqlite_path(self.database_url)
+        if sqlite_file is not None:  # SQLite creates the file, not its folder (a fresh clone has no instance/)
+            sqlite_file.parent.mkdir(parents=True, exist_ok=True)
         if self.is_production:
             if self.secret_key.strip().lower() in PLACEHOLDER_SECRETS or len(self.secret_key) < 32:
                 raise InsecureSettings(
@@ -147,6 +150,14 @@ def current_settings() -> Settings:
     from flask import current_app
 
     return current_app.config["AZUKARI"]
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (None for PostgreSQL or an in-memory database)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url in (prefix, f"{prefix}:memory:"):
+        return None
+    return Path(url[len(prefix):].split("?", 1)[0])
 
 
 def normalise_database_url(url: str) -> str:

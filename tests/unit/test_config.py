@@ -66,3 +66,15 @@ def test_behind_a_trusted_proxy_the_client_address_is_the_forwarded_one(settings
         app.test_client().get("/whoami", environ_base={"REMOTE_ADDR": "10.0.0.1"},
                               headers={"X-Forwarded-For": "203.0.113.7"})
         assert seen["ip"] == expected
+
+
+def test_a_fresh_checkout_without_an_instance_folder_can_migrate(tmp_path):
+    import sqlalchemy as sa
+
+    instance = tmp_path / "fresh-clone" / "instance"
+    url = settings(instance_path=instance).database_url
+    assert instance.is_dir()
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("select 1").scalar() == 1
+    engine.dispose()
