@@ -43,7 +43,6 @@ class EventTag(StrEnum):
     STAFF_ENABLE = "staff:member:enable"
     STAFF_REINVITE = "staff:member:reinvite"
     ACCESS_DENIED = "auth:access:denied"
-    JOB_ENQUEUE = "jobs:job:enqueue"
     JOB_RETRY = "jobs:job:retry"
 
 

@@ -20,6 +20,7 @@ from app.principals import parse_principal
 from app.sessions import end_sessions_of
 
 RESET_TOKEN_TTL = timedelta(hours=1)
+RESET_LINK_MINUTES = int(RESET_TOKEN_TTL.total_seconds() // 60)  # said in the mail and on the page
 
 
 class InvalidCredentials(DomainError):
@@ -186,7 +187,7 @@ def request_password_reset(session: Session, settings: Settings, *, email: str, 
     audit.record(session, EventTag.RESIDENT_PASSWORD_RESET_REQUEST, subject=resident.principal, ip=ip)
     queue_mail(session, to=resident.email, template="mail/password_reset.txt", locale=resident.locale,
                reset_url=f"{settings.public_url.rstrip('/')}/password/reset/{raw}",
-               minutes=int(RESET_TOKEN_TTL.total_seconds() // 60))
+               minutes=RESET_LINK_MINUTES)
 
 
 def resident_for_reset_token(session: Session, *, token: str) -> Resident:

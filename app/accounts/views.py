@@ -99,7 +99,7 @@ def forgot_password():  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         services.request_password_reset(get_session(), current_settings(), email=form.email.data, ip=auth.client_ip())
         return render("accounts/forgot_sent.html", email=form.email.data,
-                      minutes=int(services.RESET_TOKEN_TTL.total_seconds() // 60))
+                      minutes=services.RESET_LINK_MINUTES)
     return render("accounts/forgot.html", form=form, status=422 if form.errors else 200)
 
 

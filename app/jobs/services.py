@@ -17,6 +17,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, col, select
 
+from app import audit
+from app.audit import EventTag
 from app.db import utcnow
 from app.errors import NotFound
 from app.jobs.models import Job, JobStatus
@@ -154,10 +156,11 @@ def mark_failed_attempt(job: Job, error: str, *, retry_after: timedelta | None =
         job.run_at = utcnow() + max(retry_after or timedelta(0), backoff(job.attempts))
 
 
-def retry(session: Session, *, job: Job) -> None:
-    """Run a failed job again (an operator's decision)."""
+def retry(session: Session, *, job: Job, actor: str) -> None:
+    """Run a failed job again (an operator's decision, audited)."""
     if job.status != JobStatus.FAILED.value:
         return
+    audit.record(session, EventTag.JOB_RETRY, actor=actor, job=job.id, kind=job.kind)
     job.status = JobStatus.QUEUED.value
     job.attempts = 0
     job.run_at = utcnow()

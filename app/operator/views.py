@@ -106,7 +106,7 @@ def job_list():  # type: ignore[no-untyped-def]
 def retry_job(job_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     job = jobs.job_for_viewer(db, job_id=job_id, viewer=current_user.principal, sees_all=True)
-    jobs.retry(db, job=job)
+    jobs.retry(db, job=job, actor=current_user.principal)
     flash(_("The job will run again."), "success")
     return redirect(url_for("operator.job_list"), code=303)
 

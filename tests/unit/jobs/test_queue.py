@@ -128,8 +128,11 @@ def test_a_failed_job_can_be_retried_by_the_operator(db):
     services.claim_next(db, worker_id="w", kinds=["k"], lease=LEASE)
     services.mark_failed_attempt(job, "boom")
     assert job.status == JobStatus.FAILED.value
-    services.retry(db, job=job)
+    services.retry(db, job=job, actor="staff:test")
     assert job.status == JobStatus.QUEUED.value and job.attempts == 0
+    from app.audit import AuditEvent
+
+    assert db.exec(select(AuditEvent.actor).where(AuditEvent.tag == "jobs:job:retry")).all() == ["staff:test"]
 
 
 def test_a_job_that_keeps_killing_its_worker_fails_instead_of_looping(db):
