@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import faulthandler
 import importlib
 import logging
 import os
@@ -241,6 +242,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop.set()
 
     previous = {sig: signal.signal(sig, _request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    # `kill -USR1 <pid>` writes every thread's stack to stderr: how to see where a stuck runner is.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     try:
         candidates = list(registered_peers())
         for extra in args.extra:

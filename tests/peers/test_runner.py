@@ -10,6 +10,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -67,6 +68,15 @@ class Runner:
         self.process = process
         self.lines = lines
         self.log = log
+
+    def stopped(self) -> int:
+        """The exit code once the runner stopped; if it hangs, its threads' stacks go into the failure."""
+        try:
+            return self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.send_signal(signal.SIGUSR1)  # faulthandler: dump every thread's stack to the log
+            time.sleep(1)
+            pytest.fail(f"the runner did not stop within {STOP_TIMEOUT}s; log:\n{self.log.read_text()}")
 
     def next_line(self) -> str:
         try:
@@ -144,7 +154,7 @@ def test_runner_serves_a_peer_and_stops_on_sigterm(start_runner: Callable[..., R
     assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
 
     runner.process.send_signal(signal.SIGTERM)
-    assert runner.process.wait(timeout=STOP_TIMEOUT) == 0
+    assert runner.stopped() == 0
     assert runner.lines.get(timeout=HTTP_TIMEOUT) is None, "nothing but the service lines goes to stdout"
     with pytest.raises(urllib.error.URLError):
         _get(f"{base_url}/healthz")
@@ -156,7 +166,7 @@ def test_runner_prints_only_service_lines_and_stops_on_sigint(start_runner: Call
     runner = start_runner(*SAMPLE_EXTRA, "--only", "sample")
     assert runner.next_line().startswith("sample: http://127.0.0.42:")
     runner.process.send_signal(signal.SIGINT)
-    assert runner.process.wait(timeout=STOP_TIMEOUT) == 0
+    assert runner.stopped() == 0
     assert runner.lines.get(timeout=HTTP_TIMEOUT) is None, "nothing but the service lines goes to stdout"
 
 
