@@ -10,7 +10,6 @@ import logging
 import os
 import signal
 import socket
-import threading
 import time
 import uuid
 
@@ -31,12 +30,18 @@ class Worker:
         self.app = app
         self.registry = registry
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-        self.stopping = threading.Event()
+        # A plain flag set from the signal handler: Event.set() there can deadlock against the
+        # Event.wait() the main thread is in (the handler runs on that same thread).
+        self.stop_requested = False
         self._next_schedule = 0.0
 
     def stop(self, *_args: object) -> None:
-        log.info("worker %s stopping after the current job", self.worker_id)
-        self.stopping.set()
+        self.stop_requested = True
+
+    def _pause(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stop_requested and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, 0.2))
 
     def tick(self) -> bool:
         """One round of the loop; True when a job ran."""
@@ -53,16 +58,16 @@ class Worker:
     def run_forever(self) -> None:
         poll = self.app.config["AZUKARI"].job_poll_seconds
         log.info("worker %s started; handles %s", self.worker_id, ", ".join(sorted(self.registry.handlers)))
-        while not self.stopping.is_set():
+        while not self.stop_requested:
             try:
                 ran = self.tick()
             except Exception:  # the database is restarting, say: keep the worker alive and retry
                 log.exception("worker loop error; retrying shortly")
                 ran = False
-                self.stopping.wait(min(5.0, poll * 5))
+                self._pause(min(5.0, poll * 5))
             if not ran:
-                self.stopping.wait(poll)
-        log.info("worker %s stopped", self.worker_id)
+                self._pause(poll)
+        log.info("worker %s stopped after its current job", self.worker_id)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -235,11 +236,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("refusing to start the peer services: %s", reason)
         return 2
 
-    stop = threading.Event()
+    # A plain flag, not a threading.Event: the handler runs on the main thread between bytecodes,
+    # possibly while that thread is inside Event.wait() holding the Event's lock, and Event.set()
+    # would then deadlock on the same non-reentrant lock (seen in CI).
+    stop_requested: list[int] = []
 
     def _request_stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("received %s; stopping the peer services", signal.Signals(signum).name)
-        stop.set()
+        stop_requested.append(signum)
 
     previous = {sig: signal.signal(sig, _request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     # `kill -USR1 <pid>` writes every thread's stack to stderr: how to see where a stuck runner is.
@@ -257,8 +260,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 # Stay up anyway: `make run` (honcho) stops everything when one process exits.
                 log.warning("no peer service is built yet; idling until stopped")
             log.info("peer storage: %s", storage_dir)
-            while not stop.wait(1.0):
-                pass
+            while not stop_requested:
+                time.sleep(0.2)
+            log.info("received %s; stopping the peer services", signal.Signals(stop_requested[0]).name)
     except (PeerError, ValueError) as exc:
         log.error("%s", exc)
         return 1
