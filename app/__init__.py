@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app import health, pwa
+    from app.accounts.link_views import bp as links_bp
+    from app.accounts.link_views import connections_bp
     from app.accounts.views import bp as accounts_bp
     from app.accounts.views import settings_bp
     from app.consent.views import bp as consent_bp
@@ -74,6 +76,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         home_bp,
         accounts_bp,
         settings_bp,
+        links_bp,
+        connections_bp,
         household_bp,
         consent_bp,
         switching_bp,

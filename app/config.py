@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -30,6 +30,21 @@ class Environment(StrEnum):
 
 class InsecureSettings(RuntimeError):
     """The settings would run production with a development secret or cookie."""
+
+
+# The stand-in peers' client secrets (see docs/peers.md); refused in production.
+DEV_CLIENT_SECRETS = {
+    "smart-life-pass": "dev-smart-life-pass-secret-not-for-production",
+    "mynaportal": "dev-mynaportal-secret-not-for-production",
+}
+
+
+class ExtraIdentityProvider(BaseModel):
+    key: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,30}$")
+    label: str
+    issuer: str
+    client_id: str
+    client_secret: str
 
 
 class Settings(BaseSettings):
@@ -84,6 +99,21 @@ class Settings(BaseSettings):
     # Demo accounts and the development mail page.
     demo_enabled: bool = False
 
+    # Smart Life Pass: the OpenID Connect provider (login, address) and its Dot to Dot health score API.
+    # An empty issuer means the local stand-in (the smart-life-pass peer) while peers are enabled, else off.
+    smart_life_pass_issuer: str = ""
+    smart_life_pass_client_id: str = "azukari"
+    smart_life_pass_client_secret: str = DEV_CLIENT_SECRETS["smart-life-pass"]
+    # MyNa Portal's 自己情報取得API (children and birth dates); the same rule for an empty issuer.
+    mynaportal_issuer: str = ""
+    mynaportal_client_id: str = "azukari"
+    mynaportal_client_secret: str = DEV_CLIENT_SECRETS["mynaportal"]
+    # More OpenID Connect login providers, as a JSON list of objects with key, label, issuer, client_id,
+    # client_secret (the tests add the independent `oidc-provider` this way).
+    extra_identity_providers: list[ExtraIdentityProvider] = []
+    # Each call to an outside party gives up after this long, so a page answers within 5 seconds.
+    outbound_timeout_seconds: float = 4.0
+
     @model_validator(mode="after")
     def _derive_and_check(self) -> Settings:
         if not self.database_url:
@@ -101,8 +131,21 @@ class Settings(BaseSettings):
                 raise InsecureSettings("MAIL_BACKEND=outbox is for development; configure SMTP.")
             if self.password_hash_profile != "strong":
                 raise InsecureSettings("PASSWORD_HASH_PROFILE must be 'strong' in production.")
+            for issuer, secret in (
+                (self.smart_life_pass_issuer, self.smart_life_pass_client_secret),
+                (self.mynaportal_issuer, self.mynaportal_client_secret),
+            ):
+                if issuer and secret in DEV_CLIENT_SECRETS.values():
+                    raise InsecureSettings(f"The client secret for {issuer} is the development one.")
             self.peers_enabled = False
             self.demo_enabled = False
+        if self.peers_enabled:
+            from app.peers import peer_spec
+
+            self.smart_life_pass_issuer = self.smart_life_pass_issuer or peer_spec("smart-life-pass").base_url
+            self.mynaportal_issuer = self.mynaportal_issuer or peer_spec("mynaportal").base_url
+        self.smart_life_pass_issuer = self.smart_life_pass_issuer.rstrip("/")
+        self.mynaportal_issuer = self.mynaportal_issuer.rstrip("/")
         return self
 
     @property

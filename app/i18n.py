@@ -51,6 +51,18 @@ def date_time(value: datetime | None) -> str:
     return format_datetime(value, pattern)
 
 
+def bilingual(ja: str | None, en: str | None) -> str:
+    """Pick the label of the current language, for domain labels kept in both (ages, walking bands)."""
+    return (ja if current_language() == "ja" else en) or ja or en or ""
+
+
+def birth_date(year: int, month: int, day: int | None) -> str:
+    """2021年5月12日 / 12 May 2021, or 2021年5月 / May 2021 when the day is not known."""
+    if day is None:
+        return format_date(date(year, month, 1), "y年M月" if current_language() == "ja" else "MMMM y")
+    return format_date(date(year, month, day), "y年M月d日" if current_language() == "ja" else "d MMMM y")
+
+
 def init_app(app: Flask) -> None:
     from app.extensions import babel
 
@@ -63,3 +75,5 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters["long_date"] = long_date
     app.jinja_env.filters["date_time"] = date_time
+    app.jinja_env.globals["bilingual"] = bilingual
+    app.jinja_env.globals["birth_date"] = birth_date

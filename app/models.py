@@ -1,8 +1,10 @@
 """Every table, imported in one place so Alembic and SQLAlchemy see the whole schema."""
 
-from app.accounts.models import Resident, TermsAcceptance
+from app.accounts.models import LinkedAccount, Resident, TermsAcceptance
 from app.audit import AuditEvent
+from app.household.models import Child, HealthScore, HomeAddress
 from app.jobs.models import Job
+from app.ledger.models import DataReceipt
 from app.mail.models import MailMessage
 from app.partners.models import Partner
 from app.sessions import BrowserSession
@@ -14,7 +16,12 @@ __all__ = [
     "ActionToken",
     "AuditEvent",
     "BrowserSession",
+    "Child",
+    "DataReceipt",
+    "HealthScore",
+    "HomeAddress",
     "Job",
+    "LinkedAccount",
     "MailMessage",
     "Partner",
     "Resident",

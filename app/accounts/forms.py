@@ -95,3 +95,15 @@ class LanguageForm(FlaskForm):
 
 class EmptyForm(FlaskForm):
     """A button that changes state: only the CSRF token (logout, retry ...)."""
+
+
+class KeepCopyForm(FlaskForm):
+    keep = RadioField(
+        _l("Where your data from this service is kept"),
+        choices=[
+            SelectChoice("keep", _l("Keep a copy in Azukari (faster, works when the service is down)")),
+            SelectChoice("none", _l("Do not keep a copy (保存しない): Azukari keeps only the connection and fetches "
+                                    "the data each time it is used")),
+        ],
+        validators=[DataRequired()],
+    )

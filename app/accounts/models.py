@@ -17,7 +17,8 @@ class Resident(SQLModel, table=True):
 
     id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
     email: str = Field(max_length=254, unique=True)  # stored lower-cased
-    password_hash: str = Field(max_length=255)
+    # None for an account created by logging in with Smart Life Pass (it may set a password later).
+    password_hash: str | None = Field(default=None, max_length=255)
     locale: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     password_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -47,3 +48,33 @@ class TermsAcceptance(SQLModel, table=True):
     resident_id: uuid.UUID = Field(foreign_key="resident.id", ondelete="CASCADE", index=True)
     terms_version: str = Field(max_length=32)
     accepted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class LinkedAccount(SQLModel, table=True):
+    """A resident's link to an account at an OpenID Connect provider (Smart Life Pass).
+
+    Keyed on (issuer, subject), never on the email: an address can change hands, a subject cannot.
+    Tokens are sealed (AES-GCM, see app.crypto); `keep_copy` False is the "保存しない" choice, in which the bank
+    keeps only the token and fetches the address and health score each time they are used.
+    """
+
+    __tablename__ = "linked_account"
+    __table_args__ = (
+        sa.UniqueConstraint("issuer", "subject"),
+        sa.UniqueConstraint("resident_id", "provider"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: uuid.UUID = Field(foreign_key="resident.id", ondelete="CASCADE", index=True)
+    provider: str = Field(max_length=32)
+    issuer: str = Field(max_length=255)
+    subject: str = Field(max_length=255)
+    scope: str = Field(default="", max_length=255)
+    access_token_sealed: str | None = Field(default=None, sa_type=sa.Text)
+    refresh_token_sealed: str | None = Field(default=None, sa_type=sa.Text)
+    access_token_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    keep_copy: bool = True
+    # Set when the provider stopped honouring the tokens: the resident is asked to connect again.
+    needs_relink: bool = False
+    linked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    last_received_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -7,8 +7,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import auth
-from app.accounts import forms, services
+from app.accounts import forms, linking, services
+from app.accounts.link_views import login_providers
 from app.accounts.passwords import WeakPassword
+from app.accounts.providers import configured_providers
 from app.accounts.terms import current_terms
 from app.config import current_settings
 from app.db import get_session
@@ -48,7 +50,8 @@ def signup():  # type: ignore[no-untyped-def]
         else:
             auth.begin_session(resident)
             return redirect(url_for("settings.terms"), code=303)
-    return render("accounts/signup.html", form=form, status=422 if form.errors else 200)
+    return render("accounts/signup.html", form=form, status=422 if form.errors else 200,
+                  login_providers=login_providers())
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -73,7 +76,8 @@ def login():  # type: ignore[no-untyped-def]
     elif form.errors:
         status = 422
     response = render("accounts/login.html", form=form, error_message=error_message, status=status,
-                      session_expired=getattr(session, "expired", False))
+                      session_expired=getattr(session, "expired", False), login_providers=login_providers(),
+                      next_path=auth.safe_next(form.next.data, ""))
     if retry_after is not None:
         response.headers["Retry-After"] = str(retry_after)
     return response
@@ -180,13 +184,20 @@ def reauth():  # type: ignore[no-untyped-def]
             form.password.errors = [str(error.message)]
         except RateLimited as error:
             form.password.errors = [rate_limited_message(error)]
-            response = render("accounts/reauth.html", form=form, status=429)
+            response = render("accounts/reauth.html", form=form, status=429, reauth_providers=_reauth_providers())
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         else:
             auth.mark_authenticated()
             return redirect(auth.safe_next(form.next.data, url_for("settings.index")), code=303)
-    return render("accounts/reauth.html", form=form, status=422 if form.errors else 200)
+    return render("accounts/reauth.html", form=form, status=422 if form.errors else 200,
+                  reauth_providers=_reauth_providers())
+
+
+def _reauth_providers() -> list:  # type: ignore[type-arg]
+    """Linked login providers the resident can confirm with (the only way for an account without a password)."""
+    linked = linking.links_of(get_session(), current_user._get_current_object())
+    return [provider for provider in login_providers() if provider.key in linked]
 
 
 @settings_bp.route("/settings")
@@ -235,7 +246,11 @@ def change_password():  # type: ignore[no-untyped-def]
 def delete_account():  # type: ignore[no-untyped-def]
     form = forms.DeleteAccountForm()
     if form.validate_on_submit():
-        services.delete_account(get_session(), resident=current_user._get_current_object(), ip=auth.client_ip())
+        resident = current_user._get_current_object()
+        # Every token at a provider is revoked (or queued for revocation) before the account goes.
+        linking.unlink_all(get_session(), current_settings(), resident=resident,
+                           providers=configured_providers(current_settings()), ip=auth.client_ip())
+        services.delete_account(get_session(), resident=resident, ip=auth.client_ip())
         auth.end_session()
         flash(_("Your account has been deleted. Thank you for using Azukari."), "info")
         return redirect(url_for("accounts.login"), code=303)

@@ -1,0 +1,396 @@
+"""The bank as an OAuth 2.0 / OpenID Connect client (authlib + joserfc), hardened per RFC 9700.
+
+- The authorization request carries `state` (bound to this browser's server-side session, single use, 10 min),
+  a `nonce` (OIDC) and a PKCE S256 challenge; nothing of it travels in a cookie of its own.
+- The authorization response must carry the provider's `iss` (RFC 9207) when the provider says it sends it
+  (mix-up defence); the ID token's signature (JWKS, asymmetric algorithms only), `iss`, `aud`/`azp`, `exp`,
+  `iat` and `nonce` are all checked.
+- Every call to the provider has a deadline, and a slow, down or garbage-speaking provider becomes one typed
+  error with a message for the resident; nothing of the response is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc6749.errors import OAuth2Error
+from authlib.oidc.core import CodeIDToken
+from flask import current_app, session
+from flask_babel import lazy_gettext as _l
+from joserfc import jwt
+from joserfc.errors import InvalidKeyIdError, JoseError
+from joserfc.jwk import KeySet
+
+from app.accounts.providers import OAuthProvider
+from app.config import current_settings
+from app.db import utcnow
+from app.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "oauth_pending"
+PENDING_TTL = timedelta(minutes=10)
+MAX_PENDING = 5  # a few tabs may start a flow at once; older ones are dropped
+METADATA_TTL_SECONDS = 600
+# Only asymmetric signatures: an HMAC-signed ID token would be signed with our own client secret.
+ID_TOKEN_ALGORITHMS = ["RS256", "PS256", "ES256"]
+CLOCK_LEEWAY_SECONDS = 60
+
+
+class ProviderUnavailable(DomainError):
+    """The provider is down, too slow, or answered something that is not a valid protocol message."""
+
+    status = 502
+    message = _l("We could not reach the other service, or it answered something we could not read. "
+                 "Nothing was changed. Please try again in a few minutes.")
+
+
+class ProviderDenied(DomainError):
+    """The resident said no at the provider (or the provider refused the request)."""
+
+    status = 400
+    message = _l("The connection was not allowed at the other service. Nothing was changed.")
+
+
+class InvalidCallback(DomainError):
+    """The response cannot be trusted: unknown/used state, another session, wrong issuer, bad ID token."""
+
+    status = 400
+    message = _l("This sign-in could not be verified (it may have expired, been used already, or been "
+                 "started in another browser). Nothing was changed. Please start again.")
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    refresh_token: str | None
+    expires_at: datetime | None
+    scope: str
+
+    @classmethod
+    def from_response(cls, token: dict[str, Any], *, requested_scope: str) -> TokenSet:
+        access_token = token.get("access_token")
+        if not isinstance(access_token, str) or not access_token:
+            raise ProviderUnavailable()
+        if str(token.get("token_type", "")).lower() != "bearer":
+            raise ProviderUnavailable()
+        expires_in = token.get("expires_in")
+        expires_at = utcnow() + timedelta(seconds=int(expires_in)) if isinstance(expires_in, int | float) else None
+        refresh = token.get("refresh_token")
+        return cls(
+            access_token=access_token,
+            refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+            expires_at=expires_at,
+            scope=str(token.get("scope") or requested_scope),
+        )
+
+
+@dataclass(frozen=True)
+class AuthorizationResult:
+    provider: OAuthProvider
+    intent: str
+    principal: str | None  # who started it (link/reauth), None for a login
+    tokens: TokenSet
+    claims: dict[str, Any] = field(default_factory=dict)  # the verified ID token's claims (OIDC)
+
+    @property
+    def subject(self) -> str:
+        return str(self.claims["sub"])
+
+
+class Deadline:
+    """One budget for all the calls a request makes to a provider, so the page answers in time."""
+
+    def __init__(self, seconds: float | None = None) -> None:
+        self.ends = time.monotonic() + (seconds if seconds is not None else current_settings().outbound_timeout_seconds)
+
+    def timeout(self) -> float:
+        left = self.ends - time.monotonic()
+        if left <= 0.05:
+            raise ProviderUnavailable()
+        return left
+
+
+# --- metadata and keys ---------------------------------------------------------------------------------
+
+
+def _cache() -> dict[str, tuple[float, Any]]:
+    return current_app.extensions.setdefault("azukari.oauth_cache", {})
+
+
+def _get_json(url: str, deadline: Deadline, **kwargs: Any) -> Any:
+    try:
+        response = requests.get(url, timeout=deadline.timeout(), allow_redirects=False, **kwargs)
+    except requests.RequestException as error:
+        log.warning("GET %s failed: %s", url, type(error).__name__)
+        raise ProviderUnavailable() from error
+    if response.status_code != 200:
+        log.warning("GET %s answered %s", url, response.status_code)
+        raise ProviderUnavailable()
+    try:
+        return response.json()
+    except ValueError as error:
+        log.warning("GET %s answered something that is not JSON", url)
+        raise ProviderUnavailable() from error
+
+
+def metadata(provider: OAuthProvider, deadline: Deadline) -> dict[str, Any]:
+    """The provider's discovery document (cached); its `issuer` must be exactly the configured one."""
+    cache = _cache()
+    key = f"metadata:{provider.metadata_url}"
+    cached = cache.get(key)
+    if cached and time.monotonic() - cached[0] < METADATA_TTL_SECONDS:
+        return dict(cached[1])
+    document = _get_json(provider.metadata_url, deadline)
+    if not isinstance(document, dict) or document.get("issuer") != provider.issuer:
+        log.warning("metadata of %s names another issuer", provider.key)
+        raise ProviderUnavailable()
+    for endpoint in ("authorization_endpoint", "token_endpoint"):
+        if not isinstance(document.get(endpoint), str):
+            raise ProviderUnavailable()
+    cache[key] = (time.monotonic(), document)
+    return dict(document)
+
+
+def _key_set(provider: OAuthProvider, document: dict[str, Any], deadline: Deadline, *, force: bool) -> KeySet:
+    cache = _cache()
+    key = f"jwks:{provider.issuer}"
+    cached = cache.get(key)
+    if cached and not force and time.monotonic() - cached[0] < METADATA_TTL_SECONDS:
+        return cached[1]
+    raw = _get_json(str(document.get("jwks_uri")), deadline)
+    try:
+        key_set = KeySet.import_key_set(raw)
+    except (JoseError, ValueError, TypeError, KeyError) as error:
+        raise ProviderUnavailable() from error
+    cache[key] = (time.monotonic(), key_set)
+    return key_set
+
+
+# --- the authorization request ---------------------------------------------------------------------------
+
+
+def _client(provider: OAuthProvider, **kwargs: Any) -> OAuth2Session:
+    return OAuth2Session(
+        client_id=provider.client_id,
+        client_secret=provider.client_secret,
+        token_endpoint_auth_method="client_secret_basic",  # noqa: S106 (a method name, not a secret)
+        code_challenge_method="S256",
+        **kwargs,
+    )
+
+
+def start_authorization(
+    provider: OAuthProvider,
+    *,
+    intent: str,
+    redirect_uri: str,
+    principal: str | None = None,
+    prompt: str | None = None,
+) -> str:
+    """The provider URL to send the browser to; what the callback must see is kept in this session only."""
+    document = metadata(provider, Deadline())
+    state = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    code_verifier = secrets.token_urlsafe(64)
+    now = utcnow()
+    pending = {
+        s: entry
+        for s, entry in (session.get(PENDING_KEY) or {}).items()
+        if now - datetime.fromisoformat(entry["at"]) < PENDING_TTL
+    }
+    while len(pending) >= MAX_PENDING:
+        pending.pop(next(iter(pending)))
+    pending[state] = {
+        "provider": provider.key,
+        "intent": intent,
+        "principal": principal,
+        "nonce": nonce,
+        "verifier": code_verifier,
+        "redirect_uri": redirect_uri,
+        "at": now.isoformat(),
+    }
+    session[PENDING_KEY] = pending
+    extra: dict[str, str] = {"nonce": nonce} if provider.openid else {}
+    if prompt:
+        extra["prompt"] = prompt
+    client = _client(provider, redirect_uri=redirect_uri, scope=" ".join(provider.scopes))
+    url, _ = client.create_authorization_url(
+        document["authorization_endpoint"], state=state, code_verifier=code_verifier, **extra
+    )
+    return str(url)
+
+
+def pending_intent(state: str | None) -> dict[str, Any] | None:
+    """What the flow with this `state` was started for, if this session started it (nothing is consumed)."""
+    if not state:
+        return None
+    entry = (session.get(PENDING_KEY) or {}).get(state)
+    return dict(entry) if entry else None
+
+
+def finish_authorization(provider: OAuthProvider, args: dict[str, str]) -> AuthorizationResult:
+    """Check the authorization response, redeem the code (with the PKCE verifier) and verify the ID token."""
+    pending = dict(session.get(PENDING_KEY) or {})
+    entry = pending.pop(args.get("state") or "", None)
+    session[PENDING_KEY] = pending  # consumed before anything else: a replayed response finds nothing
+    if entry is None or entry["provider"] != provider.key:
+        raise InvalidCallback()
+    if utcnow() - datetime.fromisoformat(entry["at"]) >= PENDING_TTL:
+        raise InvalidCallback()
+    deadline = Deadline()
+    document = metadata(provider, deadline)
+    # RFC 9207: a response from another issuer (mix-up) is refused before its code goes anywhere.
+    iss_expected = "iss" in args or document.get("authorization_response_iss_parameter_supported")
+    if iss_expected and args.get("iss") != provider.issuer:
+        log.warning("authorization response for %s carries another or no issuer", provider.key)
+        raise InvalidCallback()
+    if args.get("error"):
+        if args["error"] == "access_denied":
+            raise ProviderDenied()
+        log.warning("authorization error from %s: %s", provider.key, args.get("error")[:64])
+        raise ProviderUnavailable()
+    code = args.get("code")
+    if not code:
+        raise InvalidCallback()
+    requested_scope = " ".join(provider.scopes)
+    client = _client(provider, redirect_uri=entry["redirect_uri"], scope=requested_scope)
+    raw = _call(
+        lambda: client.fetch_token(
+            document["token_endpoint"],
+            grant_type="authorization_code",
+            code=code,
+            code_verifier=entry["verifier"],
+            timeout=deadline.timeout(),
+            allow_redirects=False,
+        ),
+        refused=InvalidCallback,
+    )
+    tokens = TokenSet.from_response(dict(raw), requested_scope=requested_scope)
+    claims: dict[str, Any] = {}
+    if provider.openid:
+        id_token = raw.get("id_token")
+        if not isinstance(id_token, str):
+            raise InvalidCallback()
+        claims = verify_id_token(provider, document, id_token, nonce=entry["nonce"],
+                                 access_token=tokens.access_token, deadline=deadline)
+    return AuthorizationResult(provider, entry["intent"], entry["principal"], tokens, claims)
+
+
+def verify_id_token(
+    provider: OAuthProvider,
+    document: dict[str, Any],
+    id_token: str,
+    *,
+    nonce: str,
+    access_token: str,
+    deadline: Deadline,
+) -> dict[str, Any]:
+    """The ID token's claims, once signature, issuer, audience, expiry and nonce all hold."""
+    try:
+        try:
+            decoded = jwt.decode(id_token, _key_set(provider, document, deadline, force=False),
+                                 algorithms=ID_TOKEN_ALGORITHMS)
+        except InvalidKeyIdError:  # the provider rotated its keys: fetch them once more
+            decoded = jwt.decode(id_token, _key_set(provider, document, deadline, force=True),
+                                 algorithms=ID_TOKEN_ALGORITHMS)
+        claims = CodeIDToken(
+            decoded.claims,
+            decoded.header,
+            {"iss": {"essential": True, "value": provider.issuer},
+             "aud": {"essential": True, "value": provider.client_id}},
+            {"nonce": nonce, "client_id": provider.client_id, "access_token": access_token},
+        )
+        claims.validate(leeway=CLOCK_LEEWAY_SECONDS)
+    except (JoseError, ValueError, TypeError) as error:
+        log.warning("ID token from %s refused: %s", provider.key, type(error).__name__)
+        raise InvalidCallback() from error
+    values = dict(decoded.claims)
+    # Said again in plain code, so no library default can loosen them.
+    audience = values.get("aud")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if values.get("iss") != provider.issuer or provider.client_id not in audiences or values.get("nonce") != nonce:
+        raise InvalidCallback()
+    if not isinstance(values.get("sub"), str) or not values["sub"]:
+        raise InvalidCallback()
+    return values
+
+
+# --- using, refreshing and revoking tokens ------------------------------------------------------------------
+
+
+def _call(action: Any, *, refused: type[DomainError] = ProviderUnavailable) -> Any:
+    """Run one token-endpoint call; transport trouble and garbage become ProviderUnavailable."""
+    try:
+        return action()
+    except OAuth2Error as error:  # a protocol error answer: invalid_grant, invalid_client …
+        log.warning("token endpoint refused: %s", error.error)
+        raise refused() from error
+    except requests.RequestException as error:
+        log.warning("token endpoint unreachable: %s", type(error).__name__)
+        raise ProviderUnavailable() from error
+    except (ValueError, KeyError, TypeError) as error:  # not JSON, or JSON of the wrong shape
+        log.warning("token endpoint answered garbage: %s", type(error).__name__)
+        raise ProviderUnavailable() from error
+
+
+class RefreshRefused(DomainError):
+    """The provider no longer honours the refresh token (revoked or expired there): the link needs renewing."""
+
+    status = 409
+    message = _l("The connection has expired. Please connect again.")
+
+
+def refresh(provider: OAuthProvider, refresh_token: str, deadline: Deadline) -> TokenSet:
+    document = metadata(provider, deadline)
+    client = _client(provider)
+    raw = _call(
+        lambda: client.refresh_token(document["token_endpoint"], refresh_token=refresh_token,
+                                     timeout=deadline.timeout(), allow_redirects=False),
+        refused=RefreshRefused,
+    )
+    tokens = TokenSet.from_response(dict(raw), requested_scope=" ".join(provider.scopes))
+    if tokens.refresh_token is None:  # no rotation: the old one stays valid
+        tokens = TokenSet(tokens.access_token, refresh_token, tokens.expires_at, tokens.scope)
+    return tokens
+
+
+def revoke(provider: OAuthProvider, token: str, *, hint: str, deadline: Deadline) -> None:
+    """RFC 7009 revocation; raises ProviderUnavailable when the provider cannot be told."""
+    document = metadata(provider, deadline)
+    endpoint = document.get("revocation_endpoint")
+    if not isinstance(endpoint, str):
+        return  # nothing to tell: the provider offers no revocation
+    client = _client(provider)
+    response = _call(lambda: client.revoke_token(endpoint, token=token, token_type_hint=hint,
+                                                 timeout=deadline.timeout(), allow_redirects=False))
+    if response.status_code != 200:
+        log.warning("revocation at %s answered %s", provider.key, response.status_code)
+        raise ProviderUnavailable()
+
+
+def get_resource(url: str, access_token: str, deadline: Deadline, **params: Any) -> Any:
+    """A protected resource as JSON; 401 means the token is no longer good (caller refreshes or relinks)."""
+    try:
+        response = requests.get(url, params=params or None, timeout=deadline.timeout(), allow_redirects=False,
+                                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"})
+    except requests.RequestException as error:
+        log.warning("GET %s failed: %s", url, type(error).__name__)
+        raise ProviderUnavailable() from error
+    if response.status_code == 401:
+        raise RefreshRefused()
+    if response.status_code != 200:
+        log.warning("GET %s answered %s", url, response.status_code)
+        raise ProviderUnavailable()
+    try:
+        return response.json()
+    except ValueError as error:
+        log.warning("GET %s answered something that is not JSON", url)
+        raise ProviderUnavailable() from error
