@@ -61,6 +61,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     workdir = tmp_path_factory.mktemp("live")
     server = LiveServer(database_for_run(workdir), workdir)
     server.seed()
+    server.start_peers()
     server.start()
     yield server
     server.stop()

@@ -29,6 +29,7 @@ class LiveServer:
     workdir: Path
     port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen] = field(default_factory=list)
+    peer_urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -44,6 +45,9 @@ class LiveServer:
             "INSTANCE_PATH": str(self.workdir / "instance"),
             "PUBLIC_URL": self.url,
             "JOB_POLL_SECONDS": "0.5",
+            "PEER_PORT": "0",
+            "PEERS_STORAGE": str(self.workdir / "peers"),
+            **{f"{name.upper().replace('-', '_')}_ISSUER": url for name, url in self.peer_urls.items()},
         }
 
     def seed(self) -> None:
@@ -56,6 +60,22 @@ class LiveServer:
                                        start_new_session=True)
         self.processes.append(process)
         return process
+
+    def start_peers(self, names: tuple[str, ...] = ("smart-life-pass", "mynaportal"), timeout: float = 30) -> None:
+        """The peer services in their own process, on free ports; the bank is then configured with their URLs."""
+        with open(self.workdir / "peers.log", "ab") as log:
+            process = subprocess.Popen([sys.executable, "-m", "app.peers.runner", "--only", *names], cwd=PROJECT_ROOT,
+                                       env=self.env, stdout=subprocess.PIPE, stderr=log, text=True,
+                                       start_new_session=True)
+        self.processes.append(process)
+        assert process.stdout is not None
+        deadline = time.monotonic() + timeout
+        while len(self.peer_urls) < len(names):
+            line = process.stdout.readline()
+            if not line or time.monotonic() > deadline:
+                raise RuntimeError(f"the peers did not start; see {self.workdir / 'peers.log'}")
+            name, _, url = line.strip().partition(": ")
+            self.peer_urls[name] = url
 
     def start(self, *, worker: bool = True) -> LiveServer:
         self._spawn("web", [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
@@ -86,6 +106,8 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
         self.processes.clear()
 
     def log(self, name: str = "web") -> str:

@@ -34,6 +34,7 @@ class PeerProcess:
     def __init__(self, names: list[str], storage: Path) -> None:
         env = {**os.environ, "PEER_PORT": "0", "PEERS_STORAGE": str(storage), **REDIRECT_URIS}
         env.pop("AZUKARI_ENV", None)
+        self.storage = storage
         self.log = storage.parent / f"peers-{'-'.join(names)}.log"
         self._log_file = self.log.open("w")
         self.process = subprocess.Popen(

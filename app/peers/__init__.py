@@ -51,14 +51,14 @@ PEERS: tuple[PeerSpec, ...] = (
         "smart-life-pass",
         "127.0.0.2",
         DEFAULT_PEER_PORT,
-        None,
+        "app.peers.smart_life_pass:create_app",
         "Smart Life Pass: OIDC provider and Dot to Dot health score API",
     ),
     PeerSpec(
         "mynaportal",
         "127.0.0.3",
         DEFAULT_PEER_PORT,
-        None,
+        "app.peers.mynaportal:create_app",
         "MyNa Portal: 自己情報取得API-shaped source",
     ),
     PeerSpec(

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from app.config import Settings
 from tests.peer_services import PeerProcess, ProviderBrowser
 
-PEER_NAMES = ["smart-life-pass"]
+PEER_NAMES = ["smart-life-pass", "mynaportal"]
 
 
 @pytest.fixture(scope="session")
