@@ -106,7 +106,7 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
 
 def _receive_quietly(resident, provider: OAuthProvider) -> None:  # type: ignore[no-untyped-def]
     """Bring the data in right after linking; a failure here never undoes the login or the link."""
-    if not provider.can_log_in or provider.key != "smart-life-pass":
+    if not provider.openid:
         return
     try:
         data = smart_life_pass.receive(get_session(), current_settings(), resident=resident, provider=provider)
@@ -153,7 +153,7 @@ def unlink(provider: str):  # type: ignore[no-untyped-def]
                     "after disconnecting.", provider=chosen.label)
     if form.validate_on_submit() and blocked is None:
         revoked = linking.unlink(db, current_settings(), resident=resident, provider=chosen, ip=auth.client_ip())
-        smart_life_pass.forget(db, resident=resident)
+        smart_life_pass.forget(db, resident=resident, source=chosen.key)
         if revoked:
             flash(_("Disconnected from %(provider)s. Its access was revoked there, and the data received from it "
                     "was deleted.", provider=chosen.label), "success")

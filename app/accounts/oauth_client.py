@@ -19,8 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
-from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oidc.core import CodeIDToken
 from flask import current_app, session
 from flask_babel import lazy_gettext as _l
@@ -281,6 +281,12 @@ def finish_authorization(provider: OAuthProvider, args: dict[str, str]) -> Autho
             raise InvalidCallback()
         claims = verify_id_token(provider, document, id_token, nonce=entry["nonce"],
                                  access_token=tokens.access_token, deadline=deadline)
+        if "email" not in claims and isinstance(document.get("userinfo_endpoint"), str):
+            # OIDC Core 5.4: in the code flow, a provider may give the profile claims at userinfo only.
+            info = get_resource(document["userinfo_endpoint"], tokens.access_token, deadline)
+            if not isinstance(info, dict) or info.get("sub") != claims["sub"]:  # OIDC Core 5.3.2
+                raise InvalidCallback()
+            claims.update({k: info[k] for k in ("email", "email_verified", "name") if k in info})
     return AuthorizationResult(provider, entry["intent"], entry["principal"], tokens, claims)
 
 
@@ -330,8 +336,9 @@ def _call(action: Any, *, refused: type[DomainError] = ProviderUnavailable) -> A
     """Run one token-endpoint call; transport trouble and garbage become ProviderUnavailable."""
     try:
         return action()
-    except OAuth2Error as error:  # a protocol error answer: invalid_grant, invalid_client …
-        log.warning("token endpoint refused: %s", error.error)
+    except AuthlibBaseError as error:  # a protocol error answer: invalid_grant, invalid_client …
+        # (requests_client raises base_client's OAuthError, not rfc6749's OAuth2Error: both derive from this)
+        log.warning("token endpoint refused: %s", str(getattr(error, "error", "error"))[:64])
         raise refused() from error
     except requests.RequestException as error:
         log.warning("token endpoint unreachable: %s", type(error).__name__)

@@ -1,5 +1,9 @@
 """Receiving the address and the カロママプラス health score from Smart Life Pass (userinfo and Dot to Dot).
 
+Another OpenID Connect provider a resident links gives the address the same way (the standard `address` claim);
+the health score comes only with the Dot to Dot scope. What is stored carries its source, so unlinking one
+provider deletes only what came from it.
+
 Each receipt is recorded (APPI 法30条) in the same transaction as the data it brings. With "保存しない" the data
 is used for the page that asked and not kept: the record says so.
 """
@@ -17,7 +21,7 @@ from sqlmodel import Session, col, delete, select
 from app.accounts import linking, oauth_client
 from app.accounts.models import LinkedAccount, Resident
 from app.accounts.oauth_client import Deadline, ProviderUnavailable
-from app.accounts.providers import HEALTH_SCORE_SCOPE, SMART_LIFE_PASS, OAuthProvider
+from app.accounts.providers import HEALTH_SCORE_SCOPE, OAuthProvider
 from app.config import Settings
 from app.db import utcnow
 from app.household.address import AddressError, AddressOutsideArea, HomeArea, locate_home
@@ -122,6 +126,16 @@ def assess(address: ReceivedAddress | None) -> tuple[HomeArea | None, str | None
         return None, str(ADDRESS_UNKNOWN)
 
 
+def with_canonical_town(address: ReceivedAddress, area: HomeArea) -> ReceivedAddress:
+    """The town as the town list spells it; the rest of a street address given in one piece becomes the block."""
+    if address.town == area.town:
+        return address
+    block = address.block
+    if not block:
+        block = address.town[len(area.town):] if address.town.startswith(area.town) else address.town
+    return ReceivedAddress(address.postal_code, address.region, address.locality, area.town, block)
+
+
 def fetch(session: Session, settings: Settings, *, resident: Resident, link: LinkedAccount,
           provider: OAuthProvider, deadline: Deadline | None = None) -> SmartLifePassData:
     """Ask Smart Life Pass for the address and the health score now, and record the receipt."""
@@ -137,6 +151,8 @@ def fetch(session: Session, settings: Settings, *, resident: Resident, link: Lin
         raise ProviderUnavailable()
     data = SmartLifePassData(address=parse_address(info.get("address")))
     data.area, data.address_problem = assess(data.address)
+    if data.address is not None and data.area is not None:
+        data.address = with_canonical_town(data.address, data.area)
     items = ["address"] if data.address else []
     if HEALTH_SCORE_SCOPE in link.scope.split():
         raw = oauth_client.get_resource(f"{provider.issuer}{DOT2DOT_HEALTH_SCORES}", token, deadline, days=HEALTH_DAYS)
@@ -149,29 +165,29 @@ def fetch(session: Session, settings: Settings, *, resident: Resident, link: Lin
     return data
 
 
-def store(session: Session, *, resident: Resident, data: SmartLifePassData) -> None:
+def store(session: Session, *, resident: Resident, data: SmartLifePassData, source: str) -> None:
     """Keep what was received; an address that cannot be used leaves the stored one as it was."""
     if data.address is not None and data.area is not None:
         row = session.get(HomeAddress, resident.id) or HomeAddress(resident_id=resident.id, region="", locality="",
-                                                                    town="", source=SMART_LIFE_PASS)
+                                                                    town="", source=source)
         for name in ADDRESS_FIELDS:
             setattr(row, name, getattr(data.address, name))
-        row.source, row.received_at = SMART_LIFE_PASS, utcnow()
+        row.source, row.received_at = source, utcnow()
         session.add(row)
     if data.scores:
         days = [score.day for score in data.scores]
         session.execute(delete(HealthScore).where(col(HealthScore.resident_id) == resident.id,
                                                   col(HealthScore.day).in_(days)))
         session.add_all(HealthScore(resident_id=resident.id, day=s.day, score=s.score, meal=s.meal,
-                                    exercise=s.exercise, source=SMART_LIFE_PASS) for s in data.scores)
+                                    exercise=s.exercise, source=source) for s in data.scores)
 
 
-def forget(session: Session, *, resident: Resident) -> None:
-    """Delete what the bank kept from Smart Life Pass (unlink, or the switch to 保存しない)."""
+def forget(session: Session, *, resident: Resident, source: str) -> None:
+    """Delete what the bank kept from `source` (unlink, or the switch to 保存しない)."""
     session.execute(delete(HomeAddress).where(col(HomeAddress.resident_id) == resident.id,
-                                              col(HomeAddress.source) == SMART_LIFE_PASS))
+                                              col(HomeAddress.source) == source))
     session.execute(delete(HealthScore).where(col(HealthScore.resident_id) == resident.id,
-                                              col(HealthScore.source) == SMART_LIFE_PASS))
+                                              col(HealthScore.source) == source))
 
 
 def stored(session: Session, *, resident: Resident) -> SmartLifePassData:
@@ -193,7 +209,7 @@ def receive(session: Session, settings: Settings, *, resident: Resident, provide
         return None
     data = fetch(session, settings, resident=resident, link=link, provider=provider)
     if link.keep_copy:
-        store(session, resident=resident, data=data)
+        store(session, resident=resident, data=data, source=provider.key)
     return data
 
 
@@ -205,5 +221,5 @@ def set_keep_copy(session: Session, settings: Settings, *, resident: Resident, p
     link.keep_copy = keep
     session.add(link)
     if not keep:
-        forget(session, resident=resident)
+        forget(session, resident=resident, source=provider.key)
     return link

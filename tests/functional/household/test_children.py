@@ -46,7 +46,7 @@ def test_the_day_is_asked_for_when_it_decides_the_school_year(client, db, login)
     [
         ({"birth_year": 2099, "birth_month": 1}, ("future", "未来")),
         ({"birth_year": 1990, "birth_month": 1}, ("up to the age of 22", "22")),
-        ({"birth_year": 2023, "birth_month": 2, "birth_day": 30}, ("does not exist", "存在しない")),
+        ({"birth_year": 2023, "birth_month": 2, "birth_day": 30}, ("does not exist", "その日はありません")),
         ({"birth_year": "", "birth_month": 3}, ("year of birth", "生まれた年")),
     ],
 )

@@ -1,0 +1,1 @@
+"""The npm package `oidc-provider` (a certified OpenID Provider) as a second identity provider in tests."""
