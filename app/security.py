@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, request
 
-from app.config import current_settings
+from app.config import Settings, current_settings
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -27,9 +29,29 @@ CONTENT_SECURITY_POLICY = "; ".join(
 PUBLIC_PATH_PREFIXES = ("/static/", "/manifest.webmanifest", "/sw.js", "/offline", "/favicon.ico")
 
 
+def provider_origins(settings: Settings) -> list[str]:
+    """The origins of the parties a form may lead to: "log in with", "connect" and "import" are forms (POST, with
+    CSRF) answered by a redirect to the provider, and `form-action` also governs where such a redirect may go."""
+    from app.accounts.providers import configured_providers
+
+    origins = set()
+    for provider in configured_providers(settings).values():
+        parts = urlsplit(provider.issuer)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            origins.add(f"{parts.scheme}://{parts.netloc}")
+    return sorted(origins)
+
+
+def content_security_policy(settings: Settings) -> str:
+    origins = provider_origins(settings)
+    if not origins:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace("form-action 'self'", "form-action 'self' " + " ".join(origins))
+
+
 def set_security_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("Content-Security-Policy", content_security_policy(current_settings()))
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")

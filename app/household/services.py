@@ -58,6 +58,14 @@ class ChildView:
     def birth(self) -> BirthDate:
         return birth_of(self.child)
 
+    @property
+    def day_needed(self) -> bool:
+        """Whether the unknown day decides something shown or used: the age, the class/school year or the band;
+        the age in months only for the under-threes (whose services count in months)."""
+        facts = self.facts
+        young = facts.legal_age is None or facts.legal_age < 3
+        return any(fact != "age_months" or young for fact in facts.day_needed_for)
+
 
 def birth_of(child: Child) -> BirthDate:
     return BirthDate(child.birth_year, child.birth_month, child.birth_day)

@@ -289,3 +289,13 @@ def test_login_rotates_the_cookie_and_stores_only_the_token_hash(client, csrf, d
         assert stored.token_hash != after
         assert after not in repr(stored.data)
     assert client.get("/settings").status_code == 200
+
+
+def test_forms_may_lead_only_to_this_site_and_the_configured_providers(client, settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # "Log in with", "connect" and "import" post a form answered by a redirect to the provider: form-action
+    # must allow exactly those origins, and nothing else.
+    monkeypatch.setattr(settings, "smart_life_pass_issuer", "https://slp.example.jp/oidc")
+    monkeypatch.setattr(settings, "mynaportal_issuer", "")
+    csp = client.get("/login").headers["Content-Security-Policy"]
+    directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";") if d.strip()}
+    assert directives["form-action"] == "form-action 'self' https://slp.example.jp"

@@ -20,6 +20,7 @@ from joserfc.errors import BadSignatureError
 from app.peers.authserver.storage import DATABASE_FILE
 from app.peers.smart_life_pass import create_app
 from app.peers.smart_life_pass.health import JST
+from app.peers.smart_life_pass.users import DEMO_USERS
 from tests.peers.oauth_helpers import (
     HTTP_TIMEOUT,
     SLP_REDIRECT_URI,
@@ -339,7 +340,7 @@ def test_restart_keeps_subjects_and_key_and_reloads_the_client(tmp_path: Path, m
     first = create_app(storage_dir=tmp_path).test_client()
     jwks = first.get("/jwks.json").get_json()
     subjects = _subjects(tmp_path)
-    assert len(subjects) == 5
+    assert len(subjects) == len(DEMO_USERS)
     authorize = "/authorize?response_type=code&client_id=azukari&scope=openid&code_challenge=" + "a" * 43
     authorize += "&code_challenge_method=S256&redirect_uri="
     assert first.get(authorize + "http://bank.test:5000/auth/smart-life-pass/callback").status_code == 200

@@ -301,3 +301,34 @@ def test_a_passwordless_account_cannot_unlink_its_only_login(client, db, linked_
                            data={"csrf_token": csrf_token(client, f"/settings/connections/{SLP}/unlink")})
     assert response.status_code == 409
     assert len(links(db)) == 1
+
+
+def test_an_account_without_a_password_steps_up_through_smart_life_pass(client, other_client, db, linked_settings,
+                                                                        peers, idp_browser, login) -> None:  # type: ignore[no-untyped-def]
+    from urllib.parse import parse_qs, urlsplit
+
+    login_id, password, _ = new_slp_user(peers)
+    log_in_with_slp(client, idp_browser, login_id, password)
+    resident = db.exec(select(Resident).where(Resident.email == login_id)).one()
+    login(other_client, resident, authenticated_ago=timedelta(hours=1))
+    accept_terms(other_client)
+    to_reauth = other_client.get("/settings/password")
+    assert to_reauth.status_code == 303 and to_reauth.headers["Location"].startswith("/reauth")
+    page = other_client.get(to_reauth.headers["Location"]).get_data(as_text=True)
+    assert 'name="password"' not in page  # there is no password to ask for
+    start = other_client.post(f"/settings/reauth/{SLP}", data={
+        "csrf_token": csrf_token(other_client, "/reauth"), "next": "/settings/password"})
+    assert start.status_code == 303
+    assert parse_qs(urlsplit(start.headers["Location"]).query)["prompt"] == ["login"]
+    # Someone else's Smart Life Pass account does not confirm this resident.
+    stranger_id, stranger_password, _ = new_slp_user(peers)
+    wrong = other_client.get(bank_path(ProviderBrowser().authorize(start.headers["Location"], login_id=stranger_id,
+                                                                   password=stranger_password)))
+    assert wrong.status_code == 403
+    assert other_client.get("/settings/password").status_code == 303
+    start = other_client.post(f"/settings/reauth/{SLP}", data={
+        "csrf_token": csrf_token(other_client, "/reauth"), "next": "/settings/password"})
+    back = other_client.get(bank_path(idp_browser.authorize(start.headers["Location"], login_id=login_id,
+                                                            password=password)))
+    assert back.status_code == 303 and back.headers["Location"] == "/settings/password"
+    assert other_client.get("/settings/password").status_code == 200
