@@ -332,3 +332,20 @@ def test_an_account_without_a_password_steps_up_through_smart_life_pass(client, 
                                                             password=password)))
     assert back.status_code == 303 and back.headers["Location"] == "/settings/password"
     assert other_client.get("/settings/password").status_code == 200
+
+
+def test_a_provider_that_is_down_gets_a_clear_message_in_the_residents_language(client, linked_settings,
+                                                                                monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.2", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setattr(linked_settings, "smart_life_pass_issuer", f"http://127.0.0.2:{port}")
+    response = client.post(f"/login/{SLP}", data={"csrf_token": csrf_token(client, "/login")})
+    assert response.status_code == 502
+    assert "接続できない" in response.get_data(as_text=True)
+    client.post("/language", data={"csrf_token": csrf_token(client, "/login"), "locale": "en", "next": "/login"})
+    response = client.post(f"/login/{SLP}", data={"csrf_token": csrf_token(client, "/login")})
+    assert response.status_code == 502
+    assert "could not reach the other service" in response.get_data(as_text=True)
