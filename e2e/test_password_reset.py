@@ -39,7 +39,7 @@ def test_forgotten_password_is_reset_through_the_mailed_link(page: Page, journey
     expect(page).to_have_url(re.compile(r"/login$"))
     page.get_by_label("メールアドレス").fill(EMAIL)
     page.get_by_label("パスワード").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("button", name="ログイン", exact=True).click()
     expect(page).to_have_url(re.compile(r"/$"))
     journey.check("logged-in-with-new-password")
 

@@ -61,7 +61,7 @@ def test_installable_and_offline_without_leaking_personal_pages(
     hanako = DEMO_RESIDENTS[0]
     page.get_by_label("メールアドレス").fill(hanako.email)
     page.get_by_label("パスワード").fill(hanako.password)
-    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("button", name="ログイン", exact=True).click()
     expect(page).to_have_url(re.compile(r"/$"))
     page.goto("/settings")
     expect(page.get_by_text("hanako@example.jp")).to_be_visible()

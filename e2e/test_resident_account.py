@@ -17,7 +17,7 @@ NEW_PASSWORD = "tsukuba-express-leaf-2027"
 def log_in(page: Page, email: str, password: str) -> None:
     page.get_by_label("メールアドレス").fill(email)
     page.get_by_label("パスワード").fill(password)
-    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("button", name="ログイン", exact=True).click()
 
 
 def test_resident_signs_up_switches_language_changes_password_and_leaves(page: Page, journey: Journey) -> None:
@@ -94,5 +94,5 @@ def test_resident_signs_up_switches_language_changes_password_and_leaves(page: P
     # The account is gone: its credentials no longer work (same answer as a wrong password).
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password").fill(NEW_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log in", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("not correct")

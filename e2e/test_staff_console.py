@@ -26,7 +26,7 @@ def staff_login(page: Page, email: str, password: str) -> None:
 
 def enter_code(page: Page, secret: str) -> None:
     page.get_by_label("6桁のコード").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("button", name="ログイン", exact=True).click()
 
 
 def test_operator_invites_partner_staff_who_enrolls_totp(page: Page, journey: Journey) -> None:
@@ -37,7 +37,7 @@ def test_operator_invites_partner_staff_who_enrolls_totp(page: Page, journey: Jo
     journey.check("totp-step")
 
     page.get_by_label("6桁のコード").fill("000000")
-    page.get_by_role("button", name="ログイン").click()
+    page.get_by_role("button", name="ログイン", exact=True).click()
     expect(page.locator(".field__error")).to_be_visible()
     journey.check("totp-wrong-code")
 
