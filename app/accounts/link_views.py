@@ -80,12 +80,13 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
         result = oauth_client.finish_authorization(chosen, request.args.to_dict())
         if result.intent == LOGIN:
             resident, created = linking.log_in_with(db, settings, result, locale=current_language(), ip=ip)
-            auth.begin_session(resident)
+            next_url = auth.safe_next(session.pop("oauth_next", None), url_for("home.index"))
+            auth.begin_session(resident)  # a new session id: nothing of the anonymous session follows
             _receive_quietly(resident, chosen)
             if created:
                 flash(_("Your Azukari account was created with %(provider)s.", provider=chosen.label), "success")
                 return redirect(url_for("settings.terms", next=url_for("household.index")), code=303)
-            return redirect(url_for("home.index"), code=303)
+            return redirect(next_url, code=303)
         # Linking and confirming belong to the resident who started them, in this very session.
         if not current_user.is_authenticated or current_user.is_staff or current_user.principal != result.principal:
             raise oauth_client.InvalidCallback()

@@ -50,7 +50,6 @@ def index():  # type: ignore[no-untyped-def]
     link, slp, slp_error = _smart_life_pass_view(resident)
     return render(
         "household/index.html",
-        block=request.args.get("block") and "children_panel",
         tab="data",
         resident=resident,
         terms_history=accounts.accepted_terms(db, resident),
