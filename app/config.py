@@ -45,6 +45,10 @@ class ExtraIdentityProvider(BaseModel):
     issuer: str
     client_id: str
     client_secret: str
+    # Who the provider is, for the APPI 法30条 record of each receipt of data from it.
+    legal_name: str = ""
+    legal_address: str = ""
+    representative: str = ""
 
 
 class Settings(BaseSettings):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -40,16 +40,15 @@ def _callback_url(provider: OAuthProvider) -> str:
     return current_settings().public_url.rstrip("/") + url_for("links.callback", provider=provider.key)
 
 
-def _start(provider: OAuthProvider, intent: str, *, prompt: str | None = None, next_url: str | None = None):  # type: ignore[no-untyped-def]
+def _start(provider: OAuthProvider, intent: str, *, fresh_login: bool = False, next_url: str | None = None):  # type: ignore[no-untyped-def]
     try:
         url = oauth_client.start_authorization(
-            provider, intent=intent, redirect_uri=_callback_url(provider), prompt=prompt,
+            provider, intent=intent, redirect_uri=_callback_url(provider), fresh_login=fresh_login,
             principal=current_user.principal if current_user.is_authenticated else None,
+            next_url=auth.safe_next(next_url, "") or None,
         )
     except DomainError as error:
         return _failed(error, intent)
-    if next_url:
-        session["oauth_next"] = auth.safe_next(next_url, "")
     return redirect(url, code=303)
 
 
@@ -76,11 +75,13 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
     pending = oauth_client.pending_intent(request.args.get("state"))
     intent = pending["intent"] if pending else None
     db, settings, ip = get_session(), current_settings(), auth.client_ip()
+    # Nothing is written yet: end the read transaction, so no lock is held while the provider is waited on.
+    db.commit()
     try:
         result = oauth_client.finish_authorization(chosen, request.args.to_dict())
         if result.intent == LOGIN:
             resident, created = linking.log_in_with(db, settings, result, locale=current_language(), ip=ip)
-            next_url = auth.safe_next(session.pop("oauth_next", None), url_for("home.index"))
+            next_url = auth.safe_next(result.next_url, url_for("home.index"))
             auth.begin_session(resident)  # a new session id: nothing of the anonymous session follows
             _receive_quietly(resident, chosen)
             if created:
@@ -92,9 +93,9 @@ def callback(provider: str):  # type: ignore[no-untyped-def]
             raise oauth_client.InvalidCallback()
         resident = current_user._get_current_object()
         if result.intent == REAUTH:
-            linking.confirm_reauth(db, result, resident=resident, ip=ip)
+            linking.confirm_reauth(db, settings, result, resident=resident, ip=ip)
             auth.mark_authenticated()
-            return redirect(auth.safe_next(session.pop("oauth_next", None), url_for("settings.index")), code=303)
+            return redirect(auth.safe_next(result.next_url, url_for("settings.index")), code=303)
         linking.link_to(db, settings, result, resident=resident, ip=ip)
         _receive_quietly(resident, chosen)
         flash(_("%(provider)s is now connected.", provider=chosen.label), "success")
@@ -153,6 +154,7 @@ def unlink(provider: str):  # type: ignore[no-untyped-def]
         blocked = _("You log in to Azukari with %(provider)s. Set a password first, so you can still log in "
                     "after disconnecting.", provider=chosen.label)
     if form.validate_on_submit() and blocked is None:
+        db.commit()  # only reads so far: no lock held while the provider is told
         revoked = linking.unlink(db, current_settings(), resident=resident, provider=chosen, ip=auth.client_ip())
         smart_life_pass.forget(db, resident=resident, source=chosen.key)
         if revoked:
@@ -194,4 +196,4 @@ def reauth_with(provider: str):  # type: ignore[no-untyped-def]
     chosen = _provider(provider, login=True)
     if not forms.EmptyForm().validate_on_submit():
         return redirect(url_for("settings.reauth"), code=303)
-    return _start(chosen, REAUTH, prompt="login", next_url=request.form.get("next"))
+    return _start(chosen, REAUTH, fresh_login=True, next_url=request.form.get("next"))

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from app import audit
 from app.accounts import oauth_client
 from app.accounts.models import LinkedAccount, Resident
-from app.accounts.oauth_client import AuthorizationResult, Deadline, RefreshRefused, TokenSet
+from app.accounts.oauth_client import AuthorizationResult, Deadline, RefreshRefused, TokenSet, request_deadline
 from app.accounts.providers import OAuthProvider
 from app.accounts.services import find_by_email, normalise_email
 from app.audit import EventTag
@@ -24,6 +24,7 @@ from app.crypto import SealBroken, seal, unseal
 from app.db import utcnow
 from app.errors import DomainError
 from app.jobs import services as jobs
+from app.ledger.services import record_receipt
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,25 @@ def _find(session: Session, issuer: str, subject: str) -> LinkedAccount | None:
     ).first()
 
 
+def replace_tokens(session: Session, settings: Settings, link: LinkedAccount, tokens: TokenSet) -> None:
+    """Store a new grant's tokens; the grant they replace (an earlier login or link) is revoked at the provider,
+    so no token of ours stays alive there unseen. (A refresh is different: the provider rotates those itself.)"""
+    old_refresh = _open(link.refresh_token_sealed, settings)
+    old_access = _open(link.access_token_sealed, settings)
+    store_tokens(link, tokens, settings)
+    for token, hint in ((old_refresh, "refresh_token"), (old_access, "access_token")):
+        if token and token not in (tokens.refresh_token, tokens.access_token):
+            queue_revocation(session, settings, link.provider, token, hint, started_by=f"resident:{link.resident_id}")
+
+
+def queue_revocation(session: Session, settings: Settings, provider_key: str, token: str, hint: str, *,
+                     started_by: str) -> None:
+    """Revoke `token` at the provider from the worker (retried with backoff while the provider is down)."""
+    sealed = seal(token, secret_key=settings.resolved_secret_key(), label=TOKEN_SEAL_LABEL)
+    jobs.enqueue(session, REVOKE_KIND, {"provider": provider_key, "token": sealed, "hint": hint},
+                 started_by=started_by, max_attempts=12)
+
+
 def store_tokens(link: LinkedAccount, tokens: TokenSet, settings: Settings) -> None:
     key = settings.resolved_secret_key()
     link.access_token_sealed = seal(tokens.access_token, secret_key=key, label=TOKEN_SEAL_LABEL)
@@ -107,11 +127,12 @@ def log_in_with(
     if link is not None:
         resident = session.get(Resident, link.resident_id)
         assert resident is not None  # the foreign key cascades
-        store_tokens(link, result.tokens, settings)
+        replace_tokens(session, settings, link, result.tokens)
         audit.record(session, EventTag.RESIDENT_LOGIN, actor=resident.principal, ip=ip, method=provider.key)
         return resident, False
     email = result.claims.get("email")
-    if not isinstance(email, str) or not email or result.claims.get("email_verified") is False:
+    # Only an address the provider verified: otherwise anyone could pre-create an account under someone's email.
+    if not isinstance(email, str) or not email or result.claims.get("email_verified") is not True:
         raise NoUsableEmail()
     if find_by_email(session, email) is not None:
         audit.record(session, EventTag.LINK_REFUSED, ip=ip, provider=provider.key, reason="email_exists")
@@ -120,6 +141,7 @@ def log_in_with(
     session.add(resident)
     session.flush()
     _create_link(session, settings, resident, result)
+    record_receipt(session, principal=resident.principal, provider=provider, items=["email"], kept=True)
     audit.record(session, EventTag.RESIDENT_SIGNUP, actor=resident.principal, ip=ip, method=provider.key)
     audit.record(session, EventTag.ACCOUNT_LINK, actor=resident.principal, ip=ip, provider=provider.key)
     return resident, True
@@ -138,17 +160,27 @@ def link_to(session: Session, settings: Settings, result: AuthorizationResult, *
     if current is not None and current.subject != result.subject:
         raise AlreadyLinked()
     if current is not None:  # linking the same account again renews the tokens
-        store_tokens(current, result.tokens, settings)
+        replace_tokens(session, settings, current, result.tokens)
         return current
     link = _create_link(session, settings, resident, result)
     audit.record(session, EventTag.ACCOUNT_LINK, actor=resident.principal, ip=ip, provider=provider.key)
     return link
 
 
-def confirm_reauth(session: Session, result: AuthorizationResult, *, resident: Resident, ip: str | None) -> None:
-    """Step-up through the provider: it must be the very account linked to this resident."""
+def confirm_reauth(session: Session, settings: Settings, result: AuthorizationResult, *, resident: Resident,
+                   ip: str | None) -> None:
+    """Step-up through the provider: the very account linked to this resident, signed in just now."""
+    # The step-up needed no tokens: the ones it brought are revoked, whatever the outcome.
+    for token, hint in ((result.tokens.refresh_token, "refresh_token"), (result.tokens.access_token, "access_token")):
+        if token:
+            queue_revocation(session, settings, result.provider.key, token, hint, started_by=resident.principal)
     link = link_of(session, resident, result.provider.key)
     if link is None or link.subject != result.subject or link.issuer != result.provider.issuer:
+        raise ReauthMismatch()
+    # `prompt=login`/`max_age=0` asked for a fresh sign-in; a provider that ignored them is not taken at its word.
+    auth_time = result.claims.get("auth_time")
+    started = result.started_at.timestamp() if result.started_at else None
+    if not isinstance(auth_time, int | float) or started is None or auth_time < started - oauth_client.CLOCK_LEEWAY_SECONDS:
         raise ReauthMismatch()
     audit.record(session, EventTag.RESIDENT_REAUTH, actor=resident.principal, ip=ip, method=result.provider.key)
 
@@ -164,13 +196,18 @@ def _create_link(session: Session, settings: Settings, resident: Resident, resul
 
 
 def access_token_for(session: Session, settings: Settings, link: LinkedAccount, provider: OAuthProvider,
-                     deadline: Deadline) -> str:
-    """A live access token for `link`, refreshed (and the rotated refresh token stored) when it is due."""
+                     deadline: Deadline, *, rejected: str | None = None) -> str:
+    """A live access token for `link`, refreshed (and the rotated refresh token stored) when it is due, or when
+    the provider just rejected the token `rejected`."""
     if link.needs_relink:
         raise RefreshRefused()
+    # Refreshes of one link are serialised (a row lock on PostgreSQL; SQLite writers are serial anyway): the
+    # provider rotates refresh tokens and treats a reused one as stolen, revoking the whole grant.
+    session.flush()  # pending changes to the link first: the refresh below reloads it
+    session.refresh(link, with_for_update=True)
     access = _open(link.access_token_sealed, settings)
     due = link.access_token_expires_at is not None and link.access_token_expires_at - REFRESH_MARGIN <= utcnow()
-    if access and not due:
+    if access and not due and access != rejected:
         return access
     refresh_token = _open(link.refresh_token_sealed, settings)
     if not refresh_token:
@@ -195,20 +232,19 @@ def unlink(session: Session, settings: Settings, *, resident: Resident, provider
     link = link_of(session, resident, provider.key)
     if link is None:
         return True
-    tokens = [(t, hint) for t, hint in ((_open(link.refresh_token_sealed, settings), "refresh_token"),
-                                        (_open(link.access_token_sealed, settings), "access_token")) if t]
-    revoked = True
-    deadline = Deadline()
+    sealed = [(link.refresh_token_sealed, "refresh_token"), (link.access_token_sealed, "access_token")]
+    tokens = [(_open(s, settings), hint) for s, hint in sealed if s]
+    # A token that cannot be opened (SECRET_KEY changed) cannot be revoked: say so rather than claim it was.
+    revoked = all(token for token, _ in tokens)
+    deadline = request_deadline()
     for token, hint in tokens:
+        if not token:
+            continue
         try:
             oauth_client.revoke(provider, token, hint=hint, deadline=deadline)
         except DomainError:
             revoked = False
-            jobs.enqueue(session, REVOKE_KIND, {
-                "provider": provider.key,
-                "token": seal(token, secret_key=settings.resolved_secret_key(), label=TOKEN_SEAL_LABEL),
-                "hint": hint,
-            }, started_by=resident.principal, max_attempts=12)
+            queue_revocation(session, settings, provider.key, token, hint, started_by=resident.principal)
     session.delete(link)
     audit.record(session, EventTag.ACCOUNT_UNLINK, actor=resident.principal, ip=ip, provider=provider.key,
                  revoked=revoked)

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
@@ -22,7 +23,7 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oidc.core import CodeIDToken
-from flask import current_app, session
+from flask import current_app, g, has_request_context, session
 from flask_babel import lazy_gettext as _l
 from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
@@ -42,6 +43,9 @@ METADATA_TTL_SECONDS = 600
 # Only asymmetric signatures: an HMAC-signed ID token would be signed with our own client secret.
 ID_TOKEN_ALGORITHMS = ["RS256", "PS256", "ES256"]
 CLOCK_LEEWAY_SECONDS = 60
+MAX_TOKEN_LENGTH = 4096
+MAX_ANSWER_BYTES = 2 * 1024 * 1024
+MAX_TOKEN_LIFETIME_SECONDS = 366 * 24 * 3600
 
 
 class ProviderUnavailable(DomainError):
@@ -81,15 +85,31 @@ class TokenSet:
             raise ProviderUnavailable()
         if str(token.get("token_type", "")).lower() != "bearer":
             raise ProviderUnavailable()
-        expires_in = token.get("expires_in")
-        expires_at = utcnow() + timedelta(seconds=int(expires_in)) if isinstance(expires_in, int | float) else None
         refresh = token.get("refresh_token")
+        scope = str(token.get("scope") or requested_scope)
+        if len(access_token) > MAX_TOKEN_LENGTH or len(scope) > 255 or (
+            isinstance(refresh, str) and len(refresh) > MAX_TOKEN_LENGTH
+        ):
+            raise ProviderUnavailable()
         return cls(
             access_token=access_token,
             refresh_token=refresh if isinstance(refresh, str) and refresh else None,
-            expires_at=expires_at,
-            scope=str(token.get("scope") or requested_scope),
+            expires_at=_expiry(token.get("expires_in")),
+            scope=scope,
         )
+
+
+def _expiry(expires_in: Any) -> datetime | None:
+    """`expires_in` as a time; a number or a numeric string (some providers send "3600"), within a year."""
+    if isinstance(expires_in, bool) or expires_in is None:
+        return None
+    try:
+        seconds = float(expires_in)
+    except (TypeError, ValueError) as error:
+        raise ProviderUnavailable() from error
+    if not 0 <= seconds <= MAX_TOKEN_LIFETIME_SECONDS:  # also refuses inf and nan
+        raise ProviderUnavailable()
+    return utcnow() + timedelta(seconds=seconds)
 
 
 @dataclass(frozen=True)
@@ -99,6 +119,8 @@ class AuthorizationResult:
     principal: str | None  # who started it (link/reauth), None for a login
     tokens: TokenSet
     claims: dict[str, Any] = field(default_factory=dict)  # the verified ID token's claims (OIDC)
+    started_at: datetime | None = None
+    next_url: str | None = None  # where the resident goes afterwards (a path on this site, checked by the view)
 
     @property
     def subject(self) -> str:
@@ -106,7 +128,7 @@ class AuthorizationResult:
 
 
 class Deadline:
-    """One budget for all the calls a request makes to a provider, so the page answers in time."""
+    """One budget for all the calls a request makes to providers, so the page answers in time."""
 
     def __init__(self, seconds: float | None = None) -> None:
         self.ends = time.monotonic() + (seconds if seconds is not None else current_settings().outbound_timeout_seconds)
@@ -118,6 +140,15 @@ class Deadline:
         return left
 
 
+def request_deadline() -> Deadline:
+    """The budget of this request (created by its first call to a provider), or a fresh one outside a request."""
+    if not has_request_context():
+        return Deadline()
+    if "provider_deadline" not in g:
+        g.provider_deadline = Deadline()
+    return g.provider_deadline
+
+
 # --- metadata and keys ---------------------------------------------------------------------------------
 
 
@@ -126,16 +157,35 @@ def _cache() -> dict[str, tuple[float, Any]]:
 
 
 def _get_json(url: str, deadline: Deadline, **kwargs: Any) -> Any:
+    return _json_body(_get(url, deadline, **kwargs), url, deadline)
+
+
+def _get(url: str, deadline: Deadline, **kwargs: Any) -> requests.Response:
     try:
-        response = requests.get(url, timeout=deadline.timeout(), allow_redirects=False, **kwargs)
+        return requests.get(url, timeout=deadline.timeout(), allow_redirects=False, stream=True, **kwargs)
     except requests.RequestException as error:
         log.warning("GET %s failed: %s", url, type(error).__name__)
         raise ProviderUnavailable() from error
-    if response.status_code != 200:
-        log.warning("GET %s answered %s", url, response.status_code)
-        raise ProviderUnavailable()
+
+
+def _json_body(response: requests.Response, url: str, deadline: Deadline) -> Any:
+    """The JSON of a 200 answer, read against the deadline (a per-read timeout alone lets a server that drips its
+    answer byte by byte hold the page) and a size cap."""
+    with response:
+        if response.status_code != 200:
+            log.warning("GET %s answered %s", url, response.status_code)
+            raise ProviderUnavailable()
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(16384):
+                body.extend(chunk)
+                if len(body) > MAX_ANSWER_BYTES:
+                    raise ProviderUnavailable()
+                deadline.timeout()  # raises once the budget is spent
+        except requests.RequestException as error:
+            raise ProviderUnavailable() from error
     try:
-        return response.json()
+        return json.loads(body)
     except ValueError as error:
         log.warning("GET %s answered something that is not JSON", url)
         raise ProviderUnavailable() from error
@@ -193,10 +243,11 @@ def start_authorization(
     intent: str,
     redirect_uri: str,
     principal: str | None = None,
-    prompt: str | None = None,
+    fresh_login: bool = False,
+    next_url: str | None = None,
 ) -> str:
     """The provider URL to send the browser to; what the callback must see is kept in this session only."""
-    document = metadata(provider, Deadline())
+    document = metadata(provider, request_deadline())
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
     code_verifier = secrets.token_urlsafe(64)
@@ -216,11 +267,12 @@ def start_authorization(
         "verifier": code_verifier,
         "redirect_uri": redirect_uri,
         "at": now.isoformat(),
+        "next": next_url,
     }
     session[PENDING_KEY] = pending
     extra: dict[str, str] = {"nonce": nonce} if provider.openid else {}
-    if prompt:
-        extra["prompt"] = prompt
+    if fresh_login:  # a step-up: the person signs in again at the provider (checked on `auth_time` later)
+        extra.update(prompt="login", max_age="0")
     client = _client(provider, redirect_uri=redirect_uri, scope=" ".join(provider.scopes))
     url, _ = client.create_authorization_url(
         document["authorization_endpoint"], state=state, code_verifier=code_verifier, **extra
@@ -245,7 +297,7 @@ def finish_authorization(provider: OAuthProvider, args: dict[str, str]) -> Autho
         raise InvalidCallback()
     if utcnow() - datetime.fromisoformat(entry["at"]) >= PENDING_TTL:
         raise InvalidCallback()
-    deadline = Deadline()
+    deadline = request_deadline()
     document = metadata(provider, deadline)
     # RFC 9207: a response from another issuer (mix-up) is refused before its code goes anywhere.
     iss_expected = "iss" in args or document.get("authorization_response_iss_parameter_supported")
@@ -255,7 +307,7 @@ def finish_authorization(provider: OAuthProvider, args: dict[str, str]) -> Autho
     if args.get("error"):
         if args["error"] == "access_denied":
             raise ProviderDenied()
-        log.warning("authorization error from %s: %s", provider.key, args.get("error")[:64])
+        log.warning("authorization error from %s: %r", provider.key, args["error"][:64])
         raise ProviderUnavailable()
     code = args.get("code")
     if not code:
@@ -281,13 +333,16 @@ def finish_authorization(provider: OAuthProvider, args: dict[str, str]) -> Autho
             raise InvalidCallback()
         claims = verify_id_token(provider, document, id_token, nonce=entry["nonce"],
                                  access_token=tokens.access_token, deadline=deadline)
-        if "email" not in claims and isinstance(document.get("userinfo_endpoint"), str):
+        if not {"email", "email_verified"} <= claims.keys() and isinstance(document.get("userinfo_endpoint"), str):
             # OIDC Core 5.4: in the code flow, a provider may give the profile claims at userinfo only.
             info = get_resource(document["userinfo_endpoint"], tokens.access_token, deadline)
             if not isinstance(info, dict) or info.get("sub") != claims["sub"]:  # OIDC Core 5.3.2
                 raise InvalidCallback()
             claims.update({k: info[k] for k in ("email", "email_verified", "name") if k in info})
-    return AuthorizationResult(provider, entry["intent"], entry["principal"], tokens, claims)
+            if not isinstance(claims.get("email", ""), str) or len(claims.get("email", "")) > 254:
+                raise InvalidCallback()
+    return AuthorizationResult(provider, entry["intent"], entry["principal"], tokens, claims,
+                               started_at=datetime.fromisoformat(entry["at"]), next_url=entry.get("next"))
 
 
 def verify_id_token(
@@ -324,7 +379,9 @@ def verify_id_token(
     audiences = audience if isinstance(audience, list) else [audience]
     if values.get("iss") != provider.issuer or provider.client_id not in audiences or values.get("nonce") != nonce:
         raise InvalidCallback()
-    if not isinstance(values.get("sub"), str) or not values["sub"]:
+    if not isinstance(values.get("sub"), str) or not 0 < len(values["sub"]) <= 255:
+        raise InvalidCallback()
+    if "email" in values and (not isinstance(values["email"], str) or len(values["email"]) > 254):
         raise InvalidCallback()
     return values
 
@@ -346,6 +403,13 @@ def _call(action: Any, *, refused: type[DomainError] = ProviderUnavailable) -> A
     except (ValueError, KeyError, TypeError) as error:  # not JSON, or JSON of the wrong shape
         log.warning("token endpoint answered garbage: %s", type(error).__name__)
         raise ProviderUnavailable() from error
+
+
+class TokenRejected(DomainError):
+    """A resource answered 401: the access token is no longer good (the caller refreshes once and retries)."""
+
+    status = 409
+    message = _l("The connection has expired. Please connect again.")
 
 
 class RefreshRefused(DomainError):
@@ -385,19 +449,9 @@ def revoke(provider: OAuthProvider, token: str, *, hint: str, deadline: Deadline
 
 def get_resource(url: str, access_token: str, deadline: Deadline, **params: Any) -> Any:
     """A protected resource as JSON; 401 means the token is no longer good (caller refreshes or relinks)."""
-    try:
-        response = requests.get(url, params=params or None, timeout=deadline.timeout(), allow_redirects=False,
-                                headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"})
-    except requests.RequestException as error:
-        log.warning("GET %s failed: %s", url, type(error).__name__)
-        raise ProviderUnavailable() from error
+    response = _get(url, deadline, params=params or None,
+                    headers={"Authorization": f"Bearer {access_token}", "Accept": "application/json"})
     if response.status_code == 401:
-        raise RefreshRefused()
-    if response.status_code != 200:
-        log.warning("GET %s answered %s", url, response.status_code)
-        raise ProviderUnavailable()
-    try:
-        return response.json()
-    except ValueError as error:
-        log.warning("GET %s answered something that is not JSON", url)
-        raise ProviderUnavailable() from error
+        response.close()
+        raise TokenRejected()
+    return _json_body(response, url, deadline)

@@ -101,6 +101,7 @@ def configured_providers(settings: Settings) -> dict[str, OAuthProvider]:
             scopes=("openid", "profile", "email", "address"),
             openid=True,
             can_log_in=True,
-            source=DataSource(extra.label, "", "", "本人から取得したもの（本人による連携の操作）"),
+            source=DataSource(extra.legal_name or extra.label, extra.legal_address or "（未設定）",
+                              extra.representative or "（未設定）", "本人から取得したもの（本人による連携の操作）"),
         )
     return providers

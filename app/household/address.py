@@ -261,6 +261,19 @@ def normalise_town(text: str) -> str:
     return name
 
 
+def split_street(text: str) -> tuple[str, str]:
+    """A street address in one piece → (the town as `normalise_town` reads it, the rest: 番地, 号, "3-1")."""
+    town = normalise_town(text)
+    name = _PREFIX.sub("", _DASHES_AFTER_DIGIT.sub("-", _squash(text).replace("ヶ", "ケ")))
+    if match := _WITH_CHOME.match(name):
+        return town, name[match.end():]
+    if match := _WITH_BLOCK.match(name):
+        # The first number was read as the 丁目 only when the town came out with a 丁目 the text did not spell.
+        read_as_chome = town.endswith("丁目") and not match["base"].endswith("丁目")
+        return town, name[match.end() if read_as_chome else len(match["base"]):].lstrip("-")
+    return town, ""
+
+
 def find_town(city: str, text: str) -> Town | None:
     """The town (not a 小字 row) of `city` that `text` names, or None."""
     by_name = _towns_by_city().get(city, {})

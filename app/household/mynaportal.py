@@ -20,12 +20,12 @@ from sqlmodel import Session
 
 from app.accounts import oauth_client
 from app.accounts.models import Resident
-from app.accounts.oauth_client import Deadline, ProviderUnavailable, TokenSet
+from app.accounts.oauth_client import ProviderUnavailable, TokenSet, request_deadline
 from app.accounts.providers import OAuthProvider
 from app.db import utcnow
 from app.errors import DomainError
 from app.household import services
-from app.household.ages import MAX_CHILDREN, BirthDate
+from app.household.ages import LAST_COUNTED_SIBLING_CLASS_INDEX, MAX_CHILDREN, BirthDate, class_index
 from app.household.models import Child, ChildSource
 from app.ledger.models import DataReceipt
 from app.ledger.services import record_receipt
@@ -74,7 +74,7 @@ def parse_children(raw: Any) -> list[PortalChild]:
     if _MY_NUMBER_SHAPE.search(repr(raw)):
         raise ProviderUnavailable()  # never take in anything shaped like a 個人番号, even by accident
     children = []
-    for index, entry in enumerate(raw["children"]):
+    for entry in raw["children"]:
         try:
             birth = date.fromisoformat(entry["birth_date"])
             name = entry.get("name") or ""
@@ -83,7 +83,9 @@ def parse_children(raw: Any) -> list[PortalChild]:
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise ProviderUnavailable() from error
         given = name.replace("\u3000", " ").split(" ")[-1][:40]  # the given name only; the family name is theirs
-        children.append(PortalChild(index, given, birth))
+        if class_index(birth, services.today()) > LAST_COUNTED_SIBLING_CLASS_INDEX:
+            continue  # a grown-up 子 of the household: past every limit the bank records, so not even offered
+        children.append(PortalChild(len(children), given, birth))
     if len(children) > MAX_CHILDREN:
         raise services.TooManyChildren()
     return children
@@ -91,7 +93,7 @@ def parse_children(raw: Any) -> list[PortalChild]:
 
 def fetch(session: Session, *, resident: Resident, provider: OAuthProvider, tokens: TokenSet) -> list[PortalChild]:
     """Read the children with the one-time token, record the receipt, keep them for review, revoke the token."""
-    deadline = Deadline()
+    deadline = request_deadline()
     raw = oauth_client.get_resource(f"{provider.issuer}{CHILDREN_API}", tokens.access_token, deadline)
     children = parse_children(raw)
     receipt = record_receipt(session, principal=resident.principal, provider=provider,
@@ -121,27 +123,33 @@ def pending(resident: Resident) -> list[PortalChild]:
 
 
 def plan(typed: list[Child], portal: list[PortalChild]) -> list[ImportRow]:
-    """Pair the portal's children with the typed ones: equal dates first, then the same month, then the nearest
-    date within a year (a likely typo); what is left is new (portal) or only typed."""
+    """Pair the portal's children with the typed ones, closest first over all pairs: equal dates, then the same
+    month, then the nearest date within a year (a likely slip); what is left is new (portal) or only typed.
+
+    A pair's key names both sides (`p<index>t<child id>`), so a decision made on the review page can only apply to
+    the pair that was shown: if the typed children changed meanwhile, the pair is new and needs a new decision.
+    """
+    candidates = []
+    for p in portal:
+        for t in typed:
+            days = abs((_approx(t) - p.birth).days)
+            if (t.birth_year, t.birth_month, t.birth_day) == (p.birth.year, p.birth.month, p.birth.day):
+                candidates.append((0, days, p, t, "same"))
+            elif (t.birth_year, t.birth_month) == (p.birth.year, p.birth.month):
+                candidates.append((1, days, p, t, "differs"))
+            elif days <= 366:
+                candidates.append((2, days, p, t, "differs"))
     rows: list[ImportRow] = []
-    left_typed = list(typed)
-    left_portal = list(portal)
-
-    def take(match: Any, kind_of: Any) -> None:
-        for p in list(left_portal):
-            candidates = [t for t in left_typed if match(t, p)]
-            if candidates:
-                t = min(candidates, key=lambda c: abs((_approx(c) - p.birth).days))
-                left_typed.remove(t)
-                left_portal.remove(p)
-                rows.append(ImportRow(f"p{p.index}", kind_of(t, p), p, t))
-
-    take(lambda t, p: (t.birth_year, t.birth_month, t.birth_day) == (p.birth.year, p.birth.month, p.birth.day),
-         lambda t, p: "same")
-    take(lambda t, p: (t.birth_year, t.birth_month) == (p.birth.year, p.birth.month), lambda t, p: "differs")
-    take(lambda t, p: abs((_approx(t) - p.birth).days) <= 366, lambda t, p: "differs")
-    rows.extend(ImportRow(f"p{p.index}", "new", p, None) for p in left_portal)
-    rows.extend(ImportRow(f"t{t.id}", "typed_only", None, t) for t in left_typed)
+    paired_portal: set[int] = set()
+    paired_typed: set[int | None] = set()
+    for _tier, _days, p, t, kind in sorted(candidates, key=lambda c: (c[0], c[1], c[2].index, c[3].id or 0)):
+        if p.index in paired_portal or t.id in paired_typed:
+            continue
+        paired_portal.add(p.index)
+        paired_typed.add(t.id)
+        rows.append(ImportRow(f"p{p.index}t{t.id}", kind, p, t))
+    rows.extend(ImportRow(f"p{p.index}", "new", p, None) for p in portal if p.index not in paired_portal)
+    rows.extend(ImportRow(f"t{t.id}", "typed_only", None, t) for t in typed if t.id not in paired_typed)
     return sorted(rows, key=lambda r: r.portal.birth if r.portal else _approx(r.typed))  # type: ignore[union-attr,arg-type]
 
 
@@ -170,12 +178,14 @@ def apply(session: Session, *, resident: Resident, choices: dict[str, str]) -> d
             continue
         birth = BirthDate(row.portal.birth.year, row.portal.birth.month, row.portal.birth.day)
         if row.kind == "new" and choice == "add":
-            services.add_child(session, resident, nickname=row.portal.given_name, birth=birth, counted=True,
+            # Never "counted" on the portal's word: that flag says the resident supports an older sibling, and
+            # only they can say so (the add is then refused with that message, and they add the sibling by hand).
+            services.add_child(session, resident, nickname=row.portal.given_name, birth=birth, counted=False,
                                source=ChildSource.MYNAPORTAL)
             counts["added"] += 1
         elif row.typed is not None and (row.kind == "same" or choice == "portal"):
             services.update_child(session, resident, row.typed, nickname=row.typed.nickname or row.portal.given_name,
-                                  birth=birth, counted=True)
+                                  birth=birth, counted=row.typed.counted_for_allowance)
             row.typed.source = ChildSource.MYNAPORTAL
             counts["updated"] += int(row.kind != "same")
     entry = browser_session.pop(PENDING_KEY, None) or {}

@@ -31,6 +31,7 @@ BIRTH_PROBLEMS = {
 }
 NEEDS_COUNTED = _l("From 18 on, a sibling is recorded only to be counted for the child allowance (児童手当). "
                    "Tick the box if you support them, or leave them out.")
+NEEDS_DAY = _l("Please enter the day of birth too: it decides whether this is a child or an older sibling.")
 
 
 class InvalidChild(DomainError):
@@ -100,6 +101,8 @@ def check_birth(birth: BirthDate, *, counted: bool, on: date | None = None) -> b
         facts = describe_child(birth, on)
     except InvalidBirthDate as error:
         raise InvalidChild(str(BIRTH_PROBLEMS[error.code])) from error
+    if facts.is_child is None:  # 17 or 18 depending on the day: the day decides what may be recorded
+        raise InvalidChild(str(NEEDS_DAY))
     if facts.is_child:
         return False  # a child is always counted; the flag is only for older siblings
     if not counted:

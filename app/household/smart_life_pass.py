@@ -20,11 +20,11 @@ from sqlmodel import Session, col, delete, select
 
 from app.accounts import linking, oauth_client
 from app.accounts.models import LinkedAccount, Resident
-from app.accounts.oauth_client import Deadline, ProviderUnavailable
+from app.accounts.oauth_client import Deadline, ProviderUnavailable, TokenRejected, request_deadline
 from app.accounts.providers import HEALTH_SCORE_SCOPE, OAuthProvider
 from app.config import Settings
 from app.db import utcnow
-from app.household.address import AddressError, AddressOutsideArea, HomeArea, locate_home
+from app.household.address import AddressError, AddressOutsideArea, HomeArea, locate_home, split_street
 from app.household.models import HealthScore, HomeAddress
 from app.ledger.services import record_receipt
 
@@ -130,17 +130,40 @@ def with_canonical_town(address: ReceivedAddress, area: HomeArea) -> ReceivedAdd
     """The town as the town list spells it; the rest of a street address given in one piece becomes the block."""
     if address.town == area.town:
         return address
-    block = address.block
-    if not block:
-        block = address.town[len(area.town):] if address.town.startswith(area.town) else address.town
+    block = address.block or split_street(address.town)[1]
     return ReceivedAddress(address.postal_code, address.region, address.locality, area.town, block)
 
 
 def fetch(session: Session, settings: Settings, *, resident: Resident, link: LinkedAccount,
           provider: OAuthProvider, deadline: Deadline | None = None) -> SmartLifePassData:
-    """Ask Smart Life Pass for the address and the health score now, and record the receipt."""
-    deadline = deadline or Deadline()
+    """Ask the provider for the address (and the health score, with Dot to Dot) now, and record the receipt."""
+    deadline = deadline or request_deadline()
     token = linking.access_token_for(session, settings, link, provider, deadline)
+    try:
+        info, raw_scores = _read(provider, link, token, deadline)
+    except TokenRejected:  # revoked or expired early at the provider: refresh once and try again
+        token = linking.access_token_for(session, settings, link, provider, deadline, rejected=token)
+        try:
+            info, raw_scores = _read(provider, link, token, deadline)
+        except TokenRejected:
+            link.needs_relink = True
+            session.add(link)
+            raise
+    data = SmartLifePassData(address=parse_address(info.get("address")))
+    data.area, data.address_problem = assess(data.address)
+    if data.address is not None and data.area is not None:
+        data.address = with_canonical_town(data.address, data.area)
+    data.scores = parse_scores(raw_scores) if raw_scores is not None else []
+    # An address that was not taken is not a receipt of one.
+    items = (["address"] if data.area is not None else []) + (["health_score"] if raw_scores is not None else [])
+    record_receipt(session, principal=resident.principal, provider=provider, items=items, kept=link.keep_copy,
+                   health_days=len(data.scores), address_refused=data.address_problem is not None)
+    link.last_received_at = utcnow()
+    session.add(link)
+    return data
+
+
+def _read(provider: OAuthProvider, link: LinkedAccount, token: str, deadline: Deadline) -> tuple[dict[str, Any], Any]:
     document = oauth_client.metadata(provider, deadline)
     userinfo_url = document.get("userinfo_endpoint")
     if not isinstance(userinfo_url, str):
@@ -149,20 +172,11 @@ def fetch(session: Session, settings: Settings, *, resident: Resident, link: Lin
     # OIDC Core 5.3.2: the userinfo `sub` must be the linked subject, or the answer is not about this resident.
     if not isinstance(info, dict) or info.get("sub") != link.subject:
         raise ProviderUnavailable()
-    data = SmartLifePassData(address=parse_address(info.get("address")))
-    data.area, data.address_problem = assess(data.address)
-    if data.address is not None and data.area is not None:
-        data.address = with_canonical_town(data.address, data.area)
-    items = ["address"] if data.address else []
+    raw_scores = None
     if HEALTH_SCORE_SCOPE in link.scope.split():
-        raw = oauth_client.get_resource(f"{provider.issuer}{DOT2DOT_HEALTH_SCORES}", token, deadline, days=HEALTH_DAYS)
-        data.scores = parse_scores(raw)
-        items.append("health_score")
-    record_receipt(session, principal=resident.principal, provider=provider, items=items, kept=link.keep_copy,
-                   health_days=len(data.scores))
-    link.last_received_at = utcnow()
-    session.add(link)
-    return data
+        raw_scores = oauth_client.get_resource(f"{provider.issuer}{DOT2DOT_HEALTH_SCORES}", token, deadline,
+                                               days=HEALTH_DAYS)
+    return info, raw_scores
 
 
 def store(session: Session, *, resident: Resident, data: SmartLifePassData, source: str) -> None:

@@ -37,6 +37,7 @@ def _smart_life_pass_view(resident):  # type: ignore[no-untyped-def]
     link = linking.link_of(db, resident, SMART_LIFE_PASS) if provider else None
     if link is None or link.keep_copy:
         return link, smart_life_pass.stored(db, resident=resident), None
+    db.commit()  # only reads so far: no lock held while the provider is waited on
     try:
         return link, smart_life_pass.fetch(db, settings, resident=resident, link=link, provider=provider), None
     except DomainError as error:
@@ -71,6 +72,7 @@ def refresh():  # type: ignore[no-untyped-def]
         provider = configured_providers(current_settings()).get(SMART_LIFE_PASS)
         if provider is None:
             raise NotFound()
+        get_session().commit()  # only reads so far: no lock held while the provider is waited on
         try:
             data = smart_life_pass.receive(get_session(), current_settings(), resident=_resident(), provider=provider)
         except DomainError as error:
@@ -173,6 +175,7 @@ def mynaportal_start():  # type: ignore[no-untyped-def]
 @bp.route("/household/mynaportal/callback")
 def mynaportal_callback():  # type: ignore[no-untyped-def]
     db, provider, resident = get_session(), _mynaportal(), _resident()
+    db.commit()  # only reads so far: no lock held while the provider is waited on
     try:
         result = oauth_client.finish_authorization(provider, request.args.to_dict())
         if result.intent != IMPORT or result.principal != resident.principal:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 import requests
@@ -87,9 +87,11 @@ def test_login_creates_an_account_and_receives_address_and_health_score(client, 
     address = db.get(HomeAddress, resident.id)
     assert address is not None and (address.town, address.block) == ("柏の葉二丁目", "3番地1")
     assert len(db.exec(select(HealthScore).where(HealthScore.resident_id == resident.id)).all()) == 30
-    (receipt,) = db.exec(select(DataReceipt).where(DataReceipt.resident_principal == resident.principal)).all()
-    assert receipt.items == ["address", "health_score"] and receipt.kept and receipt.source_key == SLP
-    assert receipt.how_obtained and receipt.provider_name and receipt.provider_address
+    receipts = db.exec(select(DataReceipt).where(DataReceipt.resident_principal == resident.principal)
+                       .order_by(DataReceipt.id)).all()
+    assert [r.items for r in receipts] == [["email"], ["address", "health_score"]]
+    assert all(r.kept and r.source_key == SLP and r.how_obtained and r.provider_name and r.provider_address
+               for r in receipts)
     assert logged_in(client)
 
 
@@ -100,6 +102,9 @@ def test_a_second_login_finds_the_link(client, other_client, db, linked_settings
     assert response.status_code == 303 and response.headers["Location"] == "/"
     assert len(db.exec(select(Resident)).all()) == 1
     assert logged_in(other_client)
+    # The first login's grant is not left alive at the provider: the worker revokes it.
+    revocations = db.exec(select(Job).where(Job.kind == "accounts.revoke_token")).all()
+    assert sorted(job.payload["hint"] for job in revocations) == ["access_token", "refresh_token"]
 
 
 def test_an_existing_password_account_with_the_same_email_is_never_joined(client, db, linked_settings, peers,
@@ -349,3 +354,46 @@ def test_a_provider_that_is_down_gets_a_clear_message_in_the_residents_language(
     response = client.post(f"/login/{SLP}", data={"csrf_token": csrf_token(client, "/login")})
     assert response.status_code == 502
     assert "could not reach the other service" in response.get_data(as_text=True)
+
+
+def test_a_token_the_provider_rejects_is_refreshed_once_and_the_read_retried(client, db, linked_settings, peers,
+                                                                              idp_browser, login) -> None:  # type: ignore[no-untyped-def]
+    from app.accounts.linking import TOKEN_SEAL_LABEL
+    from app.crypto import seal
+
+    resident = ResidentFactory()
+    login(client, resident)
+    link_from_settings(client, idp_browser, *new_slp_user(peers)[:2])
+    (link,) = links(db)
+    link.access_token_sealed = seal("revoked-or-unknown", secret_key=linked_settings.secret_key, label=TOKEN_SEAL_LABEL)
+    db.add(link)
+    db.flush()
+    response = client.post("/my-data/refresh", data={"csrf_token": csrf_token(client, "/my-data")})
+    assert response.status_code == 303
+    db.refresh(link)
+    assert not link.needs_relink
+    assert client.get("/my-data").get_data(as_text=True).count("柏の葉二丁目") >= 1
+
+
+def test_a_step_up_without_a_fresh_sign_in_is_not_taken(app, db, settings) -> None:  # type: ignore[no-untyped-def]
+    # A provider that ignores prompt=login/max_age=0 answers with an old auth_time: not a re-authentication.
+    from app.accounts import linking
+    from app.accounts.oauth_client import AuthorizationResult, TokenSet
+    from app.accounts.providers import configured_providers
+
+    resident = ResidentFactory()
+    provider = configured_providers(settings)[SLP]
+    db.add(LinkedAccount(resident_id=resident.id, provider=SLP, issuer=provider.issuer, subject="sub-1"))
+    db.flush()
+    started = utcnow()
+
+    def result(auth_time: datetime) -> AuthorizationResult:
+        return AuthorizationResult(provider, "reauth", resident.principal, TokenSet("a", "r", None, ""),
+                                   {"sub": "sub-1", "auth_time": int(auth_time.timestamp())}, started_at=started)
+
+    with app.app_context():
+        with pytest.raises(linking.ReauthMismatch):
+            linking.confirm_reauth(db, settings, result(started - timedelta(hours=2)), resident=resident, ip=None)
+        linking.confirm_reauth(db, settings, result(started + timedelta(seconds=1)), resident=resident, ip=None)
+    # The step-up's own tokens are revoked either way.
+    assert len(db.exec(select(Job).where(Job.kind == "accounts.revoke_token")).all()) == 4

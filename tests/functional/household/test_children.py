@@ -112,3 +112,15 @@ def test_another_guardians_child_is_not_found(client, other_client, db, login) -
     assert other_client.post(f"/household/children/{child.id}/edit", data={
         "csrf_token": token, "birth_year": "2020", "birth_month": "1"}).status_code == 404
     assert len(children(db, owner)) == 1
+
+
+def test_the_day_is_asked_for_when_it_decides_child_or_older_sibling(client, db, login) -> None:  # type: ignore[no-untyped-def]
+    from app.household.ages import fiscal_year
+
+    resident = ResidentFactory()
+    login(client, resident)
+    # Born in April eighteen school years ago: 1 April makes them 18 (a sibling), 2–30 April 17 (a child).
+    response = add(client, birth_year=fiscal_year(today()) - 18, birth_month=4)
+    assert response.status_code == 422
+    assert "day of birth" in response.get_data(as_text=True) or "日も入力" in response.get_data(as_text=True)
+    assert children(db, resident) == []

@@ -62,8 +62,9 @@ def test_import_shows_differences_side_by_side_and_applies_only_what_is_chosen(c
     assert children(db, resident) == [(2015, 1, 9, "manual"), (2021, 6, None, "manual"), (2024, 4, None, "manual")]
 
     rows = {c.birth_year: c.id for c in db.exec(select(Child).where(Child.guardian_id == resident.id))}
-    keys = dict(p0="portal", p1="typed", p2="add")
-    keys[f"t{rows[2015]}"] = "keep"
+    # A decision names both sides of a pair: portal child 0 with the typed 2021 child, and so on.
+    keys = {f"p0t{rows[2021]}": "portal", f"p1t{rows[2024]}": "typed", "p2": "add", f"t{rows[2015]}": "keep"}
+    assert all(f'name="{key}"' in page for key in keys)
     decided = client.post("/household/mynaportal/review", data={"csrf_token": token, **keys})
     assert decided.status_code == 303, decided.get_data(as_text=True)[:2000]
     assert children(db, resident) == [(2015, 1, 9, "manual"), (2021, 5, 12, "mynaportal"), (2024, 4, None, "manual"),
@@ -99,3 +100,18 @@ def test_another_residents_import_cannot_be_applied(client, other_client, db, li
     assert other_client.get(bank_path(back)).status_code == 303  # refused: the flow is not this session's
     assert other_client.get("/household/mynaportal/review").status_code == 303
     assert db.exec(select(Child)).all() == []
+
+
+def test_pairs_are_made_closest_first_and_a_stale_decision_is_refused(db, login, client) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    from app.household.mynaportal import PortalChild, plan
+
+    resident = ResidentFactory()
+    typed = Child(guardian_id=resident.id, birth_year=2020, birth_month=8, birth_day=1)
+    db.add(typed)
+    db.flush()
+    rows = plan([typed], [PortalChild(0, "A", date(2020, 3, 1)), PortalChild(1, "B", date(2020, 9, 1))])
+    by_kind = {row.kind: row for row in rows}
+    assert by_kind["differs"].portal.given_name == "B"  # 31 days away, not the first in the portal's order
+    assert by_kind["differs"].key == f"p1t{typed.id}" and by_kind["new"].key == "p0"

@@ -265,3 +265,18 @@ def test_bad_postal_code(given):
     with pytest.raises(BadPostalCode) as caught:
         locate_home(given, "千葉県", "柏市", "若柴")
     assert caught.value.code == "bad_postal_code"
+
+
+@pytest.mark.smoke
+@pytest.mark.parametrize(("street", "town", "block"), [
+    ("柏の葉二丁目3番地1", "柏の葉二丁目", "3番地1"),
+    ("柏の葉2丁目3-1", "柏の葉二丁目", "3-1"),
+    ("柏の葉２丁目３－１", "柏の葉二丁目", "3-1"),
+    ("柏の葉2-3-1", "柏の葉二丁目", "3-1"),
+    ("千葉県柏市若柴178番地4", "若柴", "178番地4"),
+    ("十余二", "十余二", ""),
+])
+def test_a_street_address_in_one_piece_splits_into_town_and_block(street: str, town: str, block: str) -> None:
+    from app.household.address import split_street
+
+    assert split_street(street) == (town, block)
