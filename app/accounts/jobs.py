@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from app.accounts import oauth_client
 from app.accounts.linking import REVOKE_KIND, TOKEN_SEAL_LABEL
+from app.accounts.provider_http import Deadline
 from app.accounts.providers import configured_providers
 from app.crypto import SealBroken, unseal
 from app.errors import DomainError
@@ -22,7 +23,7 @@ def revoke_token(ctx: JobContext) -> dict[str, str]:
         raise PermanentFailure("the sealed token cannot be opened") from error
     ctx.session.commit()  # no transaction held open across the network call
     try:
-        oauth_client.revoke(provider, token, hint=payload["hint"], deadline=oauth_client.Deadline(10.0))
+        oauth_client.revoke(provider, token, hint=payload["hint"], deadline=Deadline(10.0))
     except DomainError as error:
         raise RetryLater(f"revocation at {provider.key} failed: {type(error).__name__}") from error
     return {"provider": provider.key, "hint": payload["hint"]}

@@ -15,7 +15,8 @@ from sqlmodel import Session, col, select
 from app import audit
 from app.accounts import oauth_client
 from app.accounts.models import LinkedAccount, Resident
-from app.accounts.oauth_client import AuthorizationResult, Deadline, RefreshRefused, TokenSet, request_deadline
+from app.accounts.oauth_client import AuthorizationResult, RefreshRefused, TokenSet
+from app.accounts.provider_http import Deadline, request_deadline
 from app.accounts.providers import OAuthProvider
 from app.accounts.services import find_by_email, normalise_email
 from app.audit import EventTag

@@ -20,7 +20,8 @@ from sqlmodel import Session
 
 from app.accounts import oauth_client
 from app.accounts.models import Resident
-from app.accounts.oauth_client import ProviderUnavailable, TokenSet, request_deadline
+from app.accounts.oauth_client import TokenSet
+from app.accounts.provider_http import ProviderUnavailable, get_resource, request_deadline
 from app.accounts.providers import OAuthProvider
 from app.db import utcnow
 from app.errors import DomainError
@@ -94,7 +95,7 @@ def parse_children(raw: Any) -> list[PortalChild]:
 def fetch(session: Session, *, resident: Resident, provider: OAuthProvider, tokens: TokenSet) -> list[PortalChild]:
     """Read the children with the one-time token, record the receipt, keep them for review, revoke the token."""
     deadline = request_deadline()
-    raw = oauth_client.get_resource(f"{provider.issuer}{CHILDREN_API}", tokens.access_token, deadline)
+    raw = get_resource(f"{provider.issuer}{CHILDREN_API}", tokens.access_token, deadline)
     children = parse_children(raw)
     receipt = record_receipt(session, principal=resident.principal, provider=provider,
                              items=["children.birth_date", "children.given_name"], kept=False,

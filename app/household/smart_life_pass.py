@@ -18,9 +18,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, delete, select
 
-from app.accounts import linking, oauth_client
+from app.accounts import linking
 from app.accounts.models import LinkedAccount, Resident
-from app.accounts.oauth_client import Deadline, ProviderUnavailable, TokenRejected, request_deadline
+from app.accounts.provider_http import Deadline, ProviderUnavailable, TokenRejected, get_resource, metadata, request_deadline
 from app.accounts.providers import HEALTH_SCORE_SCOPE, OAuthProvider
 from app.config import Settings
 from app.db import utcnow
@@ -164,17 +164,17 @@ def fetch(session: Session, settings: Settings, *, resident: Resident, link: Lin
 
 
 def _read(provider: OAuthProvider, link: LinkedAccount, token: str, deadline: Deadline) -> tuple[dict[str, Any], Any]:
-    document = oauth_client.metadata(provider, deadline)
+    document = metadata(provider, deadline)
     userinfo_url = document.get("userinfo_endpoint")
     if not isinstance(userinfo_url, str):
         raise ProviderUnavailable()
-    info = oauth_client.get_resource(userinfo_url, token, deadline)
+    info = get_resource(userinfo_url, token, deadline)
     # OIDC Core 5.3.2: the userinfo `sub` must be the linked subject, or the answer is not about this resident.
     if not isinstance(info, dict) or info.get("sub") != link.subject:
         raise ProviderUnavailable()
     raw_scores = None
     if HEALTH_SCORE_SCOPE in link.scope.split():
-        raw_scores = oauth_client.get_resource(f"{provider.issuer}{DOT2DOT_HEALTH_SCORES}", token, deadline,
+        raw_scores = get_resource(f"{provider.issuer}{DOT2DOT_HEALTH_SCORES}", token, deadline,
                                                days=HEALTH_DAYS)
     return info, raw_scores
 

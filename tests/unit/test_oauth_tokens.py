@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.accounts.oauth_client import ProviderUnavailable, TokenSet
+from app.accounts.oauth_client import TokenSet
+from app.accounts.provider_http import ProviderUnavailable
 
 
 @pytest.mark.smoke

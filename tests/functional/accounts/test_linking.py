@@ -234,13 +234,14 @@ def test_unlinking_while_the_provider_is_down_still_unlinks_and_queues_the_revoc
     client, db, linked_settings, peers, idp_browser, login, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     from app.accounts import oauth_client
+    from app.accounts.provider_http import ProviderUnavailable
 
     resident = ResidentFactory()
     login(client, resident)
     link_from_settings(client, idp_browser, *new_slp_user(peers)[:2])
 
     def unreachable(*_args, **_kwargs):  # type: ignore[no-untyped-def]
-        raise oauth_client.ProviderUnavailable()
+        raise ProviderUnavailable()
 
     monkeypatch.setattr(oauth_client, "revoke", unreachable)
     client.post(f"/settings/connections/{SLP}/unlink",
