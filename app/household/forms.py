@@ -27,13 +27,19 @@ class ChildForm(FlaskForm):
         validators=[InputRequired(_l("Choose the month of birth."))],
     )
     birth_day = SelectField(
-        _l("Day (if you know it)"),
+        _l("Day (optional)"),
         choices=[SelectChoice("", _l("Not entered"))] + [SelectChoice(str(d), str(d)) for d in range(1, 32)],
         description=_l("The month is enough to start. We ask for the day when it decides something, such as the "
                        "school year of a child born in early April."),
         validators=[Optional()],
     )
     counted = BooleanField(_l("An older sibling (18–22) I support, counted for the child allowance (児童手当)"))
+
+    birth_errors: list[str]
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.birth_errors = []  # problems of the date as a whole (future, too old …), set by the view
 
     def birth(self) -> BirthDate:
         day = self.birth_day.data

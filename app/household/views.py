@@ -101,7 +101,7 @@ def _save_child(form: ChildForm, child=None):  # type: ignore[no-untyped-def]
         form.form_errors.append(str(error.message))
         return False
     except services.InvalidChild as error:
-        form.birth_year.errors = [*form.birth_year.errors, str(error.message)]
+        form.birth_errors = [str(error.message)]  # about the date as a whole: shown under "Date of birth"
         return False
     return True
 
