@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
-    from app import health, pwa
+    from app import health, pwa, signing
     from app.accounts.link_views import bp as links_bp
     from app.accounts.link_views import connections_bp
     from app.accounts.views import bp as accounts_bp
@@ -73,6 +73,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     for blueprint in (
         pwa.bp,
         health.bp,
+        signing.bp,
         home_bp,
         accounts_bp,
         settings_bp,

@@ -115,6 +115,8 @@ class Settings(BaseSettings):
     # More OpenID Connect login providers, as a JSON list of objects with key, label, issuer, client_id,
     # client_secret (the tests add the independent `oidc-provider` this way).
     extra_identity_providers: list[ExtraIdentityProvider] = []
+    # The bank's ES256 key (PKCS#8 PEM) for receipts and ledger anchors; generated into instance/ outside production.
+    signing_key_pem: str = ""
     # Each call to an outside party gives up after this long, so a page answers within 5 seconds.
     outbound_timeout_seconds: float = 4.0
 

@@ -26,7 +26,8 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 # Pages that are the same for everyone may be cached; everything else is personal or a form with a token.
-PUBLIC_PATH_PREFIXES = ("/static/", "/manifest.webmanifest", "/sw.js", "/offline", "/favicon.ico")
+PUBLIC_PATH_PREFIXES = ("/static/", "/manifest.webmanifest", "/sw.js", "/offline", "/favicon.ico",
+                        "/.well-known/jwks.json")
 
 
 def provider_origins(settings: Settings) -> list[str]:
