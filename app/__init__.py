@@ -59,10 +59,14 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.accounts.link_views import connections_bp
     from app.accounts.views import bp as accounts_bp
     from app.accounts.views import settings_bp
+    from app.consent.console import bp as catalogue_bp
     from app.consent.views import bp as consent_bp
+    from app.consent.views import public_bp as receipts_bp
     from app.home.views import bp as home_bp
     from app.household.views import bp as household_bp
     from app.jobs.views import bp as jobs_bp
+    from app.ledger.views import bp as ledger_bp
+    from app.ledger.views import console_bp as ledger_console_bp
     from app.mail.views import bp as mail_bp
     from app.municipal.views import bp as municipal_bp
     from app.operator.views import bp as operator_bp
@@ -80,11 +84,15 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         links_bp,
         connections_bp,
         household_bp,
+        ledger_bp,
         consent_bp,
+        receipts_bp,
+        catalogue_bp,
         switching_bp,
         jobs_bp,
         staff_bp,
         operator_bp,
+        ledger_console_bp,
         municipal_bp,
         partners_bp,
     ):

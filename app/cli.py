@@ -9,11 +9,30 @@ from flask.cli import AppGroup
 
 from app.config import current_settings
 from app.db import get_database
+from app.ledger.cli import ledger
 
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(jobs)
+    app.cli.add_command(consent)
+    app.cli.add_command(ledger)
+
+
+consent = AppGroup("consent", help="The consent catalogue.")
+
+
+@consent.command("load-catalogue", help="Add what is missing from app/consent/data/catalogue.toml (idempotent).")
+def consent_load_catalogue() -> None:
+    from app.consent.catalogue import load_catalogue
+
+    session = get_database().new_session()
+    try:
+        counts = load_catalogue(session)
+        session.commit()
+    finally:
+        session.close()
+    click.echo("catalogue: " + ", ".join(f"{count} {what}" for what, count in counts.items()) + " added")
 
 
 demo = AppGroup("demo", help="Demo data for development.")
@@ -29,6 +48,9 @@ def demo_seed() -> None:
     session = get_database().new_session()
     try:
         created = seed(session, settings)
+        from app.demo.consents import seed_consents
+
+        created.update(seed_consents(session, settings))
         session.commit()
     finally:
         session.close()

@@ -2,9 +2,10 @@
 
 from app.accounts.models import LinkedAccount, Resident, TermsAcceptance
 from app.audit import AuditEvent
+from app.consent.models import ConsentReceipt, DataItem, EthicsApproval, Grant, Offer, Purpose, Recipient
 from app.household.models import Child, HealthScore, HomeAddress
 from app.jobs.models import Job
-from app.ledger.models import DataReceipt
+from app.ledger.models import LedgerAnchor, LedgerChain, LedgerPayload, LedgerRecord
 from app.mail.models import MailMessage
 from app.partners.models import Partner
 from app.sessions import BrowserSession
@@ -17,10 +18,20 @@ __all__ = [
     "AuditEvent",
     "BrowserSession",
     "Child",
-    "DataReceipt",
+    "ConsentReceipt",
+    "DataItem",
+    "EthicsApproval",
+    "Grant",
+    "Offer",
+    "Purpose",
+    "Recipient",
     "HealthScore",
     "HomeAddress",
     "Job",
+    "LedgerAnchor",
+    "LedgerChain",
+    "LedgerPayload",
+    "LedgerRecord",
     "LinkedAccount",
     "MailMessage",
     "Partner",

@@ -15,6 +15,8 @@ from app.audit import EventTag
 from app.config import Settings
 from app.db import utcnow
 from app.errors import DomainError, RateLimited
+from app.ledger import services as ledger
+from app.ledger.models import RecordKind
 from app.mail.services import queue_mail
 from app.principals import parse_principal
 from app.sessions import end_sessions_of
@@ -167,9 +169,16 @@ def set_locale(session: Session, *, resident: Resident, locale: str) -> None:
 
 
 def delete_account(session: Session, *, resident: Resident, ip: str | None) -> None:
-    """Close the account: the resident's rows go (cascade), every session ends, a goodbye mail is sent."""
+    """Close the account: the resident's rows go (cascade), every session ends, a goodbye mail is sent.
+
+    The ledger chain stays for the legal retention period (3 years), without its payloads: the erasure and the
+    deletion are its last records (nothing in them identifies the person beyond the chain's principal).
+    """
     principal, email, locale = resident.principal, resident.email, resident.locale
     end_sessions_of(session, principal)
+    erased = ledger.erase_payloads(session, principal)
+    ledger.append(session, subject=principal, kind=RecordKind.DELETION,
+                  payload={"action": "account.deleted", "description": "account deleted", "erased_payloads": erased})
     session.delete(resident)
     audit.record(session, EventTag.RESIDENT_DELETE, actor=principal, ip=ip)
     queue_mail(session, to=email, template="mail/account_deleted.txt", locale=locale)

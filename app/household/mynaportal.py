@@ -28,8 +28,8 @@ from app.errors import DomainError
 from app.household import services
 from app.household.ages import LAST_COUNTED_SIBLING_CLASS_INDEX, MAX_CHILDREN, BirthDate, class_index
 from app.household.models import Child, ChildSource
-from app.ledger.models import DataReceipt
-from app.ledger.services import record_receipt
+from app.ledger.models import RecordKind
+from app.ledger.services import append, record_receipt
 
 CHILDREN_API = "/api/v1/self-info/children"
 PENDING_KEY = "mynaportal_import"
@@ -104,7 +104,7 @@ def fetch(session: Session, *, resident: Resident, provider: OAuthProvider, toke
     browser_session[PENDING_KEY] = {
         "principal": resident.principal,
         "at": utcnow().isoformat(),
-        "receipt": receipt.id,
+        "receipt": receipt.seq,  # in the resident's own ledger chain
         "children": [{"name": c.given_name, "birth": c.birth.isoformat()} for c in children],
     }
     # The token was for this one read; a provider that cannot be told lets it expire on its own.
@@ -190,10 +190,16 @@ def apply(session: Session, *, resident: Resident, choices: dict[str, str]) -> d
             row.typed.source = ChildSource.MYNAPORTAL
             counts["updated"] += int(row.kind != "same")
     entry = browser_session.pop(PENDING_KEY, None) or {}
-    receipt = session.get(DataReceipt, entry.get("receipt")) if entry.get("receipt") else None
-    if receipt is not None and receipt.resident_principal == resident.principal and (counts["added"] or counts["updated"]):
-        receipt.kept = True
-        session.add(receipt)
+    if counts["added"] or counts["updated"]:
+        # The receipt said "not kept" (held for the resident's confirmation); the ledger is append-only, so this
+        # record says what was stored and points back at it.
+        append(session, subject=resident.principal, kind=RecordKind.PROCESSING, payload={
+            "action": "household.children_from_mynaportal",
+            "description": "stored the children the resident confirmed from MyNa Portal",
+            "items": ["children.birth_date", "children.given_name"],
+            "added": counts["added"], "updated": counts["updated"], "removed": counts["removed"],
+            "receipt_seq": entry.get("receipt"),
+        })
     return counts
 
 

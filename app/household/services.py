@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from app.accounts.models import Resident
 from app.db import utcnow
@@ -21,7 +21,9 @@ from app.household.ages import (
     describe_child,
     validate_birth,
 )
-from app.household.models import Child, ChildSource
+from app.household.models import Child, ChildSource, HealthScore, HomeAddress
+from app.ledger.models import RecordKind
+from app.ledger.services import append
 
 BIRTH_PROBLEMS = {
     BirthDateProblem.BAD_MONTH: _l("Choose a month from 1 to 12."),
@@ -139,3 +141,15 @@ def update_child(session: Session, guardian: Resident, child: Child, *, nickname
 def delete_child(session: Session, guardian: Resident, child: Child) -> None:
     assert child.guardian_id == guardian.id
     session.delete(child)
+    append(session, subject=guardian.principal, kind=RecordKind.DELETION,
+           payload={"item": "child", "by": "resident", "source": child.source})
+
+
+def delete_held_item(session: Session, resident: Resident, what: str) -> None:
+    """The resident deletes what the bank holds of one kind: the address or the health scores."""
+    model = {"address": HomeAddress, "health": HealthScore}[what]
+    deleted = session.execute(delete(model).where(col(model.resident_id) == resident.id)).rowcount  # type: ignore[attr-defined]
+    if deleted:
+        append(session, subject=resident.principal, kind=RecordKind.DELETION,
+               payload={"item": "home_address" if what == "address" else "health_score", "by": "resident",
+                        "rows": deleted})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,6 +18,7 @@ from app.db import get_session
 from app.errors import DomainError, NotFound
 from app.household import mynaportal, services, smart_life_pass
 from app.household.address import WALK_BAND_LABEL_EN, WALK_BAND_LABEL_JA, WalkBand
+from app.household.export import export_zip
 from app.household.forms import ChildForm
 from app.htmx import hx_redirect, render
 from app.ledger.services import receipts_for
@@ -82,6 +83,23 @@ def refresh():  # type: ignore[no-untyped-def]
                 flash(data.address_problem, "warning")
             elif data is not None:
                 flash(_("Received your latest data from Smart Life Pass."), "success")
+    return hx_redirect(url_for("household.index"))
+
+
+@bp.route("/my-data/export.zip")
+def export():  # type: ignore[no-untyped-def]
+    """Everything held about the resident, to take away (a zip of JSON files and a README in Japanese)."""
+    body = export_zip(get_session(), _resident())
+    name = f"azukari-my-data-{services.today().isoformat()}.zip"
+    return Response(body, mimetype="application/zip", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.route("/my-data/<any(address, health):what>/delete", methods=["POST"])
+def delete_item(what: str):  # type: ignore[no-untyped-def]
+    """Delete the address or the health scores the bank holds (they come back only if received again)."""
+    if EmptyForm().validate_on_submit():
+        services.delete_held_item(get_session(), _resident(), what)
+        flash(_("Deleted."), "success")
     return hx_redirect(url_for("household.index"))
 
 

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from app.jobs.runner import JobContext
 
 # Modules whose `JOB_HANDLERS` and `PERIODIC_TASKS` the worker loads.
-APP_JOB_MODULES = ("app.mail.jobs", "app.jobs.maintenance", "app.accounts.jobs")
+APP_JOB_MODULES = ("app.mail.jobs", "app.jobs.maintenance", "app.accounts.jobs", "app.consent.jobs",
+                   "app.ledger.jobs")
 
 
 @dataclass(frozen=True)

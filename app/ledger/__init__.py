@@ -1,2 +1,3 @@
-"""Records of what happened to a resident's data. For now: receipts of personal data from third parties
-(APPI 法30条 確認記録); the consent issue's hash-chained ledger takes these records over."""
+"""The resident's verifiable ledger: one hash chain per resident of what happened to their data — processing by
+the bank, provisions to third parties (APPI 法29条), receipts from them (法30条), consent changes, transfer steps,
+deletions — with erasable payloads, a signed daily anchor, the history pages and `flask ledger verify`."""

@@ -14,7 +14,8 @@ from app.accounts.models import LinkedAccount, Resident
 from app.db import utcnow
 from app.household.models import HealthScore, HomeAddress
 from app.jobs.models import Job
-from app.ledger.models import DataReceipt
+from app.ledger.models import RecordKind
+from app.ledger.services import history
 from tests.conftest import csrf_token
 from tests.factories.accounts import ResidentFactory
 from tests.peer_services import PeerProcess, ProviderBrowser, bank_path
@@ -87,11 +88,10 @@ def test_login_creates_an_account_and_receives_address_and_health_score(client, 
     address = db.get(HomeAddress, resident.id)
     assert address is not None and (address.town, address.block) == ("柏の葉二丁目", "3番地1")
     assert len(db.exec(select(HealthScore).where(HealthScore.resident_id == resident.id)).all()) == 30
-    receipts = db.exec(select(DataReceipt).where(DataReceipt.resident_principal == resident.principal)
-                       .order_by(DataReceipt.id)).all()
-    assert [r.items for r in receipts] == [["email"], ["address", "health_score"]]
-    assert all(r.kept and r.source_key == SLP and r.how_obtained and r.provider_name and r.provider_address
-               for r in receipts)
+    receipts = [e.payload for e in reversed(history(db, resident.principal, kinds=[RecordKind.RECEIPT]))]
+    assert [r["items"] for r in receipts] == [["email"], ["address", "health_score"]]
+    assert all(r["kept"] and r["source_key"] == SLP and r["how_obtained"] and r["provider_name"]
+               and r["provider_address"] for r in receipts)
     assert logged_in(client)
 
 
@@ -281,8 +281,8 @@ def test_no_copy_keeps_only_the_token_and_fetches_at_each_use(client, db, linked
     page = client.get("/my-data").get_data(as_text=True)
     assert "柏の葉二丁目" in page  # fetched for this page, not stored
     assert db.get(HomeAddress, resident.id) is None
-    receipts = db.exec(select(DataReceipt).where(DataReceipt.resident_principal == resident.principal)).all()
-    assert [r.kept for r in receipts].count(False) == 1
+    receipts = history(db, resident.principal, kinds=[RecordKind.RECEIPT])
+    assert [r.payload["kept"] for r in receipts].count(False) == 1
     peers.switch(SLP, "garbage")
     page = client.get("/my-data")
     assert page.status_code == 200 and ("could not reach" in page.get_data(as_text=True)

@@ -8,7 +8,8 @@ import requests
 from sqlmodel import select
 
 from app.household.models import Child
-from app.ledger.models import DataReceipt
+from app.ledger.models import RecordKind
+from app.ledger.services import history, receipts_for, verify_chain
 from tests.conftest import csrf_token
 from tests.factories.accounts import ResidentFactory
 from tests.peer_services import PeerProcess, ProviderBrowser, bank_path
@@ -50,8 +51,9 @@ def test_import_shows_differences_side_by_side_and_applies_only_what_is_chosen(c
     response = import_from_portal(client, idp_browser, login_id, pin)
     assert response.status_code == 303 and response.headers["Location"] == "/household/mynaportal/review"
     assert children(db, resident) == [(2015, 1, 9, "manual"), (2021, 6, None, "manual"), (2024, 4, None, "manual")]
-    (receipt,) = db.exec(select(DataReceipt).where(DataReceipt.resident_principal == resident.principal)).all()
-    assert receipt.source_key == MNP and not receipt.kept
+    (receipt,) = history(db, resident.principal)
+    assert receipt.record.kind == RecordKind.RECEIPT and receipt.payload["source_key"] == MNP
+    assert not receipt.payload["kept"]
 
     page = client.get("/household/mynaportal/review").get_data(as_text=True)
     assert "2021" in page and "ひなた" in page and "あおい" in page and "そう" in page
@@ -69,8 +71,12 @@ def test_import_shows_differences_side_by_side_and_applies_only_what_is_chosen(c
     assert decided.status_code == 303, decided.get_data(as_text=True)[:2000]
     assert children(db, resident) == [(2015, 1, 9, "manual"), (2021, 5, 12, "mynaportal"), (2024, 4, None, "manual"),
                                       (2025, 10, 2, "mynaportal")]
-    db.refresh(receipt)
-    assert receipt.kept
+    # The receipt stays as written; a PROCESSING record says what was stored and points back at it.
+    stored, _ = history(db, resident.principal)
+    assert stored.record.kind == RecordKind.PROCESSING and stored.payload["receipt_seq"] == receipt.record.seq
+    assert (stored.payload["added"], stored.payload["updated"]) == (1, 1)
+    assert [view.kept for view in receipts_for(db, resident.principal)] == [True]
+    assert verify_chain(db, resident.principal).ok
     # The import is used up: the review page is gone.
     assert client.get("/household/mynaportal/review").status_code == 303
 

@@ -1,0 +1,138 @@
+"""The catalogue: loading the bank's starting catalogue, the ethics board's approvals, and offering.
+
+An offer reaches residents only when the data ethics board's approval of both its recipient and its purpose is
+recorded (G6): `activate_offer` refuses otherwise, and every approval is an audit event.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+
+from app import audit
+from app.audit import EventTag
+from app.consent.models import DataItem, EthicsApproval, Offer, Purpose, Recipient
+from app.errors import Conflict, DomainError, NotFound
+
+CATALOGUE_FILE = Path(__file__).parent / "data" / "catalogue.toml"
+
+
+class NotApproved(DomainError):
+    status = 409
+    message = _l("This recipient or purpose has no recorded approval by the data ethics board yet.")
+
+
+def load_catalogue(session: Session, path: Path = CATALOGUE_FILE) -> dict[str, int]:
+    """Insert what is missing from the catalogue file; existing rows (possibly edited by the operator) stay."""
+    document = tomllib.loads(path.read_text(encoding="utf-8"))
+    counts = {"items": 0, "recipients": 0, "purposes": 0, "offers": 0}
+    for model, section in ((DataItem, "items"), (Recipient, "recipients"), (Purpose, "purposes")):
+        for row in document.get(section, []):
+            if session.get(model, row["key"]) is None:
+                session.add(model(**row))
+                counts[section] += 1
+    session.flush()
+    for row in document.get("offers", []):
+        if offer_for(session, row["recipient"], row["purpose"]) is None:
+            session.add(Offer(recipient_key=row["recipient"], purpose_key=row["purpose"], items=list(row["items"])))
+            counts["offers"] += 1
+    session.flush()
+    return counts
+
+
+def offer_for(session: Session, recipient_key: str, purpose_key: str) -> Offer | None:
+    return session.exec(
+        select(Offer).where(Offer.recipient_key == recipient_key, Offer.purpose_key == purpose_key)
+    ).first()
+
+
+def items_by_key(session: Session) -> dict[str, DataItem]:
+    return {item.key: item for item in session.exec(select(DataItem))}
+
+
+def approval_of(session: Session, kind: str, key: str) -> EthicsApproval | None:
+    return session.exec(
+        select(EthicsApproval).where(EthicsApproval.subject_kind == kind, EthicsApproval.subject_key == key)
+    ).first()
+
+
+def record_approval(session: Session, *, actor: str, kind: str, key: str, approved_on: date, minutes_ref: str,
+                    ip: str | None = None) -> EthicsApproval:
+    model = {"recipient": Recipient, "purpose": Purpose}.get(kind)
+    if model is None or session.get(model, key) is None:
+        raise NotFound()
+    if approval_of(session, kind, key) is not None:
+        raise Conflict(str(_l("An approval is already recorded for this.")))
+    approval = EthicsApproval(subject_kind=kind, subject_key=key, approved_on=approved_on,
+                              minutes_ref=minutes_ref.strip(), recorded_by=actor)
+    session.add(approval)
+    audit.record(session, EventTag.ETHICS_APPROVAL, actor=actor, ip=ip, kind=kind, key=key,
+                 approved_on=approved_on.isoformat(), minutes_ref=approval.minutes_ref)
+    return approval
+
+
+def is_approved(session: Session, offer: Offer) -> bool:
+    return (approval_of(session, "recipient", offer.recipient_key) is not None
+            and approval_of(session, "purpose", offer.purpose_key) is not None)
+
+
+def activate_offer(session: Session, *, actor: str, offer: Offer, active: bool, ip: str | None = None) -> Offer:
+    if active and not is_approved(session, offer):
+        raise NotApproved()
+    offer.active = active
+    session.add(offer)
+    audit.record(session, EventTag.OFFER_ACTIVATE if active else EventTag.OFFER_DEACTIVATE, actor=actor, ip=ip,
+                 recipient=offer.recipient_key, purpose=offer.purpose_key)
+    return offer
+
+
+@dataclass(frozen=True)
+class OfferView:
+    offer: Offer
+    recipient: Recipient
+    purpose: Purpose
+    items: list[DataItem]
+
+
+def active_offers(session: Session) -> list[OfferView]:
+    """What residents are offered, the bank's own processing first."""
+    items = items_by_key(session)
+    views = []
+    for offer in session.exec(select(Offer).where(Offer.active == True).order_by(Offer.id)):  # noqa: E712
+        recipient = session.get(Recipient, offer.recipient_key)
+        purpose = session.get(Purpose, offer.purpose_key)
+        if recipient is None or purpose is None:
+            continue
+        views.append(OfferView(offer, recipient, purpose, [items[k] for k in offer.items if k in items]))
+    return sorted(views, key=lambda v: (v.recipient.kind != "bank", v.offer.id or 0))
+
+
+def offer_view(session: Session, offer_id: int) -> OfferView | None:
+    """Any offer, active or not: a consent given stays the resident's to see, withdraw or renew."""
+    offer = session.get(Offer, offer_id)
+    if offer is None:
+        return None
+    recipient, purpose = session.get(Recipient, offer.recipient_key), session.get(Purpose, offer.purpose_key)
+    if recipient is None or purpose is None:
+        return None
+    items = items_by_key(session)
+    return OfferView(offer, recipient, purpose, [items[k] for k in offer.items if k in items])
+
+
+def all_offers(session: Session) -> list[tuple[OfferView, bool]]:
+    """Every offer with whether it may be activated (for the operator)."""
+    items = items_by_key(session)
+    rows = []
+    for offer in session.exec(select(Offer).order_by(Offer.id)):
+        recipient = session.get(Recipient, offer.recipient_key)
+        purpose = session.get(Purpose, offer.purpose_key)
+        if recipient is None or purpose is None:
+            continue
+        view = OfferView(offer, recipient, purpose, [items[k] for k in offer.items if k in items])
+        rows.append((view, is_approved(session, offer)))
+    return rows

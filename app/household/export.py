@@ -1,0 +1,91 @@
+"""Everything the bank holds about a resident, as a zip of JSON files with a README in Japanese (わたしのデータ)."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from app.accounts.models import LinkedAccount, Resident, TermsAcceptance
+from app.consent.models import ConsentReceipt, Grant
+from app.db import utcnow
+from app.household.models import Child, HealthScore, HomeAddress
+from app.ledger.services import history
+
+README = """Azukari（預かり）情報銀行 — あなたのデータの書き出し
+=================================================
+
+書き出した日時（UTC）: {at}
+
+このファイルには、Azukari があなたからお預かりしているデータがすべて入っています。
+どのファイルも JSON 形式（UTF-8）です。
+
+- account.json          アカウント（メールアドレス、言語、登録日、同意した利用規約の版）
+- children.json         子どもの情報（生年月日、呼び名、入力元：manual=ご自身で入力 / mynaportal=マイナポータル）
+- address.json          住所（Smart Life Pass などから受け取ったもの。受け取った日時つき）
+- health_scores.json    カロママプラスの健康スコア（日ごと、受け取った日時つき）
+- linked_accounts.json  連携している外部サービス（連携日。アクセストークンは含めません）
+- consents.json         同意の状態（提供先・目的・項目ごと、有効期限）
+- consent_receipts/     同意の記録（ISO/IEC TS 27560 形式）。*.jws は Azukari の署名つきで、
+                        https://（Azukari のアドレス）/.well-known/jwks.json の公開鍵で誰でも検証できます。
+- history.json          あなたのデータの利用・提供・受領・同意の変更の記録（台帳）
+
+トークンやパスワードなど、あなたのアカウントを守るための秘密の情報は含めていません。
+ご不明な点は Azukari のサポートまでお問い合わせください。
+"""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export_zip(session: Session, resident: Resident) -> bytes:
+    """The zip, built in memory (a household's data is small)."""
+    files: dict[str, Any] = {
+        "account.json": {
+            "email": resident.email,
+            "language": resident.locale,
+            "member_since": _iso(resident.created_at),
+            "terms_accepted": [{"version": t.terms_version, "at": _iso(t.accepted_at)} for t in session.exec(
+                select(TermsAcceptance).where(TermsAcceptance.resident_id == resident.id))],
+        },
+        "children.json": [{
+            "nickname": c.nickname, "birth_year": c.birth_year, "birth_month": c.birth_month, "birth_day": c.birth_day,
+            "counted_for_allowance": c.counted_for_allowance, "source": c.source, "updated_at": _iso(c.updated_at),
+        } for c in session.exec(select(Child).where(Child.guardian_id == resident.id).order_by(col(Child.id)))],
+        "address.json": None,
+        "health_scores.json": [{
+            "date": s.day.isoformat(), "score": s.score, "meal": s.meal, "exercise": s.exercise, "source": s.source,
+            "received_at": _iso(s.received_at),
+        } for s in session.exec(select(HealthScore).where(HealthScore.resident_id == resident.id)
+                                .order_by(col(HealthScore.day)))],
+        "linked_accounts.json": [{"provider": link.provider, "issuer": link.issuer, "linked_at": _iso(link.linked_at),
+                                  "keep_copy": link.keep_copy}
+                                 for link in session.exec(select(LinkedAccount).where(LinkedAccount.resident_id == resident.id))],
+        "consents.json": [{
+            "recipient": g.recipient_key, "purpose": g.purpose_key, "item": g.item_key, "granted": g.granted,
+            "decided_at": _iso(g.decided_at), "expires_at": _iso(g.expires_at),
+            "receipt_id": str(g.receipt_id) if g.receipt_id else None,
+        } for g in session.exec(select(Grant).where(Grant.resident_id == resident.id))],
+        "history.json": [{
+            "seq": entry.record.seq, "kind": entry.record.kind, "at": _iso(entry.record.at), "details": entry.payload,
+        } for entry in history(session, resident.principal)],
+    }
+    address = session.get(HomeAddress, resident.id)
+    if address is not None:
+        files["address.json"] = {"postal_code": address.postal_code, "region": address.region, "locality": address.locality,
+                                 "town": address.town, "block": address.block, "source": address.source,
+                                 "received_at": _iso(address.received_at)}
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("README.txt", README.format(at=utcnow().isoformat()))
+        for name, content in files.items():
+            archive.writestr(name, json.dumps(content, ensure_ascii=False, indent=2))
+        for receipt in session.exec(select(ConsentReceipt).where(ConsentReceipt.resident_id == resident.id)):
+            archive.writestr(f"consent_receipts/{receipt.id}.json", json.dumps(receipt.body, ensure_ascii=False, indent=2))
+            archive.writestr(f"consent_receipts/{receipt.id}.jws", receipt.jws)
+    return buffer.getvalue()

@@ -1,0 +1,59 @@
+"""`flask ledger verify [--resident EMAIL]` and `flask ledger anchor` (registered in app/cli.py)."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import AppGroup
+from sqlmodel import Session
+
+from app.db import get_database
+
+ledger = AppGroup("ledger", help="The residents' hash-chained ledger.")
+
+
+def _subject_of(session: Session, resident: str) -> str:
+    """An email of a current account, or a principal ("resident:<uuid>", also for a deleted account)."""
+    from app.accounts.services import find_by_email
+
+    if resident.startswith("resident:"):
+        return resident
+    account = find_by_email(session, resident)
+    if account is None:
+        raise click.ClickException(f"no resident with the email {resident} (give resident:<uuid> for a deleted one)")
+    return account.principal
+
+
+@ledger.command("verify", help="Recompute the chains and name the first broken record; exit status 1 if any is broken.")
+@click.option("--resident", "resident", default=None, help="Only this resident (email, or resident:<uuid>).")
+def verify_command(resident: str | None) -> None:
+    from app.ledger.services import verify_all, verify_chain
+
+    session = get_database().new_session()
+    try:
+        results = [verify_chain(session, _subject_of(session, resident))] if resident else verify_all(session)
+    finally:
+        session.close()
+    for result in results:
+        chain = result.chain_id or "-"
+        if result.ok:
+            click.echo(f"ok      chain {chain} {result.subject}: {result.records} record(s), {result.erased} erased")
+        else:
+            click.echo(f"BROKEN  chain {chain} {result.subject}: {result.records} record(s); first broken record "
+                       f"seq {result.first_broken_seq}: {result.description}")
+    broken = sum(1 for result in results if not result.ok)
+    click.echo(f"{len(results)} chain(s) checked, {broken} broken")
+    if broken:
+        raise SystemExit(1)
+
+
+@ledger.command("anchor", help="Sign the heads of every chain now (the daily job does this too).")
+def anchor_command() -> None:
+    from app.ledger.services import make_anchor
+
+    session = get_database().new_session()
+    try:
+        anchor = make_anchor(session)
+        session.commit()
+    finally:
+        session.close()
+    click.echo(f"anchor {anchor.id} at {anchor.at.isoformat()}: {len(anchor.heads)} chain(s), digest {anchor.digest}")

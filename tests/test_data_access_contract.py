@@ -1,0 +1,127 @@
+"""The import contract behind "consent is enforced in one place": the models holding what residents entrusted
+(app.household.models) are imported only by their own domain, by the consent door (app.consent, whose
+`enforce.use` is the one way to residents' data for any purpose), by the schema registry and by the demo seed.
+
+Every module under app/ is parsed with `ast` (nothing is imported or run), so a new module that reaches for the
+household tables directly fails here with its file and line.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.smoke
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app"
+GUARDED = "app.household.models"
+# Paths relative to the project root: a directory (ending in /) or one file.
+ALLOWED = ("app/household/", "app/consent/", "app/models.py", "app/demo/")
+# Modules that re-export the guarded names (importing them from there is the same reach).
+RE_EXPORTERS = ("app.models", "app.household")
+
+
+@dataclass(frozen=True)
+class Reach:
+    path: str
+    line: int
+    what: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.what}"
+
+
+def module_name(path: Path, root: Path) -> str:
+    parts = list(path.relative_to(root).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def guarded_names() -> set[str]:
+    """The classes (tables) defined in the guarded module."""
+    tree = ast.parse((APP / "household" / "models.py").read_text(encoding="utf-8"))
+    return {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+
+
+def absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
+    if node.level == 0:
+        return node.module or ""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    base = package[: len(package) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+def is_guarded(module: str) -> bool:
+    return module == GUARDED or module.startswith(GUARDED + ".")
+
+
+def reaches(path: Path, names: set[str], root: Path = ROOT) -> list[Reach]:
+    """Each place in `path` that imports the guarded module or one of its names."""
+    module = module_name(path, root)
+    is_package = path.name == "__init__.py"
+    relative = path.relative_to(root).as_posix()
+    found: list[Reach] = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [Reach(relative, node.lineno, f"import {alias.name}") for alias in node.names if is_guarded(alias.name)]
+        elif isinstance(node, ast.ImportFrom):
+            source = absolute(node, module, is_package)
+            for alias in node.names:
+                if (is_guarded(source) or is_guarded(f"{source}.{alias.name}")
+                        or (source in RE_EXPORTERS and alias.name in names)):
+                    found.append(Reach(relative, node.lineno, f"from {source} import {alias.name}"))
+        elif isinstance(node, ast.Call):
+            # importlib.import_module("app.household.models") / __import__(...) is the same reach.
+            callee = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            if callee in ("import_module", "__import__") and any(
+                isinstance(arg, ast.Constant) and isinstance(arg.value, str) and is_guarded(arg.value) for arg in node.args
+            ):
+                found.append(Reach(relative, node.lineno, f"{callee}({GUARDED!r})"))
+    return found
+
+
+def allowed(path: Path, root: Path = ROOT) -> bool:
+    relative = path.relative_to(root).as_posix()
+    return any(relative.startswith(rule) if rule.endswith("/") else relative == rule for rule in ALLOWED)
+
+
+def all_reaches() -> list[Reach]:
+    names = guarded_names()
+    return [reach for path in sorted(APP.rglob("*.py")) for reach in reaches(path, names)]
+
+
+def test_only_the_owning_domain_the_consent_door_the_registry_and_the_seed_import_resident_data_models() -> None:
+    every = all_reaches()
+    # The contract is not vacuous: the guarded models exist and the allowed modules do import them.
+    assert guarded_names() >= {"Child", "HomeAddress", "HealthScore"}
+    assert every, f"nothing imports {GUARDED}: the contract checks nothing"
+    assert any(r.path.startswith("app/consent/") for r in every), "the consent door no longer reads household data"
+    offending = [r for r in every if not allowed(ROOT / r.path)]
+    for reach in offending:
+        print(f"{reach}  ({GUARDED} is read only through app.consent.enforce.use)")
+    assert not offending, "modules outside the allowed set import resident-data models:\n" + "\n".join(map(str, offending))
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("from app.household.models import Child\n", ["from app.household.models import Child"]),
+    ("import app.household.models as m\n", ["import app.household.models"]),
+    ("from app.household import models\n", ["from app.household import models"]),
+    ("from ..household.models import HealthScore\n", ["from app.household.models import HealthScore"]),
+    ("from ..household import models as hm\n", ["from app.household import models"]),
+    ("from app.models import HomeAddress, Resident\n", ["from app.models import HomeAddress"]),
+    ("import importlib\nimportlib.import_module('app.household.models')\n", ["import_module('app.household.models')"]),
+    ("from app.household import services\nfrom app.models import Resident\n", []),
+])
+def test_the_checker_sees_every_form_of_the_import(tmp_path: Path, source: str, expected: list[str]) -> None:
+    # A module placed as app/reports/summary.py would be, to resolve its relative imports.
+    module = tmp_path / "app" / "reports" / "summary.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(source, encoding="utf-8")
+    found = [r.what for r in reaches(module, guarded_names(), root=tmp_path)]
+    assert found == expected
+    assert not allowed(module, root=tmp_path)
