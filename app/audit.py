@@ -40,6 +40,7 @@ class EventTag(StrEnum):
     OAUTH_CALLBACK_REFUSED = "accounts:oauth:callback_refused"
     HOUSEHOLD_IMPORT = "household:children:import"
     ETHICS_APPROVAL = "consent:catalogue:ethics_approval"
+    CATALOGUE_ADD = "consent:catalogue:add"
     OFFER_ACTIVATE = "consent:offer:activate"
     OFFER_DEACTIVATE = "consent:offer:deactivate"
     CONSENT_GRANT = "consent:decision:grant"

@@ -45,6 +45,14 @@ def test_operator_invites_partner_staff_who_enrolls_totp(page: Page, journey: Jo
     expect(page).to_have_url(re.compile(r"/operator/$"))
     journey.check("operator-dashboard")
 
+    # The consent catalogue: the seeded offers, approved by the ethics board in the demo, are offered.
+    page.get_by_role("link", name="カタログ", exact=True).click()
+    expect(page.get_by_role("heading", name="同意のカタログ")).to_be_visible()
+    expect(page.get_by_text("提示中").first).to_be_visible()
+    journey.check("operator-catalogue")
+    page.get_by_role("link", name="台帳", exact=True).click()
+    journey.check("operator-ledger")
+
     page.get_by_role("link", name="スタッフ", exact=True).click()
     journey.check("operator-staff")
     email = f"partner-{uuid.uuid4().hex[:6]}@example.jp"

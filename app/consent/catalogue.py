@@ -45,6 +45,38 @@ def load_catalogue(session: Session, path: Path = CATALOGUE_FILE) -> dict[str, i
     return counts
 
 
+def add_recipient(session: Session, *, actor: str, values: dict[str, str], ip: str | None = None) -> Recipient:
+    if session.get(Recipient, values["key"]) is not None:
+        raise Conflict(str(_l("This key is already used.")))
+    recipient = Recipient(**values)
+    session.add(recipient)
+    audit.record(session, EventTag.CATALOGUE_ADD, actor=actor, ip=ip, kind="recipient", key=recipient.key)
+    return recipient
+
+
+def add_purpose(session: Session, *, actor: str, values: dict[str, object], ip: str | None = None) -> Purpose:
+    if session.get(Purpose, values["key"]) is not None:
+        raise Conflict(str(_l("This key is already used.")))
+    purpose = Purpose(**values)  # type: ignore[arg-type]
+    session.add(purpose)
+    audit.record(session, EventTag.CATALOGUE_ADD, actor=actor, ip=ip, kind="purpose", key=purpose.key)
+    return purpose
+
+
+def add_offer(session: Session, *, actor: str, recipient_key: str, purpose_key: str, items: list[str],
+              ip: str | None = None) -> Offer:
+    """A new request for data, inactive until offered (which needs the approvals)."""
+    if offer_for(session, recipient_key, purpose_key) is not None:
+        raise Conflict(str(_l("This recipient already has an offer for this purpose.")))
+    known = items_by_key(session)
+    if not items or any(key not in known for key in items):
+        raise NotFound()
+    offer = Offer(recipient_key=recipient_key, purpose_key=purpose_key, items=[k for k in known if k in items])
+    session.add(offer)
+    audit.record(session, EventTag.CATALOGUE_ADD, actor=actor, ip=ip, kind="offer", key=f"{recipient_key}/{purpose_key}")
+    return offer
+
+
 def offer_for(session: Session, recipient_key: str, purpose_key: str) -> Offer | None:
     return session.exec(
         select(Offer).where(Offer.recipient_key == recipient_key, Offer.purpose_key == purpose_key)

@@ -401,3 +401,33 @@ def test_only_the_operator_opens_the_catalogue(client, db, login, loaded_catalog
 def test_anonymous_is_sent_to_the_staff_login(client, loaded_catalogue) -> None:  # type: ignore[no-untyped-def]
     response = client.get("/operator/catalogue/")
     assert response.status_code == 303 and response.headers["Location"].startswith("/staff/login")
+
+
+def test_the_operator_adds_a_recipient_a_purpose_and_an_offer_that_waits_for_approval(
+        client, db, login, loaded_catalogue) -> None:  # type: ignore[no-untyped-def]
+    login(client, StaffFactory(operator=True, locale="en"))
+    added = post(client, "/operator/catalogue/recipients", csrf_from="/operator/catalogue/", **{
+        "recipient-key": "kashiwa_library", "recipient-legal_name": "柏市立図書館", "recipient-name_en": "Kashiwa Library",
+        "recipient-kind": "municipality", "recipient-address": "千葉県柏市柏5丁目8番12号",
+        "recipient-contact": "04-7164-8333", "recipient-privacy_policy_url": "https://www.library.city.kashiwa.lg.jp/"})
+    assert added.status_code == 303
+    duplicate = post(client, "/operator/catalogue/recipients", csrf_from="/operator/catalogue/", **{
+        "recipient-key": "kashiwa_library", "recipient-legal_name": "x", "recipient-kind": "municipality",
+        "recipient-address": "x", "recipient-contact": "x", "recipient-privacy_policy_url": "https://x.example/"})
+    assert duplicate.status_code == 422 and "already used" in duplicate.get_data(as_text=True)
+    added = post(client, "/operator/catalogue/purposes", csrf_from="/operator/catalogue/", **{
+        "purpose-key": "reading_events", "purpose-name_ja": "読み聞かせ会のご案内", "purpose-name_en": "Story time",
+        "purpose-benefit_ja": "年齢に合う読み聞かせ会をお知らせします。", "purpose-benefit_en": "Story times for your children.",
+        "purpose-retention_days": "180"})
+    assert added.status_code == 303
+    offer = post(client, "/operator/catalogue/offers", csrf_from="/operator/catalogue/", **{
+        "offer-recipient": "kashiwa_library", "offer-purpose": "reading_events", "offer-items": "age_bands"})
+    assert offer.status_code == 303
+    created = offer_row(db, ("kashiwa_library", "reading_events"))
+    assert created.items == ["age_bands"] and not created.active
+    refused = post(client, f"/operator/catalogue/offers/{created.id}/activate", csrf_from="/operator/catalogue/")
+    assert refused.status_code == 303 and not offer_row(db, ("kashiwa_library", "reading_events")).active
+    approve(client, "recipient", "kashiwa_library")
+    approve(client, "purpose", "reading_events")
+    post(client, f"/operator/catalogue/offers/{created.id}/activate", csrf_from="/operator/catalogue/")
+    assert offer_row(db, ("kashiwa_library", "reading_events")).active
