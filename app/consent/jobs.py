@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -18,10 +19,10 @@ KIND = "consent.remind"
 
 def remind(ctx: JobContext) -> dict[str, Any]:
     db, now = ctx.session, utcnow()
-    reminded: dict[tuple[str, str, str], list[str]] = {}
+    reminded: dict[tuple[uuid.UUID, str, str], list[str]] = {}
     grants = due_for_reminder(db, now)
     for grant in grants:
-        reminded.setdefault((str(grant.resident_id), grant.recipient_key, grant.purpose_key), []).append(grant.item_key)
+        reminded.setdefault((grant.resident_id, grant.recipient_key, grant.purpose_key), []).append(grant.item_key)
         grant.reminded_at = now
         db.add(grant)
     for (resident_id, recipient_key, purpose_key), _items in reminded.items():
