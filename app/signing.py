@@ -35,13 +35,19 @@ def _load_key(settings: Settings) -> ECKey:
         raise InsecureSettings("SIGNING_KEY_PEM is required in production (receipts must be signed by a kept key).")
     path = settings.instance_path / KEY_FILE
     settings.instance_path.mkdir(parents=True, exist_ok=True)
-    try:  # O_EXCL: when several processes start at once, exactly one writes the key
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass
-    else:
+    if not path.exists():
+        # Written whole to a private temporary file, then linked into place: when several processes start at
+        # once, exactly one key wins and nobody ever reads half a PEM.
+        temporary = path.with_name(f".{KEY_FILE}.{os.getpid()}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(ECKey.generate_key("P-256", private=True).as_pem(private=True))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
     return ECKey.import_key(path.read_bytes())
 
 
@@ -67,8 +73,8 @@ def sign(payload: dict[str, Any], *, typ: str) -> str:
     return jws.serialize_compact({"alg": ALGORITHM, "kid": key_id(key), "typ": typ}, canonical_json(payload), key)
 
 
-def verify(token: str) -> dict[str, Any]:
-    """The payload of a JWS signed by the bank's current key; BadSignature otherwise."""
+def verify(token: str, *, typ: str | None = None) -> dict[str, Any]:
+    """The payload of a JWS signed by the bank's current key (and of the given `typ`); BadSignature otherwise."""
     key = signing_key()
     try:
         result = jws.deserialize_compact(token.strip(), ECKey.import_key(key.as_dict(private=False)),
@@ -76,6 +82,8 @@ def verify(token: str) -> dict[str, Any]:
         payload = json.loads(result.payload)
     except (JoseError, ValueError, TypeError) as error:
         raise BadSignature(str(error) or "not a valid signature") from error
+    if typ is not None and result.headers().get("typ") != typ:
+        raise BadSignature(f"not a {typ}")
     if not isinstance(payload, dict):
         raise BadSignature("the payload is not an object")
     return payload

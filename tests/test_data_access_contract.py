@@ -20,7 +20,11 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
 GUARDED = "app.household.models"
 # Paths relative to the project root: a directory (ending in /) or one file.
-ALLOWED = ("app/household/", "app/consent/", "app/models.py", "app/demo/")
+ALLOWED = ("app/household/", "app/consent/items.py", "app/models.py", "app/demo/")
+# Who may import anything of app.household at all (its services read the same data): the door (items, enforce),
+# the app factory (the blueprint), the registry, the seed, and the linking views (data coming IN from a provider).
+HOUSEHOLD_READERS = ("app/household/", "app/consent/items.py", "app/consent/enforce.py", "app/models.py", "app/demo/",
+                     "app/__init__.py", "app/accounts/link_views.py")
 # Modules that re-export the guarded names (importing them from there is the same reach).
 RE_EXPORTERS = ("app.models", "app.household")
 
@@ -100,7 +104,7 @@ def test_only_the_owning_domain_the_consent_door_the_registry_and_the_seed_impor
     # The contract is not vacuous: the guarded models exist and the allowed modules do import them.
     assert guarded_names() >= {"Child", "HomeAddress", "HealthScore"}
     assert every, f"nothing imports {GUARDED}: the contract checks nothing"
-    assert any(r.path.startswith("app/consent/") for r in every), "the consent door no longer reads household data"
+    assert any(r.path == "app/consent/items.py" for r in every), "the consent door no longer reads household data"
     offending = [r for r in every if not allowed(ROOT / r.path)]
     for reach in offending:
         print(f"{reach}  ({GUARDED} is read only through app.consent.enforce.use)")
@@ -125,3 +129,27 @@ def test_the_checker_sees_every_form_of_the_import(tmp_path: Path, source: str, 
     found = [r.what for r in reaches(module, guarded_names(), root=tmp_path)]
     assert found == expected
     assert not allowed(module, root=tmp_path)
+
+
+def household_imports(path: Path) -> list[Reach]:
+    module = module_name(path, ROOT)
+    relative = path.relative_to(ROOT).as_posix()
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [Reach(relative, node.lineno, f"import {a.name}") for a in node.names
+                      if a.name == "app.household" or a.name.startswith("app.household.")]
+        elif isinstance(node, ast.ImportFrom):
+            source = absolute(node, module, path.name == "__init__.py")
+            if source == "app.household" or source.startswith("app.household."):
+                found.append(Reach(relative, node.lineno, f"from {source} import ..."))
+    return found
+
+
+def test_nothing_else_reaches_household_services_either() -> None:
+    # Its services (children_of, views_of, export) read the same data as the models: the same door applies.
+    every = [reach for path in sorted(APP.rglob("*.py")) for reach in household_imports(path)]
+    assert any(r.path == "app/consent/enforce.py" for r in every)
+    offending = [r for r in every if not any(
+        r.path.startswith(rule) if rule.endswith("/") else r.path == rule for rule in HOUSEHOLD_READERS)]
+    assert not offending, "modules outside the door import app.household:\n" + "\n".join(map(str, offending))

@@ -176,6 +176,7 @@ def delete_account(session: Session, *, resident: Resident, ip: str | None) -> N
     """
     principal, email, locale = resident.principal, resident.email, resident.locale
     end_sessions_of(session, principal)
+    ledger.lock_chain(session, principal)  # nothing is appended to the chain between the erasure and the deletion
     erased = ledger.erase_payloads(session, principal)
     ledger.append(session, subject=principal, kind=RecordKind.DELETION,
                   payload={"action": "account.deleted", "description": "account deleted", "erased_payloads": erased})

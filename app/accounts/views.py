@@ -250,6 +250,10 @@ def delete_account():  # type: ignore[no-untyped-def]
         # Every token at a provider is revoked (or queued for revocation) before the account goes.
         linking.unlink_all(get_session(), current_settings(), resident=resident,
                            providers=configured_providers(current_settings()), ip=auth.client_ip())
+        # Every consent ends as a withdrawal would (receipts, ledger records, the event recipients listen to).
+        from app.consent.decisions import withdraw_everything
+
+        withdraw_everything(get_session(), current_settings(), resident=resident, ip=auth.client_ip())
         services.delete_account(get_session(), resident=resident, ip=auth.client_ip())
         auth.end_session()
         flash(_("Your account has been deleted. Thank you for using Azukari."), "info")

@@ -18,11 +18,11 @@ from app.config import Settings
 from app.consent import receipts
 from app.consent.catalogue import OfferView
 from app.consent.events import ConsentWithdrawn, consent_withdrawn
-from app.consent.models import BANK, ConsentReceipt, Grant, Recipient, Sensitivity
+from app.consent.models import BANK, ConsentReceipt, Grant, Offer, Recipient, Sensitivity
 from app.db import utcnow
 from app.errors import DomainError
 from app.ledger.models import RecordKind
-from app.ledger.services import append
+from app.ledger.services import append, lock_chain
 
 VALIDITY = timedelta(days=365)
 REMIND_BEFORE = timedelta(days=30)
@@ -50,7 +50,8 @@ def grants_for(session: Session, resident: Resident, recipient_key: str, purpose
 
 
 def is_live(grant: Grant | None, now: datetime) -> bool:
-    return grant is not None and grant.granted and (grant.expires_at is None or grant.expires_at > now)
+    """Granted and not expired (a grant without an end date is not live: every consent ends)."""
+    return grant is not None and grant.granted and grant.expires_at is not None and grant.expires_at > now
 
 
 def _receipt(session: Session, settings: Settings, resident: Resident, view: OfferView, items: list[str],
@@ -91,6 +92,7 @@ def grant(session: Session, settings: Settings, *, resident: Resident, view: Off
     if special and not special_confirmed:
         raise SpecialCareNotConfirmed()
     expiry = now + VALIDITY
+    lock_chain(session, resident.principal)
     receipt = _receipt(session, settings, resident, view, chosen, "given", now, expiry)
     current = grants_for(session, resident, view.recipient.key, view.purpose.key)
     for key in chosen:
@@ -109,6 +111,7 @@ def withdraw(session: Session, settings: Settings, *, resident: Resident, view: 
              ip: str | None = None) -> ConsentReceipt | None:
     """Effective at once: the next use finds no live consent. Withdrawn items only; None when nothing was live."""
     now = now or utcnow()
+    lock_chain(session, resident.principal)  # no use of these items runs while they are being withdrawn
     current = grants_for(session, resident, view.recipient.key, view.purpose.key)
     wanted = set(items) if items is not None else set(view.offer.items)
     withdrawn = [key for key in view.offer.items if key in wanted and current.get(key) and current[key].granted]
@@ -128,13 +131,17 @@ def withdraw(session: Session, settings: Settings, *, resident: Resident, view: 
 
 
 def renew(session: Session, settings: Settings, *, resident: Resident, view: OfferView, now: datetime | None = None,
-          ip: str | None = None) -> ConsentReceipt | None:
-    """One tap: the items granted before (expired or about to) are granted for another year."""
+          special_confirmed: bool = False, ip: str | None = None) -> ConsentReceipt | None:
+    """One tap: the items granted before (expired or about to) are granted for another year. 要配慮 items are
+    a new explicit consent each time: the box again (and, in the view, a fresh login)."""
     now = now or utcnow()
+    lock_chain(session, resident.principal)
     current = grants_for(session, resident, view.recipient.key, view.purpose.key)
     items = [key for key in view.offer.items if current.get(key) and current[key].granted]
     if not items:
         return None
+    if not special_confirmed and any(i.key in items and i.sensitivity == Sensitivity.SPECIAL for i in view.items):
+        raise SpecialCareNotConfirmed()
     expiry = now + VALIDITY
     receipt = _receipt(session, settings, resident, view, items, "renewed", now, expiry)
     for key in items:
@@ -162,3 +169,19 @@ def due_for_reminder(session: Session, now: datetime) -> list[Grant]:
         Grant.granted == True,  # noqa: E712
         col(Grant.expires_at) > now, col(Grant.expires_at) <= now + REMIND_BEFORE, col(Grant.reminded_at).is_(None),
     )))
+
+
+def withdraw_everything(session: Session, settings: Settings, *, resident: Resident, ip: str | None = None) -> int:
+    """Every consent the resident holds, withdrawn (account deletion): receipts, records and the event, as for
+    a withdrawal by hand. Returns how many offers were affected."""
+    from app.consent.catalogue import offer_view
+
+    keys = {(g.recipient_key, g.purpose_key) for g in session.exec(
+        select(Grant).where(Grant.resident_id == resident.id, Grant.granted == True))}  # noqa: E712
+    count = 0
+    for offer in session.exec(select(Offer)):
+        if (offer.recipient_key, offer.purpose_key) in keys and offer.id is not None:
+            view = offer_view(session, offer.id)
+            if view is not None and withdraw(session, settings, resident=resident, view=view, ip=ip) is not None:
+                count += 1
+    return count

@@ -23,7 +23,7 @@ from app.db import utcnow
 from app.errors import DomainError
 from app.household.services import today
 from app.ledger.models import RecordKind
-from app.ledger.services import append
+from app.ledger.services import append, lock_chain
 
 
 class ConsentRequired(DomainError):
@@ -40,6 +40,7 @@ def use(session: Session, *, resident: Resident, recipient: str, purpose: str, i
     purpose_row = session.get(Purpose, purpose)
     if offer is None or not offer.active or recipient_row is None or purpose_row is None:
         raise ConsentRequired()
+    lock_chain(session, resident.principal)  # decisions take the same lock: the grants read below stay true
     grants = grants_for(session, resident, recipient, purpose)
     allowed = [key for key in dict.fromkeys(items) if key in offer.items and is_live(grants.get(key), now)]
     if not allowed:
@@ -59,4 +60,6 @@ def use(session: Session, *, resident: Resident, recipient: str, purpose: str, i
                "date": now.isoformat(),
            })
     session.flush()  # the record is in the database before any value leaves this function
+    # The caller commits before the values leave the process (one transaction per request: the response is sent
+    # after the commit), so a provision is never delivered without its record. `now` is for tests of expiry.
     return values

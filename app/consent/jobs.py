@@ -6,9 +6,11 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from sqlmodel import select
+
 from app.accounts.models import Resident
 from app.consent.decisions import due_for_reminder
-from app.consent.models import Purpose, Recipient
+from app.consent.models import Offer, Purpose, Recipient
 from app.db import utcnow
 from app.jobs.registry import JobHandler, PeriodicTask
 from app.jobs.runner import JobContext
@@ -21,7 +23,10 @@ def remind(ctx: JobContext) -> dict[str, Any]:
     db, now = ctx.session, utcnow()
     reminded: dict[tuple[uuid.UUID, str, str], list[str]] = {}
     grants = due_for_reminder(db, now)
+    active = {(o.recipient_key, o.purpose_key) for o in db.exec(select(Offer).where(Offer.active == True))}  # noqa: E712
     for grant in grants:
+        if (grant.recipient_key, grant.purpose_key) not in active:
+            continue  # a stopped offer cannot be renewed: no mail asking for it (the consent just ends)
         reminded.setdefault((grant.resident_id, grant.recipient_key, grant.purpose_key), []).append(grant.item_key)
         grant.reminded_at = now
         db.add(grant)
@@ -34,7 +39,7 @@ def remind(ctx: JobContext) -> dict[str, Any]:
                    recipient=recipient.legal_name, purpose=purpose.name_ja if resident.locale != "en" else purpose.name_en,
                    url=ctx.settings.public_url.rstrip("/") + "/consents")
     ctx.save(progress=100, stage="reminded")
-    return {"grants": len(grants), "mails": len(reminded)}
+    return {"grants": sum(len(items) for items in reminded.values()), "mails": len(reminded)}
 
 
 JOB_HANDLERS = [JobHandler(KIND, remind)]

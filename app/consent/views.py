@@ -16,6 +16,7 @@ from app.accounts.forms import EmptyForm
 from app.accounts.terms import current_terms
 from app.config import current_settings
 from app.consent import catalogue, decisions
+from app.consent import receipts as receipts_module
 from app.consent.models import Sensitivity
 from app.db import get_session, utcnow
 from app.errors import DomainError, NotFound
@@ -111,10 +112,14 @@ def renew(offer_id: int):  # type: ignore[no-untyped-def]
             guard = auth.reauth_required(lambda: None)()  # 要配慮: a renewal is a new consent, after a fresh login
             if guard is not None:
                 return guard
-        receipt = decisions.renew(get_session(), current_settings(), resident=_resident(), view=view,
-                                  ip=auth.client_ip())
-        if receipt is not None:
-            flash(_("Consent renewed for another year."), "success")
+        try:
+            receipt = decisions.renew(get_session(), current_settings(), resident=_resident(), view=view,
+                                      special_confirmed=request.form.get("special_confirmed") == "y", ip=auth.client_ip())
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            if receipt is not None:
+                flash(_("Consent renewed for another year."), "success")
     return hx_redirect(url_for("consent.index") + f"#offer-{offer_id}")
 
 
@@ -159,7 +164,7 @@ def verify():  # type: ignore[no-untyped-def]
         if upload is not None and upload.filename:
             token = upload.read(65536).decode("utf-8", errors="replace").strip()
         try:
-            body = signing.verify(token)
+            body = signing.verify(token, typ=receipts_module.RECEIPT_TYPE)
         except signing.BadSignature:
             result = "invalid"
         else:

@@ -71,8 +71,11 @@ def export_zip(session: Session, resident: Resident) -> bytes:
             "decided_at": _iso(g.decided_at), "expires_at": _iso(g.expires_at),
             "receipt_id": str(g.receipt_id) if g.receipt_id else None,
         } for g in session.exec(select(Grant).where(Grant.resident_id == resident.id))],
+        # With the hashes and salts, the chain can be recomputed from this file alone (see docs/decisions.md).
         "history.json": [{
             "seq": entry.record.seq, "kind": entry.record.kind, "at": _iso(entry.record.at), "details": entry.payload,
+            "prev_hash": entry.record.prev_hash, "payload_digest": entry.record.payload_digest,
+            "record_hash": entry.record.record_hash, "salt": entry.salt,
         } for entry in history(session, resident.principal)],
     }
     address = session.get(HomeAddress, resident.id)

@@ -77,6 +77,13 @@ def _locked_chain(session: Session, subject: str) -> LedgerChain:
     ).one()
 
 
+def lock_chain(session: Session, subject: str) -> LedgerChain:
+    """Hold the subject's chain until the caller's transaction ends: a consent decision and a use of the same
+    resident's data then happen one after the other, never interleaved (a use cannot read a grant that a
+    concurrent withdrawal is about to end)."""
+    return _locked_chain(session, subject)
+
+
 def append(session: Session, *, subject: str, kind: RecordKind, payload: dict[str, Any],
            at: datetime | None = None) -> LedgerRecord:
     """Add a record to the subject's chain in the caller's transaction (no commit).

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -156,7 +156,13 @@ def verify_chain(session: Session, subject: str) -> Verification:
     chain = session.execute(select(*_CHAIN_COLUMNS).where(col(LedgerChain.subject) == subject)).first()
     if chain is None:
         return Verification(subject=subject, ok=True, records=0, first_broken_seq=None, reason=None)
-    return check_chain(chain, _records(session, chain.id), _anchored_heads(session).get(str(chain.id)))
+    return check_chain(chain, _up_to_head(chain, _records(session, chain.id)), _anchored_heads(session).get(str(chain.id)))
+
+
+def _up_to_head(chain: Any, rows: Iterable[Any]) -> Iterator[Any]:
+    """The records up to the head as it was read: the chain row is read first, so a record appended (and
+    committed) while verifying lies beyond that head and is left for the next check, not reported as broken."""
+    return (row for row in rows if row.seq <= chain.head_seq)
 
 
 def verify_all(session: Session) -> list[Verification]:
@@ -167,7 +173,7 @@ def verify_all(session: Session) -> list[Verification]:
     for chain_id, rows in itertools.groupby(_records(session), key=lambda row: row.chain_id):
         chain = chains.get(chain_id)
         if chain is not None:
-            results[chain_id] = check_chain(chain, rows, anchored.get(str(chain_id)))
+            results[chain_id] = check_chain(chain, _up_to_head(chain, rows), anchored.get(str(chain_id)))
     for chain_id, chain in chains.items():
         if chain_id not in results:
             results[chain_id] = check_chain(chain, (), anchored.get(str(chain_id)))

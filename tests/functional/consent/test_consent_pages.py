@@ -101,7 +101,9 @@ def test_granting_chosen_items_shows_the_receipt(client, db, resident, offers) -
     items = {i.key: i for i in view.items}
     assert html(items["children_count"].name_ja) in text and html(items["age_bands"].name_ja) not in text
     screen = client.get("/consents").get_data(as_text=True)
-    assert 'name="items" value="children_count"' not in screen.split(f'id="offer-{view.offer.id}"')[1].split("</section>")[0]
+    card = screen.split(f'id="offer-{view.offer.id}"')[1].split("</section>")[0]
+    assert f'id="offer-{view.offer.id}-children_count"' not in card  # given: no checkbox, a withdraw button instead
+    assert f'form="withdraw-{view.offer.id}-children_count"' in card
     receipts = client.get("/consents/receipts").get_data(as_text=True)
     assert str(receipt_id) in receipts
 
@@ -431,3 +433,32 @@ def test_the_operator_adds_a_recipient_a_purpose_and_an_offer_that_waits_for_app
     approve(client, "purpose", "reading_events")
     post(client, f"/operator/catalogue/offers/{created.id}/activate", csrf_from="/operator/catalogue/")
     assert offer_row(db, ("kashiwa_library", "reading_events")).active
+
+
+def test_renewing_a_special_care_item_needs_the_box_again(client, db, resident, offers) -> None:  # type: ignore[no-untyped-def]
+    view = offers[HEALTH_OFFER]
+    receipt_id_of(grant_page(client, view, items=["ecg"], special_confirmed="y"))
+    refused = post(client, f"/consents/{view.offer.id}/renew")
+    assert refused.status_code == 303
+    assert len(db.exec(select(ConsentReceipt).where(ConsentReceipt.event == "renewed")).all()) == 0
+    post(client, f"/consents/{view.offer.id}/renew", special_confirmed="y")
+    assert len(db.exec(select(ConsentReceipt).where(ConsentReceipt.event == "renewed")).all()) == 1
+
+
+def test_deleting_the_account_withdraws_every_consent_first(client, app, db, resident, offers) -> None:  # type: ignore[no-untyped-def]
+    from app.ledger.services import history
+
+    view = offers[CITY_OFFER]
+    receipt_id_of(grant_page(client, view, items=["children_count"]))
+    heard: list[ConsentWithdrawn] = []
+
+    def listener(sender, change: ConsentWithdrawn) -> None:  # type: ignore[no-untyped-def]
+        heard.append(change)
+
+    with consent_withdrawn.connected_to(listener):
+        response = client.post("/settings/delete", data={"csrf_token": csrf_token(client, "/settings/delete"),
+                                                          "confirm": "y"})
+    assert response.status_code == 303
+    assert [change.items for change in heard] == [("children_count",)]
+    kinds = [entry.record.kind for entry in history(db, resident.principal)]
+    assert kinds[:2] == ["deletion", "consent"]  # newest first: the withdrawal, then the deletion
