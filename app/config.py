@@ -171,6 +171,10 @@ class Settings(BaseSettings):
         # Local development runs over plain http on localhost; everything else is https.
         return self.is_production or self.public_url.startswith("https://")
 
+    def absolute_url(self, path: str) -> str:
+        """`path` on the bank's public origin (mails, OAuth redirect URIs, receipts): what the outside sees."""
+        return self.public_url.rstrip("/") + path
+
     def resolved_secret_key(self) -> str:
         """The secret key; in development and tests one is generated once into the instance folder."""
         if self.secret_key:

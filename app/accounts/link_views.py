@@ -37,7 +37,7 @@ def login_providers() -> list[OAuthProvider]:
 
 def _callback_url(provider: OAuthProvider) -> str:
     # The configured public origin: it is what the provider registered, and where the browser's cookie lives.
-    return current_settings().public_url.rstrip("/") + url_for("links.callback", provider=provider.key)
+    return current_settings().absolute_url(url_for("links.callback", provider=provider.key))
 
 
 def _start(provider: OAuthProvider, intent: str, *, fresh_login: bool = False, next_url: str | None = None):  # type: ignore[no-untyped-def]

@@ -196,7 +196,7 @@ def request_password_reset(session: Session, settings: Settings, *, email: str, 
                        ttl=RESET_TOKEN_TTL)
     audit.record(session, EventTag.RESIDENT_PASSWORD_RESET_REQUEST, subject=resident.principal, ip=ip)
     queue_mail(session, to=resident.email, template="mail/password_reset.txt", locale=resident.locale,
-               reset_url=f"{settings.public_url.rstrip('/')}/password/reset/{raw}",
+               reset_url=settings.absolute_url(f"/password/reset/{raw}"),
                minutes=RESET_LINK_MINUTES)
 
 

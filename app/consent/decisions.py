@@ -61,7 +61,7 @@ def _receipt(session: Session, settings: Settings, resident: Resident, view: Off
     chosen = [item for item in view.items if item.key in items]
     body = receipts.build(record_id=record_id, subject=resident.principal, event=event, at=now, expiry=expiry,
                           controller=controller, recipient=view.recipient, purpose=view.purpose, items=chosen,
-                          withdraw_url=settings.public_url.rstrip("/") + "/consents")
+                          withdraw_url=settings.absolute_url("/consents"))
     receipt = ConsentReceipt(id=record_id, resident_id=resident.id, event=event, recipient_key=view.recipient.key,
                              purpose_key=view.purpose.key, items=[i.key for i in chosen], issued_at=now, body=body,
                              jws=receipts.sign(body))

@@ -37,7 +37,7 @@ def remind(ctx: JobContext) -> dict[str, Any]:
             continue
         queue_mail(db, to=resident.email, template="mail/consent_expiring.txt", locale=resident.locale,
                    recipient=recipient.legal_name, purpose=purpose.name_ja if resident.locale != "en" else purpose.name_en,
-                   url=ctx.settings.public_url.rstrip("/") + "/consents")
+                   url=ctx.settings.absolute_url("/consents"))
     ctx.save(progress=100, stage="reminded")
     return {"grants": sum(len(items) for items in reminded.values()), "mails": len(reminded)}
 

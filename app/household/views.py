@@ -173,7 +173,7 @@ def _mynaportal():  # type: ignore[no-untyped-def]
 
 
 def _mynaportal_callback_url() -> str:
-    return current_settings().public_url.rstrip("/") + url_for("household.mynaportal_callback")
+    return current_settings().absolute_url(url_for("household.mynaportal_callback"))
 
 
 @bp.route("/household/mynaportal/start", methods=["POST"])

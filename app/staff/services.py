@@ -94,7 +94,7 @@ def send_invitation(session: Session, settings: Settings, *, member: StaffMember
     raw = tokens.issue(session, purpose=tokens.TokenPurpose.STAFF_INVITE, principal=member.principal, ttl=INVITE_TTL)
     queue_mail(session, to=member.email, template="mail/staff_invitation.txt", locale=member.locale,
                name=member.display_name, role=member.role,
-               invite_url=f"{settings.public_url.rstrip('/')}/staff/invite/{raw}", days=INVITE_TTL.days)
+               invite_url=settings.absolute_url(f"/staff/invite/{raw}"), days=INVITE_TTL.days)
 
 
 def member_for_invitation(session: Session, *, token: str) -> StaffMember:
