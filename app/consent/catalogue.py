@@ -131,40 +131,34 @@ class OfferView:
     items: list[DataItem]
 
 
+def _view_of(session: Session, offer: Offer, items: dict[str, DataItem]) -> OfferView | None:
+    recipient, purpose = session.get(Recipient, offer.recipient_key), session.get(Purpose, offer.purpose_key)
+    if recipient is None or purpose is None:
+        return None
+    return OfferView(offer, recipient, purpose, [items[k] for k in offer.items if k in items])
+
+
+def offer_views(session: Session, *, active_only: bool = False) -> list[OfferView]:
+    """Every offer (or only those residents are offered), in the order they were added."""
+    items = items_by_key(session)
+    statement = select(Offer).order_by(Offer.id)
+    if active_only:
+        statement = statement.where(Offer.active == True)  # noqa: E712
+    views = (_view_of(session, offer, items) for offer in session.exec(statement))
+    return [view for view in views if view is not None]
+
+
 def active_offers(session: Session) -> list[OfferView]:
     """What residents are offered, the bank's own processing first."""
-    items = items_by_key(session)
-    views = []
-    for offer in session.exec(select(Offer).where(Offer.active == True).order_by(Offer.id)):  # noqa: E712
-        recipient = session.get(Recipient, offer.recipient_key)
-        purpose = session.get(Purpose, offer.purpose_key)
-        if recipient is None or purpose is None:
-            continue
-        views.append(OfferView(offer, recipient, purpose, [items[k] for k in offer.items if k in items]))
-    return sorted(views, key=lambda v: (v.recipient.kind != "bank", v.offer.id or 0))
+    return sorted(offer_views(session, active_only=True), key=lambda v: (v.recipient.kind != "bank", v.offer.id or 0))
 
 
 def offer_view(session: Session, offer_id: int) -> OfferView | None:
     """Any offer, active or not: a consent given stays the resident's to see, withdraw or renew."""
     offer = session.get(Offer, offer_id)
-    if offer is None:
-        return None
-    recipient, purpose = session.get(Recipient, offer.recipient_key), session.get(Purpose, offer.purpose_key)
-    if recipient is None or purpose is None:
-        return None
-    items = items_by_key(session)
-    return OfferView(offer, recipient, purpose, [items[k] for k in offer.items if k in items])
+    return _view_of(session, offer, items_by_key(session)) if offer is not None else None
 
 
 def all_offers(session: Session) -> list[tuple[OfferView, bool]]:
     """Every offer with whether it may be activated (for the operator)."""
-    items = items_by_key(session)
-    rows = []
-    for offer in session.exec(select(Offer).order_by(Offer.id)):
-        recipient = session.get(Recipient, offer.recipient_key)
-        purpose = session.get(Purpose, offer.purpose_key)
-        if recipient is None or purpose is None:
-            continue
-        view = OfferView(offer, recipient, purpose, [items[k] for k in offer.items if k in items])
-        rows.append((view, is_approved(session, offer)))
-    return rows
+    return [(view, is_approved(session, view.offer)) for view in offer_views(session)]

@@ -18,7 +18,7 @@ from app.config import Settings
 from app.consent import receipts
 from app.consent.catalogue import OfferView
 from app.consent.events import ConsentWithdrawn, consent_withdrawn
-from app.consent.models import BANK, ConsentReceipt, Grant, Offer, Recipient, Sensitivity
+from app.consent.models import BANK, ConsentReceipt, Grant, Recipient, Sensitivity
 from app.db import utcnow
 from app.errors import DomainError
 from app.ledger.models import RecordKind
@@ -174,14 +174,13 @@ def due_for_reminder(session: Session, now: datetime) -> list[Grant]:
 def withdraw_everything(session: Session, settings: Settings, *, resident: Resident, ip: str | None = None) -> int:
     """Every consent the resident holds, withdrawn (account deletion): receipts, records and the event, as for
     a withdrawal by hand. Returns how many offers were affected."""
-    from app.consent.catalogue import offer_view
+    from app.consent.catalogue import offer_views
 
     keys = {(g.recipient_key, g.purpose_key) for g in session.exec(
         select(Grant).where(Grant.resident_id == resident.id, Grant.granted == True))}  # noqa: E712
     count = 0
-    for offer in session.exec(select(Offer)):
-        if (offer.recipient_key, offer.purpose_key) in keys and offer.id is not None:
-            view = offer_view(session, offer.id)
-            if view is not None and withdraw(session, settings, resident=resident, view=view, ip=ip) is not None:
-                count += 1
+    for view in offer_views(session):
+        if (view.recipient.key, view.purpose.key) in keys and withdraw(
+                session, settings, resident=resident, view=view, ip=ip) is not None:
+            count += 1
     return count

@@ -46,11 +46,10 @@ def index():  # type: ignore[no-untyped-def]
     history = accounts.accepted_terms(db, resident)
     now = utcnow()
     offers = []
-    active = {view.offer.id for view in catalogue.active_offers(db)}
-    for view, _approved in catalogue.all_offers(db):
+    for view in catalogue.offer_views(db):
         grants = decisions.grants_for(db, resident, view.recipient.key, view.purpose.key)
         live = {key for key, grant in grants.items() if decisions.is_live(grant, now)}
-        if view.offer.id not in active and not any(g.granted for g in grants.values()):
+        if not view.offer.active and not any(g.granted for g in grants.values()):
             continue  # a stopped offer is shown only to those who still hold a consent under it
         expiry = min((g.expires_at for k, g in grants.items() if k in live and g.expires_at), default=None)
         expired = [k for k, g in grants.items() if g.granted and not decisions.is_live(g, now)]
