@@ -60,9 +60,10 @@ def index():  # type: ignore[no-untyped-def]
                   special=Sensitivity.SPECIAL.value)
 
 
-def _needs_fresh_login(view: catalogue.OfferView, items: list[str]) -> bool:
+def _special_care_step_up(view: catalogue.OfferView, items: list[str]):  # type: ignore[no-untyped-def]
+    """要配慮 items are consented to (or renewed) only after a fresh login: the redirect to it, or None."""
     special = {i.key for i in view.items if i.sensitivity == Sensitivity.SPECIAL}
-    return bool(special & set(items))
+    return auth.reauth_required(lambda: None)() if special & set(items) else None
 
 
 @bp.route("/consents/<int:offer_id>/grant", methods=["POST"])
@@ -72,11 +73,9 @@ def grant(offer_id: int):  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         return redirect(url_for("consent.index"), code=303)
     items = view.offer.items if request.form.get("all") else request.form.getlist("items")
-    if _needs_fresh_login(view, items):
-        # 要配慮: explicit, item-level consent after a fresh login (step-up), never in passing.
-        guard = auth.reauth_required(lambda: None)()
-        if guard is not None:
-            return guard
+    guard = _special_care_step_up(view, items)
+    if guard is not None:
+        return guard
     try:
         receipt = decisions.grant(get_session(), current_settings(), resident=_resident(), view=view, items=items,
                                   special_confirmed=request.form.get("special_confirmed") == "y", ip=auth.client_ip())
@@ -107,10 +106,9 @@ def renew(offer_id: int):  # type: ignore[no-untyped-def]
     view = _view(offer_id, active_only=True)  # renewing asks again: only while the offer is made
     if EmptyForm().validate_on_submit():
         granted = decisions.grants_for(get_session(), _resident(), view.recipient.key, view.purpose.key)
-        if _needs_fresh_login(view, [key for key, g in granted.items() if g.granted]):
-            guard = auth.reauth_required(lambda: None)()  # 要配慮: a renewal is a new consent, after a fresh login
-            if guard is not None:
-                return guard
+        guard = _special_care_step_up(view, [key for key, g in granted.items() if g.granted])
+        if guard is not None:
+            return guard
         try:
             receipt = decisions.renew(get_session(), current_settings(), resident=_resident(), view=view,
                                       special_confirmed=request.form.get("special_confirmed") == "y", ip=auth.client_ip())

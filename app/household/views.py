@@ -21,6 +21,7 @@ from app.household.address import WALK_BAND_LABEL_EN, WALK_BAND_LABEL_JA, WalkBa
 from app.household.export import export_zip
 from app.household.forms import ChildForm
 from app.htmx import hx_redirect, render
+from app.i18n import bilingual
 from app.ledger.services import receipts_for
 
 bp = Blueprint("household", __name__)
@@ -258,10 +259,5 @@ def receipt_item(key: str) -> str:
 
 
 @bp.app_template_global()
-def walk_label_ja(band: WalkBand) -> str:
-    return WALK_BAND_LABEL_JA[band]
-
-
-@bp.app_template_global()
-def walk_label_en(band: WalkBand) -> str:
-    return WALK_BAND_LABEL_EN[band]
+def walk_label(band: WalkBand) -> str:
+    return bilingual(WALK_BAND_LABEL_JA[band], WALK_BAND_LABEL_EN[band])

@@ -54,8 +54,10 @@ def chain_of(session: Session, subject: str) -> LedgerChain | None:
     ).first()
 
 
-def _locked_chain(session: Session, subject: str) -> LedgerChain:
-    """The subject's chain, created if needed, locked until the caller's transaction ends.
+def lock_chain(session: Session, subject: str) -> LedgerChain:
+    """The subject's chain, created if needed, locked until the caller's transaction ends. Consent decisions and
+    uses of the same resident's data take it too, so they happen one after the other, never interleaved (a use
+    cannot read a grant that a concurrent withdrawal is about to end).
 
     INSERT … ON CONFLICT DO NOTHING: a first record for the same resident in two transactions at once creates one
     chain (the second insert waits for the first and then does nothing). FOR UPDATE then serialises the appends on
@@ -77,13 +79,6 @@ def _locked_chain(session: Session, subject: str) -> LedgerChain:
     ).one()
 
 
-def lock_chain(session: Session, subject: str) -> LedgerChain:
-    """Hold the subject's chain until the caller's transaction ends: a consent decision and a use of the same
-    resident's data then happen one after the other, never interleaved (a use cannot read a grant that a
-    concurrent withdrawal is about to end)."""
-    return _locked_chain(session, subject)
-
-
 def append(session: Session, *, subject: str, kind: RecordKind, payload: dict[str, Any],
            at: datetime | None = None) -> LedgerRecord:
     """Add a record to the subject's chain in the caller's transaction (no commit).
@@ -94,7 +89,7 @@ def append(session: Session, *, subject: str, kind: RecordKind, payload: dict[st
     kind = RecordKind(kind)
     body = normalise_payload(payload)
     at = (at or utcnow()).astimezone(UTC)
-    chain = _locked_chain(session, subject)
+    chain = lock_chain(session, subject)
     salt = new_salt()
     digest = payload_digest(salt, body)
     seq = chain.head_seq + 1
