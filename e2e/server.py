@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.config import PROJECT_ROOT
+from tests.peer_services import PeerProcess
 
 SECRET_KEY = "e2e-secret-key-" + "y" * 40
 
@@ -30,6 +31,7 @@ class LiveServer:
     port: int = field(default_factory=free_port)
     processes: list[subprocess.Popen] = field(default_factory=list)
     peer_urls: dict[str, str] = field(default_factory=dict)
+    peers: PeerProcess | None = None
 
     @property
     def url(self) -> str:
@@ -61,21 +63,10 @@ class LiveServer:
         self.processes.append(process)
         return process
 
-    def start_peers(self, names: tuple[str, ...] = ("smart-life-pass", "mynaportal"), timeout: float = 30) -> None:
+    def start_peers(self, names: tuple[str, ...] = ("smart-life-pass", "mynaportal")) -> None:
         """The peer services in their own process, on free ports; the bank is then configured with their URLs."""
-        with open(self.workdir / "peers.log", "ab") as log:
-            process = subprocess.Popen([sys.executable, "-m", "app.peers.runner", "--only", *names], cwd=PROJECT_ROOT,
-                                       env=self.env, stdout=subprocess.PIPE, stderr=log, text=True,
-                                       start_new_session=True)
-        self.processes.append(process)
-        assert process.stdout is not None
-        deadline = time.monotonic() + timeout
-        while len(self.peer_urls) < len(names):
-            line = process.stdout.readline()
-            if not line or time.monotonic() > deadline:
-                raise RuntimeError(f"the peers did not start; see {self.workdir / 'peers.log'}")
-            name, _, url = line.strip().partition(": ")
-            self.peer_urls[name] = url
+        self.peers = PeerProcess(list(names), self.workdir / "peers", environ=self.env)
+        self.peer_urls.update(self.peers.urls)
 
     def start(self, *, worker: bool = True) -> LiveServer:
         self._spawn("web", [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
@@ -106,9 +97,10 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-            if process.stdout is not None:
-                process.stdout.close()
         self.processes.clear()
+        if self.peers is not None:
+            self.peers.stop()
+            self.peers = None
 
     def log(self, name: str = "web") -> str:
         path = self.workdir / f"{name}.log"

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -31,9 +32,14 @@ STARTUP_SECONDS = 30
 
 
 class PeerProcess:
-    def __init__(self, names: list[str], storage: Path) -> None:
-        env = {**os.environ, "PEER_PORT": "0", "PEERS_STORAGE": str(storage), **REDIRECT_URIS}
-        env.pop("AZUKARI_ENV", None)
+    """`environ` is the base environment; by default this process's, with the test client's callback URLs (a live
+    bank passes its own, whose PUBLIC_URL gives the peers theirs)."""
+
+    def __init__(self, names: list[str], storage: Path, *, environ: Mapping[str, str] | None = None) -> None:
+        base = dict(environ) if environ is not None else {**os.environ, **REDIRECT_URIS}
+        env = {**base, "PEER_PORT": "0", "PEERS_STORAGE": str(storage)}
+        if environ is None:
+            env.pop("AZUKARI_ENV", None)
         self.storage = storage
         self.log = storage.parent / f"peers-{'-'.join(names)}.log"
         self._log_file = self.log.open("w")
