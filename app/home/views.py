@@ -4,7 +4,9 @@ from flask import Blueprint, redirect
 from flask_login import current_user
 
 from app import auth
+from app.db import get_session
 from app.htmx import render
+from app.inbox import services as inbox
 
 bp = Blueprint("home", __name__)
 
@@ -21,4 +23,7 @@ def index():  # type: ignore[no-untyped-def]
     refusal = auth.require_resident()
     if refusal is not None:
         return refusal
-    return render("home/index.html", tab="home")
+    db, resident = get_session(), current_user._get_current_object()
+    latest_notices = inbox.notices_of(db, resident, limit=inbox.LATEST_ON_HOME)
+    return render("home/index.html", tab="home", latest_notices=latest_notices,
+                  notice_senders=inbox.senders_of(db, latest_notices), unread_notices=inbox.unread_count(db, resident))
