@@ -49,8 +49,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     _register_blueprints(app, settings)
+    _init_oauth(app)
     cli.init_app(app)
     return app
+
+
+def _init_oauth(app: Flask) -> None:
+    from app.oauth import api, revocation, views
+
+    views.init_app(app)
+    api.init_app()
+    revocation.init_app(app)
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
@@ -64,11 +73,16 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.consent.views import public_bp as receipts_bp
     from app.home.views import bp as home_bp
     from app.household.views import bp as household_bp
+    from app.inbox.views import bp as inbox_bp
     from app.jobs.views import bp as jobs_bp
     from app.ledger.views import bp as ledger_bp
     from app.ledger.views import console_bp as ledger_console_bp
     from app.mail.views import bp as mail_bp
     from app.municipal.views import bp as municipal_bp
+    from app.oauth.api import bp as api_bp
+    from app.oauth.console import bp as clients_console_bp
+    from app.oauth.views import bp as oauth_bp
+    from app.oauth.views import connections_bp as oauth_connections_bp
     from app.operator.views import bp as operator_bp
     from app.partners.views import bp as partners_bp
     from app.staff.views import bp as staff_bp
@@ -88,6 +102,11 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         consent_bp,
         receipts_bp,
         catalogue_bp,
+        inbox_bp,
+        oauth_bp,
+        oauth_connections_bp,
+        api_bp,
+        clients_console_bp,
         switching_bp,
         jobs_bp,
         staff_bp,

@@ -17,6 +17,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(jobs)
     app.cli.add_command(consent)
     app.cli.add_command(ledger)
+    app.cli.add_command(oauth)
 
 
 consent = AppGroup("consent", help="The consent catalogue.")
@@ -51,6 +52,9 @@ def demo_seed() -> None:
         from app.demo.consents import seed_consents
 
         created.update(seed_consents(session, settings))
+        from app.demo.clients import seed_clients
+
+        created.update(seed_clients(session, settings))
         session.commit()
     finally:
         session.close()
@@ -84,3 +88,39 @@ def jobs_run_once() -> None:
     while worker.tick():
         count += 1
     click.echo(f"{count} job(s) run")
+
+
+oauth = AppGroup("oauth", help="The bank's OAuth clients (recipients' systems).")
+
+
+@oauth.command("add-client", help="Register a recipient's system for one active offer (private_key_jwt).")
+@click.option("--client-id", required=True)
+@click.option("--name", required=True, help="The system's name as residents see it.")
+@click.option("--recipient", required=True)
+@click.option("--purpose", required=True)
+@click.option("--redirect-uri", "redirect_uris", multiple=True, required=True)
+@click.option("--scope", "scopes", multiple=True, required=True, help="An item of the offer, or notices.")
+@click.option("--jwks-uri", default="")
+@click.option("--jwks-file", type=click.Path(exists=True, dir_okay=False), default=None)
+@click.option("--replace", is_flag=True, help="Update a registered client.")
+def oauth_add_client(client_id: str, name: str, recipient: str, purpose: str, redirect_uris: tuple[str, ...],
+                     scopes: tuple[str, ...], jwks_uri: str, jwks_file: str | None, replace: bool) -> None:
+    from pathlib import Path
+
+    from app.errors import DomainError
+    from app.oauth import clients
+
+    session = get_database().new_session()
+    try:
+        registration = clients.ClientRegistration(
+            client_id=client_id, name=name, recipient_key=recipient, purpose_key=purpose,
+            redirect_uris=list(redirect_uris), scopes=[s for scope in scopes for s in scope.split()],
+            jwks=clients.parse_jwks(Path(jwks_file).read_text(encoding="utf-8")) if jwks_file else None,
+            jwks_uri=jwks_uri)
+        clients.register(session, registration, actor="cli", replace=replace)
+        session.commit()
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+    finally:
+        session.close()
+    click.echo(f"client {client_id} registered")

@@ -115,6 +115,10 @@ class Settings(BaseSettings):
     # More OpenID Connect login providers, as a JSON list of objects with key, label, issuer, client_id,
     # client_secret (the tests add the independent `oidc-provider` this way).
     extra_identity_providers: list[ExtraIdentityProvider] = []
+    # The recipient stand-ins (柏市's system, a partner) the demo seed registers as OAuth clients of the bank;
+    # empty means the local peers while peers are enabled.
+    kashiwa_city_url: str = ""
+    partner_url: str = ""
     # The bank's ES256 key (PKCS#8 PEM) for receipts and ledger anchors; generated into instance/ outside production.
     signing_key_pem: str = ""
     # Each call to an outside party gives up after this long, so a page answers within 5 seconds.
@@ -150,8 +154,12 @@ class Settings(BaseSettings):
 
             self.smart_life_pass_issuer = self.smart_life_pass_issuer or peer_spec("smart-life-pass").base_url
             self.mynaportal_issuer = self.mynaportal_issuer or peer_spec("mynaportal").base_url
+            self.kashiwa_city_url = self.kashiwa_city_url or peer_spec("kashiwa-city").base_url
+            self.partner_url = self.partner_url or peer_spec("partner").base_url
         self.smart_life_pass_issuer = self.smart_life_pass_issuer.rstrip("/")
         self.mynaportal_issuer = self.mynaportal_issuer.rstrip("/")
+        self.kashiwa_city_url = self.kashiwa_city_url.rstrip("/")
+        self.partner_url = self.partner_url.rstrip("/")
         return self
 
     @property

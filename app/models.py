@@ -4,9 +4,11 @@ from app.accounts.models import LinkedAccount, Resident, TermsAcceptance
 from app.audit import AuditEvent
 from app.consent.models import ConsentReceipt, DataItem, EthicsApproval, Grant, Offer, Purpose, Recipient
 from app.household.models import Child, HealthScore, HomeAddress
+from app.inbox.models import Notice
 from app.jobs.models import Job
 from app.ledger.models import LedgerAnchor, LedgerChain, LedgerPayload, LedgerRecord
 from app.mail.models import MailMessage
+from app.oauth.models import AuthorizationCode, ClientAssertionUse, OAuthClient, OAuthToken, PairwiseSubject
 from app.partners.models import Partner
 from app.sessions import BrowserSession
 from app.staff.models import StaffMember
@@ -15,6 +17,8 @@ from app.tokens import ActionToken
 
 __all__ = [
     "ActionToken",
+    "AuthorizationCode",
+    "ClientAssertionUse",
     "AuditEvent",
     "BrowserSession",
     "Child",
@@ -34,6 +38,10 @@ __all__ = [
     "LedgerRecord",
     "LinkedAccount",
     "MailMessage",
+    "Notice",
+    "OAuthClient",
+    "OAuthToken",
+    "PairwiseSubject",
     "Partner",
     "Resident",
     "StaffMember",

@@ -43,8 +43,10 @@ def provider_origins(settings: Settings) -> list[str]:
     return sorted(origins)
 
 
-def content_security_policy(settings: Settings) -> str:
-    origins = provider_origins(settings)
+def content_security_policy(settings: Settings, extra_form_origins: list[str] | None = None) -> str:
+    """`extra_form_origins`: a page whose form is answered by a redirect elsewhere (the OAuth consent screen sends
+    the resident back to the client's redirect URI) names that origin too."""
+    origins = sorted({*provider_origins(settings), *(extra_form_origins or [])})
     if not origins:
         return CONTENT_SECURITY_POLICY
     return CONTENT_SECURITY_POLICY.replace("form-action 'self'", "form-action 'self' " + " ".join(origins))

@@ -125,8 +125,10 @@ def withdraw(session: Session, settings: Settings, *, resident: Resident, view: 
     audit.record(session, EventTag.CONSENT_WITHDRAW, actor=resident.principal, ip=ip, recipient=view.recipient.key,
                  purpose=view.purpose.key, items=withdrawn, receipt=str(receipt.id))
     session.flush()
-    consent_withdrawn.send(current_app._get_current_object(), change=ConsentWithdrawn(  # type: ignore[attr-defined]
-        subject=resident.principal, recipient=view.recipient.key, purpose=view.purpose.key, items=tuple(withdrawn)))
+    # Subscribers act in this transaction (`session`), so what they do commits or rolls back with the withdrawal.
+    consent_withdrawn.send(current_app._get_current_object(), session=session,  # type: ignore[attr-defined]
+                           change=ConsentWithdrawn(subject=resident.principal, recipient=view.recipient.key,
+                                                   purpose=view.purpose.key, items=tuple(withdrawn)))
     return receipt
 
 
@@ -184,3 +186,11 @@ def withdraw_everything(session: Session, settings: Settings, *, resident: Resid
                 session, settings, resident=resident, view=view, ip=ip) is not None:
             count += 1
     return count
+
+
+def live_items(session: Session, resident: Resident, recipient_key: str, purpose_key: str,
+               now: datetime | None = None) -> dict[str, datetime]:
+    """The items with a live consent for this recipient and purpose, each with when its consent ends."""
+    now = now or utcnow()
+    return {key: grant.expires_at for key, grant in grants_for(session, resident, recipient_key, purpose_key).items()
+            if is_live(grant, now) and grant.expires_at is not None}

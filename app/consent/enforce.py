@@ -7,7 +7,7 @@ transaction. If the record cannot be written, the exception propagates and nothi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,7 @@ from app.consent.models import BANK, Purpose, Recipient
 from app.db import utcnow
 from app.errors import DomainError
 from app.household.services import today
-from app.ledger.models import RecordKind
+from app.ledger.models import LedgerRecord, RecordKind
 from app.ledger.services import append, lock_chain
 
 
@@ -34,6 +34,16 @@ class ConsentRequired(DomainError):
 def use(session: Session, *, resident: Resident, recipient: str, purpose: str, items: Sequence[str],
         now: datetime | None = None) -> dict[str, Any]:
     """The values of the requested items that the resident consented to, for `recipient` and `purpose`, now."""
+    values, _record = use_recorded(session, resident=resident, recipient=recipient, purpose=purpose, items=items,
+                                   now=now)
+    return values
+
+
+def use_recorded(session: Session, *, resident: Resident, recipient: str, purpose: str, items: Sequence[str],
+                 now: datetime | None = None, via: Mapping[str, str] | None = None,
+                 ) -> tuple[dict[str, Any], LedgerRecord]:
+    """`use`, also returning the ledger record it wrote; `via` says how the data left (e.g. the OAuth client and
+    the API), for the 第三者提供記録."""
     now = now or utcnow()
     offer = offer_for(session, recipient, purpose)
     recipient_row = session.get(Recipient, recipient)
@@ -47,19 +57,20 @@ def use(session: Session, *, resident: Resident, recipient: str, purpose: str, i
         raise ConsentRequired()
     on = today()
     values = {key: RESOLVERS[key](session, resident, on) for key in allowed}
-    append(session, subject=resident.principal, kind=RecordKind.PROCESSING if recipient == BANK else RecordKind.PROVISION,
-           at=now, payload={
-               "recipient": recipient,
-               "recipient_name": recipient_row.legal_name,
-               "purpose": purpose,
-               "purpose_name": purpose_row.name_ja,
-               "items": allowed,
-               "item_names": {key: item.name_ja for key, item in items_by_key(session).items() if key in allowed},
-               "withheld": [key for key in items if key not in allowed],
-               "consent_receipts": sorted({str(grants[key].receipt_id) for key in allowed}),
-               "date": now.isoformat(),
-           })
+    kind = RecordKind.PROCESSING if recipient == BANK else RecordKind.PROVISION
+    record = append(session, subject=resident.principal, kind=kind, at=now, payload={
+        "recipient": recipient,
+        "recipient_name": recipient_row.legal_name,
+        "purpose": purpose,
+        "purpose_name": purpose_row.name_ja,
+        "items": allowed,
+        "item_names": {key: item.name_ja for key, item in items_by_key(session).items() if key in allowed},
+        "withheld": [key for key in items if key not in allowed],
+        "consent_receipts": sorted({str(grants[key].receipt_id) for key in allowed}),
+        "date": now.isoformat(),
+        **({"via": dict(via)} if via else {}),
+    })
     session.flush()  # the record is in the database before any value leaves this function
     # The caller commits before the values leave the process (one transaction per request: the response is sent
     # after the commit), so a provision is never delivered without its record. `now` is for tests of expiry.
-    return values
+    return values, record

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from blinker import Namespace
 
 _signals = Namespace()
-# sender: the app; keyword `change`: a ConsentWithdrawn
+# sender: the app; keywords `session` (the withdrawal's transaction) and `change` (a ConsentWithdrawn)
 consent_withdrawn = _signals.signal("consent-withdrawn")
 
 

@@ -11,9 +11,9 @@ from tests.factories.staff import StaffFactory
 
 pytestmark = pytest.mark.smoke
 
-RESIDENT_PAGES = ["/", "/my-data", "/consents", "/switching", "/settings", "/terms"]
+RESIDENT_PAGES = ["/", "/my-data", "/consents", "/consents/connections", "/inbox", "/switching", "/settings", "/terms"]
 CONSOLES = {
-    "operator": ["/operator/", "/operator/staff", "/operator/jobs"],
+    "operator": ["/operator/", "/operator/staff", "/operator/jobs", "/operator/clients/"],
     "municipal": ["/municipal/"],
     "partner": ["/partner/"],
 }

@@ -30,6 +30,7 @@ from flask import Flask, current_app, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import DeclarativeBase
 
+from app.oauth.hardening import S256CodeChallenge
 from app.peers.authserver.grants import (
     PeerAuthorizationCodeGrant,
     PeerBearerTokenValidator,
@@ -37,7 +38,6 @@ from app.peers.authserver.grants import (
     PeerResourceProtector,
     PeerRevocationEndpoint,
     ResourceOwner,
-    S256CodeChallenge,
 )
 from app.peers.authserver.interaction import AuthorizationEndpoint, AuthorizationPages, csrf_token, signed_in_owner
 from app.peers.authserver.openid import IdTokenIssuer, PeerOpenIDCode, RefreshedIdToken

@@ -1,8 +1,7 @@
 """authlib's grants, endpoints and resource protector, bound to a peer's storage and tightened.
 
 What is stricter than authlib's defaults, and why:
-- PKCE is required of every client, confidential ones too, and only S256 is accepted (RFC 9700 §2.1.1): authlib's
-  `CodeChallenge(required=True)` only insists for public clients and still accepts `plain`.
+- PKCE (S256, every client) and `iss` come from `app.oauth.hardening`, shared with the bank's own server.
 - A code is claimed atomically when exchanged; a second exchange is a replay and revokes every token issued from
   the code (RFC 6749 §4.1.2, RFC 9700 §4.5).
 - Refresh tokens rotate; presenting a rotated (or revoked) refresh token again revokes the whole family
@@ -13,19 +12,15 @@ What is stricter than authlib's defaults, and why:
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from authlib.integrations.flask_oauth2 import ResourceProtector
 from authlib.integrations.flask_oauth2.errors import raise_http_exception
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError, MissingAuthorizationError, OAuth2Request, grants
+from authlib.oauth2.rfc6749 import InvalidGrantError, MissingAuthorizationError, OAuth2Request, grants
 from authlib.oauth2.rfc6750 import BearerTokenValidator, InsufficientScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
-from authlib.oauth2.rfc7636 import CodeChallenge
-from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
-from authlib.oauth2.rfc9207 import IssuerParameter
 from flask import json
 from sqlalchemy import or_, select, update
 
@@ -52,41 +47,6 @@ class ResourceOwner:
 
     subject: str
     auth_time: int
-
-
-class S256CodeChallenge(CodeChallenge):
-    """PKCE, required for every authorization request, S256 only."""
-
-    DEFAULT_CODE_CHALLENGE_METHOD = "S256"
-    SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]
-    CODE_CHALLENGE_METHODS = {"S256": compare_s256_code_challenge}
-
-    def __init__(self) -> None:
-        super().__init__(required=True)
-
-    def validate_code_challenge(self, grant: Any, redirect_uri: str | None) -> None:
-        data = grant.request.payload.data
-        if not data.get("code_challenge"):
-            raise InvalidRequestError("PKCE is required: missing 'code_challenge'")
-        # No default to `plain` (RFC 7636 §4.3): a client that forgot the method is told, not downgraded.
-        if data.get("code_challenge_method") != "S256":
-            raise InvalidRequestError("'code_challenge_method' must be S256")
-        super().validate_code_challenge(grant, redirect_uri)
-
-    def validate_code_verifier(self, grant: Any, result: Any) -> None:
-        if not grant.request.form.get("code_verifier"):
-            raise InvalidRequestError("Missing 'code_verifier'")
-        super().validate_code_verifier(grant, result)
-
-
-class PeerIssuerParameter(IssuerParameter):
-    """RFC 9207: `iss` on every authorization response, errors included, read from the peer's URL per request."""
-
-    def __init__(self, issuer: Callable[[], str]) -> None:
-        self._issuer = issuer
-
-    def get_issuer(self) -> str:
-        return self._issuer()
 
 
 class _StoredGrantMixin:

@@ -12,7 +12,8 @@ from authlib.oauth2.rfc6750 import BearerTokenGenerator
 from flask import Response
 from sqlalchemy import update
 
-from app.peers.authserver.grants import ACCESS_TOKEN_LIFETIME_SECONDS, PeerIssuerParameter, ResourceOwner
+from app.oauth.hardening import CallableIssuerParameter
+from app.peers.authserver.grants import ACCESS_TOKEN_LIFETIME_SECONDS, ResourceOwner
 from app.peers.authserver.storage import AuthorizationCode, OAuthClient, OAuthToken, PeerDatabase, digest, now
 
 
@@ -21,7 +22,7 @@ class PeerAuthorizationServer(AuthorizationServer):
         super().__init__()
         self.db = db
         self.scopes_supported = list(scopes_supported)
-        self.issuer_parameter = PeerIssuerParameter(issuer)
+        self.issuer_parameter = CallableIssuerParameter(issuer)
         self.register_extension(self.issuer_parameter)
         # Opaque random tokens (nothing for a client to parse), ten minutes for every grant.
         self.register_token_generator(

@@ -172,7 +172,7 @@ def test_the_withdrawn_signal_names_the_withdrawn_items(client, app, db, residen
     receipt_id_of(grant_page(client, view, items=["children_count", "town_group"]))
     heard: list[ConsentWithdrawn] = []
 
-    def listener(sender, change: ConsentWithdrawn) -> None:  # type: ignore[no-untyped-def]
+    def listener(sender, change: ConsentWithdrawn, **_kwargs) -> None:  # type: ignore[no-untyped-def]
         assert sender is app
         heard.append(change)
 
@@ -452,7 +452,7 @@ def test_deleting_the_account_withdraws_every_consent_first(client, app, db, res
     receipt_id_of(grant_page(client, view, items=["children_count"]))
     heard: list[ConsentWithdrawn] = []
 
-    def listener(sender, change: ConsentWithdrawn) -> None:  # type: ignore[no-untyped-def]
+    def listener(sender, change: ConsentWithdrawn, **_kwargs) -> None:  # type: ignore[no-untyped-def]
         heard.append(change)
 
     with consent_withdrawn.connected_to(listener):

@@ -1,0 +1,159 @@
+"""The resource API recipients call with the bank's access tokens (documented in `openapi.json`).
+
+Every read goes through the consent door (`consent.enforce.use_recorded`): it checks live consent per item at
+that moment, returns only the consented items and writes the 第三者提供記録 in this request's transaction, which
+commits before the response leaves. Nothing outside the token's scope and the live consent is ever serialised.
+Errors follow RFC 6750, as JSON with only an `error` (and a description).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, NoReturn
+
+from flask import Blueprint, Response, abort, jsonify, make_response, request
+from sqlmodel import Session
+
+from app.accounts.models import Resident
+from app.consent import enforce
+from app.consent.decisions import grants_for, is_live
+from app.db import get_session, utcnow
+from app.extensions import csrf
+from app.inbox import services as inbox
+from app.ledger.models import RecordKind
+from app.ledger.services import history
+from app.oauth.models import OAuthClient, OAuthToken
+from app.oauth.scopes import NOTICES, items_of
+from app.oauth.server import find_token, issuer
+from app.oauth.subjects import pairwise_subject
+from app.sessions import hash_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+OPENAPI_FILE = Path(__file__).parent / "openapi.json"
+REALM = "azukari"
+RECENT_RECORDS = 50  # how far back a notice looks for the provision it follows
+
+
+def init_app() -> None:
+    csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a cross-site form to ride on
+
+
+def _fail(status: int, error: str, description: str, *, scope: str | None = None) -> NoReturn:
+    challenge = f'Bearer realm="{REALM}"'
+    if error != "invalid_request" or status != 401:
+        challenge += f', error="{error}", error_description="{description}"'
+    if scope:
+        challenge += f', scope="{scope}"'
+    response = make_response(jsonify(error=error, error_description=description), status)
+    response.headers["WWW-Authenticate"] = challenge
+    abort(response)
+
+
+def _bearer() -> tuple[OAuthToken, OAuthClient, Resident]:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        response = make_response(jsonify(error="invalid_request", error_description="A bearer token is required."), 401)
+        response.headers["WWW-Authenticate"] = f'Bearer realm="{REALM}"'
+        abort(response)
+    session = get_session()
+    token = find_token(value.strip())
+    if token is not None and token.revoked_reason == "consent_withdrawn":
+        # Said plainly, so the client stops (a refresh would not help) instead of retrying.
+        _fail(403, "consent_required", "The resident withdrew the consent this token was issued under.")
+    if (token is None or token.access_token_digest != hash_token(value.strip()) or token.revoked_at is not None
+            or token.access_expires_at <= utcnow()):
+        _fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
+    client = session.get(OAuthClient, token.client_id)
+    resident = session.get(Resident, token.resident_id)
+    if client is None or client.disabled_at is not None or resident is None:
+        _fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
+    return token, client, resident
+
+
+@bp.route("/me")
+def me() -> Response:
+    token, client, resident = _bearer()
+    granted = items_of(token.scope_list())
+    asked = request.args.get("items")
+    requested = [key for key in (asked.split(",") if asked else granted) if key]
+    outside = [key for key in requested if key not in granted]
+    if outside or not requested:
+        _fail(403, "insufficient_scope", "An item asked for is not in the token's scope.", scope=" ".join(outside))
+    session = get_session()
+    try:
+        values, record = enforce.use_recorded(
+            session, resident=resident, recipient=client.recipient_key, purpose=client.purpose_key, items=requested,
+            via={"client": client.client_id, "method": "resource_api", "endpoint": "/api/v1/me"})
+    except enforce.ConsentRequired:
+        _fail(403, "consent_required", "There is no live consent for these items.")
+    response = jsonify({
+        "sub": pairwise_subject(session, client.recipient_key, resident),
+        "recipient": client.recipient_key,
+        "purpose": client.purpose_key,
+        "items": values,
+        "withheld": [key for key in requested if key not in values],
+        "provided_at": record.at.isoformat(),
+        "record": record.seq,
+    })
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/notices", methods=["POST"])
+def send_notice() -> Response:
+    token, client, resident = _bearer()
+    if NOTICES not in token.scope_list():
+        _fail(403, "insufficient_scope", "Sending notices needs the notices scope.", scope=NOTICES)
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not all(isinstance(body.get(k, ""), str) for k in ("id", "title", "body", "link")):
+        return _invalid("The body must be a JSON object with string id, title, body and link.")
+    session = get_session()
+    try:
+        notice, created = inbox.deliver(
+            session, resident_id=resident.id, client_id=client.client_id, recipient_key=client.recipient_key,
+            purpose_key=client.purpose_key, external_id=body.get("id", ""), title=body.get("title", ""),
+            body=body.get("body", ""), link_url=body.get("link") or None,
+            consent_receipt_id=_consent_receipt(session, resident, client),
+            ledger_record_id=_latest_provision(session, resident, client))
+    except inbox.NoLiveConsent:
+        _fail(403, "consent_required", "The resident has no live consent for notices from this recipient.")
+    except inbox.InvalidNotice:
+        return _invalid("id and title are required; title ≤ 120, body ≤ 2000 characters; link must be https.")
+    response = jsonify(id=str(notice.id))
+    response.status_code = 201 if created else 200
+    return response
+
+
+def _invalid(description: str) -> Response:
+    response = jsonify(error="invalid_request", error_description=description)
+    response.status_code = 400
+    return response
+
+
+def _consent_receipt(session: Session, resident: Resident, client: OAuthClient) -> Any:
+    """The receipt of the most recent live consent that let this recipient in."""
+    now = utcnow()
+    live = [g for g in grants_for(session, resident, client.recipient_key, client.purpose_key).values()
+            if is_live(g, now) and g.receipt_id is not None]
+    return max(live, key=lambda g: g.decided_at).receipt_id if live else None
+
+
+def _latest_provision(session: Session, resident: Resident, client: OAuthClient) -> int | None:
+    """The sequence number of the last provision to this recipient and purpose (what the notice is based on)."""
+    for entry in history(session, resident.principal, kinds=[RecordKind.PROVISION], limit=RECENT_RECORDS):
+        payload = entry.payload or {}
+        if payload.get("recipient") == client.recipient_key and payload.get("purpose") == client.purpose_key:
+            return entry.record.seq
+    return None
+
+
+@bp.route("/openapi.json")
+def openapi() -> Response:
+    document = json.loads(OPENAPI_FILE.read_text(encoding="utf-8"))
+    document["servers"] = [{"url": issuer() + "/api/v1"}]
+    response = jsonify(document)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
