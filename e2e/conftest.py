@@ -60,8 +60,8 @@ def database_for_run(tmp_path: Path) -> str:
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     workdir = tmp_path_factory.mktemp("live")
     server = LiveServer(database_for_run(workdir), workdir)
-    server.seed()
     server.start_peers()
+    server.seed()  # after the peers: the seed registers the recipient peers' URLs as OAuth clients
     server.start()
     yield server
     server.stop()

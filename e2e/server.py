@@ -50,6 +50,8 @@ class LiveServer:
             "PEER_PORT": "0",
             "PEERS_STORAGE": str(self.workdir / "peers"),
             **{f"{name.upper().replace('-', '_')}_ISSUER": url for name, url in self.peer_urls.items()},
+            # The recipient peers are the bank's OAuth clients: the demo seed registers them at these URLs.
+            **{f"{name.upper().replace('-', '_')}_URL": url for name, url in self.peer_urls.items()},
         }
 
     def seed(self) -> None:
@@ -63,7 +65,7 @@ class LiveServer:
         self.processes.append(process)
         return process
 
-    def start_peers(self, names: tuple[str, ...] = ("smart-life-pass", "mynaportal")) -> None:
+    def start_peers(self, names: tuple[str, ...] = ("smart-life-pass", "mynaportal", "kashiwa-city", "partner")) -> None:
         """The peer services in their own process, on free ports; the bank is then configured with their URLs."""
         self.peers = PeerProcess(list(names), self.workdir / "peers", environ=self.env)
         self.peer_urls.update(self.peers.urls)
