@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -66,7 +67,7 @@ def test_the_filter_narrows_the_list_and_htmx_gets_only_the_list(client, db, log
     assert fragment.status_code == 200 and "<html" not in body and 'id="history-list"' in body
     assert "Smart Life Pass" in body and "柏市 こども部" not in body
     assert "/my-data/history.csv?kind=receipt" in body  # the exports follow the filter
-    today = utcnow().date().isoformat()
+    today = utcnow().astimezone(ZoneInfo("Asia/Tokyo")).date().isoformat()  # the page's days are Japan's
     dated = text(client.get(f"/my-data/history?from={today}&to={today}", headers=HX))
     assert "柏市 こども部" not in dated and "マイナポータル" in dated
     assert "YYYY-MM-DD" in text(client.get("/my-data/history?from=yesterday", headers=HX))
