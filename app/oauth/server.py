@@ -39,6 +39,7 @@ from app.oauth import client_auth
 from app.oauth.hardening import CallableIssuerParameter, S256CodeChallenge
 from app.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
 from app.oauth.scopes import NOTICES, consent_still_live, live_consent_end
+from app.oauth.subjects import pairwise_subject
 from app.sessions import hash_token as digest
 
 CODE_LIFETIME = timedelta(seconds=60)
@@ -54,6 +55,15 @@ def issuer() -> str:
 
 def endpoint_url(path: str) -> str:
     return issuer() + path
+
+
+def _resident_if_consent_live(session: Session, resident_id: Any, client_id: str, scope: str) -> Resident | None:
+    """The resident a code or token speaks for, if every item of its scope is still consented to."""
+    resident = session.get(Resident, resident_id)
+    client = session.get(OAuthClient, client_id)
+    if resident is None or client is None or not consent_still_live(session, resident, client, scope.split()):
+        return None
+    return resident
 
 
 def revoke_family(session: Session, grant_id: str, reason: str, now: datetime | None = None) -> int:
@@ -109,10 +119,9 @@ class BankAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if claimed != 1:
             revoke_family(session, authorization_code.id, "code_replay")
             raise InvalidGrantError("The code was already used.")
-        resident = session.get(Resident, authorization_code.resident_id)
-        client = session.get(OAuthClient, authorization_code.client_id)
-        if resident is None or client is None or not consent_still_live(session, resident, client,
-                                                                         authorization_code.scope.split()):
+        resident = _resident_if_consent_live(session, authorization_code.resident_id, authorization_code.client_id,
+                                             authorization_code.scope)
+        if resident is None:
             raise InvalidGrantError("The resident's consent is no longer live.")
         return resident
 
@@ -145,10 +154,9 @@ class BankRefreshTokenGrant(grants.RefreshTokenGrant):
         ).values(refresh_rotated_at=utcnow())).rowcount  # type: ignore[attr-defined]
         if claimed != 1:
             raise InvalidGrantError("The refresh token was already used.")
-        resident = session.get(Resident, refresh_token.resident_id)
-        client = session.get(OAuthClient, refresh_token.client_id)
-        if resident is None or client is None or not consent_still_live(session, resident, client,
-                                                                         refresh_token.scope.split()):
+        resident = _resident_if_consent_live(session, refresh_token.resident_id, refresh_token.client_id,
+                                             refresh_token.scope)
+        if resident is None:
             revoke_family(session, refresh_token.grant_id, "consent_ended")
             raise InvalidGrantError("The resident's consent is no longer live.")
         return resident
@@ -194,11 +202,10 @@ class BankIntrospectionEndpoint(IntrospectionEndpoint):
     def introspect_token(self, token: _Introspected) -> dict[str, Any]:
         row = token.row
         session = get_session()
-        resident = session.get(Resident, row.resident_id)
+        resident = _resident_if_consent_live(session, row.resident_id, row.client_id, row.scope)
         client = session.get(OAuthClient, row.client_id)
-        if resident is None or client is None or not consent_still_live(session, resident, client, row.scope_list()):
+        if resident is None or client is None:
             return {"active": False}
-        from app.oauth.subjects import pairwise_subject
 
         end = row.refresh_expires_at if token.is_refresh else row.access_expires_at
         return {
