@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, request
@@ -27,7 +28,19 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 # Pages that are the same for everyone may be cached; everything else is personal or a form with a token.
 PUBLIC_PATH_PREFIXES = ("/static/", "/manifest.webmanifest", "/sw.js", "/offline", "/favicon.ico",
-                        "/.well-known/jwks.json")
+                        "/.well-known/jwks.json", "/.well-known/oauth-authorization-server",
+                        "/api/v1/openapi.json")
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost or a loopback address (127.0.0.0/8, ::1): where plain http is allowed, for development and the
+    stand-in peers. A name that merely starts with "127." is not one."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def provider_origins(settings: Settings) -> list[str]:

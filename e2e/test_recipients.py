@@ -63,7 +63,7 @@ def test_recipients_pull_consented_items_and_send_notices(page: Page, journey: J
     officer.goto(city_url + "/")
     expect(officer.get_by_text("連携している住民（1件）")).to_be_visible()
     officer.get_by_role("button", name="今すぐ取得して案内を送る").click()
-    expect(officer.get_by_text("取得しました").first).to_be_visible()
+    expect(officer.get_by_text("（取得 1件、")).to_be_visible()  # this click's own pull, not the one at linking
     expect(officer.get_by_text("一時預かりのご案内").first).to_be_visible()
     journey.check("officer pulled", page=officer)
 
@@ -96,11 +96,12 @@ def test_recipients_pull_consented_items_and_send_notices(page: Page, journey: J
 
     # The officer's next pull is refused; the partner still reads what Hanako allowed it.
     officer.get_by_role("button", name="今すぐ取得して案内を送る").click()
-    expect(officer.get_by_text("拒否").first).to_be_visible()
+    expect(officer.get_by_text("（取得 0件、")).to_be_visible()
+    expect(officer.get_by_text("consent_required").first).to_be_visible()
     journey.check("officer refused", page=officer)
     officer.goto(partner_url + "/")
     officer.get_by_role("button", name="今すぐ取得して案内を送る").click()
-    expect(officer.get_by_text("取得しました").first).to_be_visible()
+    expect(officer.get_by_text("（取得 1件、")).to_be_visible()
     journey.check("partner still reads", page=officer)
     office.close()
 

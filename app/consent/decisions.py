@@ -187,10 +187,3 @@ def withdraw_everything(session: Session, settings: Settings, *, resident: Resid
             count += 1
     return count
 
-
-def live_items(session: Session, resident: Resident, recipient_key: str, purpose_key: str,
-               now: datetime | None = None) -> dict[str, datetime]:
-    """The items with a live consent for this recipient and purpose, each with when its consent ends."""
-    now = now or utcnow()
-    return {key: grant.expires_at for key, grant in grants_for(session, resident, recipient_key, purpose_key).items()
-            if is_live(grant, now) and grant.expires_at is not None}

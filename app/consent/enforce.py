@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.accounts.models import Resident
-from app.consent.catalogue import items_by_key, offer_for
-from app.consent.decisions import grants_for, is_live
+from app.consent.catalogue import items_by_key
+from app.consent.decisions import is_live
 from app.consent.items import RESOLVERS
-from app.consent.models import BANK, Purpose, Recipient
+from app.consent.models import BANK, Grant, Offer, Purpose, Recipient
 from app.db import utcnow
 from app.errors import DomainError
 from app.household.services import today
@@ -29,6 +29,23 @@ from app.ledger.services import append, lock_chain
 class ConsentRequired(DomainError):
     status = 403
     message = _l("There is no live consent for this use of the resident's data.")
+
+
+def live_consents(session: Session, resident: Resident, recipient: str, purpose: str,
+                  now: datetime | None = None) -> dict[str, Grant]:
+    """The items `use` would serve now for this recipient and purpose, with their grants: the offer is made, the
+    item is part of it and its consent is live. Whoever decides whether a recipient may act (issue or keep a
+    token, send a notice) asks this, never the grants directly. Read afresh from the database (not from objects
+    the session may already hold), so that under the chain lock it sees what a withdrawal committed."""
+    now = now or utcnow()
+    offer = session.exec(select(Offer).where(Offer.recipient_key == recipient, Offer.purpose_key == purpose)
+                         .execution_options(populate_existing=True)).first()
+    if offer is None or not offer.active:
+        return {}
+    rows = session.exec(select(Grant).where(Grant.resident_id == resident.id, Grant.recipient_key == recipient,
+                                            Grant.purpose_key == purpose).execution_options(populate_existing=True))
+    grants = {row.item_key: row for row in rows}
+    return {key: grants[key] for key in offer.items if is_live(grants.get(key), now)}
 
 
 def use(session: Session, *, resident: Resident, recipient: str, purpose: str, items: Sequence[str],
@@ -45,14 +62,13 @@ def use_recorded(session: Session, *, resident: Resident, recipient: str, purpos
     """`use`, also returning the ledger record it wrote; `via` says how the data left (e.g. the OAuth client and
     the API), for the 第三者提供記録."""
     now = now or utcnow()
-    offer = offer_for(session, recipient, purpose)
     recipient_row = session.get(Recipient, recipient)
     purpose_row = session.get(Purpose, purpose)
-    if offer is None or not offer.active or recipient_row is None or purpose_row is None:
+    if recipient_row is None or purpose_row is None:
         raise ConsentRequired()
     lock_chain(session, resident.principal)  # decisions take the same lock: the grants read below stay true
-    grants = grants_for(session, resident, recipient, purpose)
-    allowed = [key for key in dict.fromkeys(items) if key in offer.items and is_live(grants.get(key), now)]
+    grants = live_consents(session, resident, recipient, purpose, now)
+    allowed = [key for key in dict.fromkeys(items) if key in grants]
     if not allowed:
         raise ConsentRequired()
     on = today()

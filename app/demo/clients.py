@@ -29,6 +29,7 @@ def seed_clients(session: Session, settings: Settings) -> dict[str, int]:
         registration = clients.ClientRegistration(
             client_id=client_id, name=name, recipient_key=recipient, purpose_key=purpose,
             redirect_uris=[f"{base}/callback"], scopes=scopes, jwks_uri=f"{base}/.well-known/jwks.json")
+        # Re-pointed when the peers moved (another PEER_PORT); a client the operator disabled stays disabled.
         if existing is None or existing.redirect_uris != registration.redirect_uris:
             clients.register(session, registration, actor="demo-seed", replace=existing is not None)
             created += existing is None

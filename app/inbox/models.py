@@ -25,8 +25,9 @@ class Notice(SQLModel, table=True):
     title: str = Field(max_length=120)
     body: str = Field(max_length=2000, sa_type=sa.Text)
     link_url: str = Field(default="", max_length=500)
-    # The consent that allowed it, and the provision record of the data it was based on (if any yet).
+    # The consent that allowed it, and the provision record of the data it was based on (if any yet), by its
+    # sequence number in the resident's ledger chain.
     consent_receipt_id: uuid.UUID | None = None
-    ledger_record_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    ledger_seq: int | None = Field(default=None, sa_type=sa.BigInteger)
     received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

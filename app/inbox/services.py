@@ -8,7 +8,6 @@ received stay readable (and deletable) by the resident.
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,13 +17,14 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, func, select
 
 from app.accounts.models import Resident
-from app.config import Settings
-from app.consent import catalogue, decisions
-from app.consent.models import ConsentReceipt, DataItem, Grant, Offer, Purpose, Recipient
+from app.config import Settings, current_settings
+from app.consent import catalogue, decisions, enforce
+from app.consent.models import ConsentReceipt, DataItem, Grant, Purpose, Recipient
 from app.db import utcnow
 from app.errors import DomainError, NotFound
 from app.inbox.models import Notice
 from app.ledger.services import lock_chain
+from app.security import is_loopback_host
 
 # The limits of the columns (and of the API: title ≤ 120, body ≤ 2000 characters).
 MAX_EXTERNAL_ID = 100
@@ -35,7 +35,6 @@ MAX_CLIENT_ID = 64
 MAX_KEY = 40
 LATEST_ON_HOME = 3
 PAGE_SIZE = 100
-LOOPBACK_HOSTS = {"localhost"}
 
 
 class InvalidNotice(DomainError):
@@ -51,17 +50,8 @@ class NoLiveConsent(DomainError):
 # --- delivering -------------------------------------------------------------------------------------------
 
 
-def _is_loopback(host: str) -> bool:
-    if host in LOOPBACK_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def is_safe_link(url: str) -> bool:
-    """https to any host, or http to this machine (development); no credentials, no spaces or control
+    """https to any host, or http to this machine outside production (the stand-in peers); no credentials, no spaces or control
     characters. Anything else (javascript:, data:, a relative path) could run or mislead inside the app."""
     if not url or len(url) > MAX_LINK or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
         return False
@@ -72,7 +62,8 @@ def is_safe_link(url: str) -> bool:
         return False
     if not host or parts.username is not None or parts.password is not None:
         return False
-    return parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))
+    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback_host(host)
+                                       and not current_settings().is_production)
 
 
 def _text(value: object, *, limit: int, required: bool) -> str:
@@ -85,18 +76,9 @@ def _text(value: object, *, limit: int, required: bool) -> str:
 
 def has_live_consent(session: Session, resident: Resident, recipient_key: str, purpose_key: str,
                      now: datetime | None = None) -> bool:
-    """As the consent door sees it: the offer is made (active) and at least one of its items is live. Reads
-    columns, not ORM objects: the session may hold stale grants (expire_on_commit=False), and `deliver` repeats
-    this check under the chain lock, where it must see what a concurrent withdrawal committed."""
-    now = now or utcnow()
-    offer = session.exec(select(Offer.active, Offer.items).where(
-        Offer.recipient_key == recipient_key, Offer.purpose_key == purpose_key)).first()
-    if offer is None or not offer.active:
-        return False
-    live = session.exec(select(Grant.item_key).where(
-        Grant.resident_id == resident.id, Grant.recipient_key == recipient_key, Grant.purpose_key == purpose_key,
-        Grant.granted == True, col(Grant.expires_at) > now))  # noqa: E712
-    return any(key in offer.items for key in live)
+    """As the consent door sees it (`enforce.live_consents`, read afresh): the offer is made and at least one of
+    its items is live. `deliver` repeats this under the chain lock, where it must see a concurrent withdrawal."""
+    return bool(enforce.live_consents(session, resident, recipient_key, purpose_key, now))
 
 
 def _existing(session: Session, client_id: str, resident_id: uuid.UUID, external_id: str) -> Notice | None:
@@ -106,7 +88,7 @@ def _existing(session: Session, client_id: str, resident_id: uuid.UUID, external
 
 def deliver(session: Session, *, resident_id: uuid.UUID, client_id: str, recipient_key: str, purpose_key: str,
             external_id: str, title: str, body: str, link_url: str | None, consent_receipt_id: uuid.UUID | None,
-            ledger_record_id: int | None) -> tuple[Notice, bool]:
+            ledger_seq: int | None) -> tuple[Notice, bool]:
     """Put a notice in the resident's inbox; (the notice, True) when new. A retry with the same external id from
     the same client is the notice already delivered, unchanged: (it, False).
 
@@ -126,7 +108,7 @@ def deliver(session: Session, *, resident_id: uuid.UUID, client_id: str, recipie
     link_url = link_url or ""
     if link_url and not is_safe_link(link_url):
         raise InvalidNotice()
-    if ledger_record_id is not None and (type(ledger_record_id) is not int or ledger_record_id < 1):
+    if ledger_seq is not None and (type(ledger_seq) is not int or ledger_seq < 1):
         raise InvalidNotice()
     if consent_receipt_id is not None:
         receipt = decisions.receipt_of(session, resident, consent_receipt_id)
@@ -144,7 +126,7 @@ def deliver(session: Session, *, resident_id: uuid.UUID, client_id: str, recipie
         raise NoLiveConsent()
     notice = Notice(resident_id=resident.id, client_id=client_id, recipient_key=recipient_key,
                     purpose_key=purpose_key, external_id=external_id, title=title, body=body, link_url=link_url,
-                    consent_receipt_id=consent_receipt_id, ledger_record_id=ledger_record_id)
+                    consent_receipt_id=consent_receipt_id, ledger_seq=ledger_seq)
     session.add(notice)
     session.flush()
     return notice, True

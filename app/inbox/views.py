@@ -53,7 +53,7 @@ def index():  # type: ignore[no-untyped-def]
 
 def _ledger_url(notice: Notice) -> str | None:
     """The history page's page that starts at the record (seq < before), scrolled to it."""
-    seq = notice.ledger_record_id
+    seq = notice.ledger_seq
     if seq is None:
         return None
     return url_for("ledger.history", before=seq + 1, _anchor=f"record-{seq}")

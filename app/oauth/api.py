@@ -9,18 +9,20 @@ Errors follow RFC 6750, as JSON with only an `error` (and a description).
 from __future__ import annotations
 
 import json
+import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
 from flask import Blueprint, Response, abort, jsonify, make_response, request
-from sqlmodel import Session
+from sqlmodel import Session, col, func, select
 
 from app.accounts.models import Resident
 from app.consent import enforce
-from app.consent.decisions import grants_for, is_live
 from app.db import get_session, utcnow
 from app.extensions import csrf
 from app.inbox import services as inbox
+from app.inbox.models import Notice
 from app.ledger.models import RecordKind
 from app.ledger.services import history
 from app.oauth.models import OAuthClient, OAuthToken
@@ -33,18 +35,21 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 OPENAPI_FILE = Path(__file__).parent / "openapi.json"
 REALM = "azukari"
 RECENT_RECORDS = 50  # how far back a notice looks for the provision it follows
+ITEM_KEY = re.compile(r"[a-z][a-z0-9_]{0,39}")
+NOTICES_PER_SENDER_PER_DAY = 20  # a recipient cannot flood a resident's inbox
 
 
 def init_app() -> None:
     csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a cross-site form to ride on
 
 
-def _fail(status: int, error: str, description: str, *, scope: str | None = None) -> NoReturn:
-    challenge = f'Bearer realm="{REALM}"'
-    if error != "invalid_request" or status != 401:
-        challenge += f', error="{error}", error_description="{description}"'
-    if scope:
-        challenge += f', scope="{scope}"'
+def _fail(status: int, error: str, description: str, *, scope: list[str] | None = None) -> NoReturn:
+    """An RFC 6750 error. Only our own constant strings and known item keys go into the header (never the
+    request's text: a quote or line break there would forge parameters or break the response)."""
+    challenge = f'Bearer realm="{REALM}", error="{error}", error_description="{description}"'
+    known = [key for key in scope or [] if ITEM_KEY.fullmatch(key)]
+    if known:
+        challenge += f', scope="{" ".join(known)}"'
     response = make_response(jsonify(error=error, error_description=description), status)
     response.headers["WWW-Authenticate"] = challenge
     abort(response)
@@ -59,11 +64,12 @@ def _bearer() -> tuple[OAuthToken, OAuthClient, Resident]:
         abort(response)
     session = get_session()
     token = find_token(value.strip())
-    if token is not None and token.revoked_reason == "consent_withdrawn":
+    if token is None or token.access_token_digest != hash_token(value.strip()):
+        _fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
+    if token.revoked_reason == "consent_withdrawn":
         # Said plainly, so the client stops (a refresh would not help) instead of retrying.
         _fail(403, "consent_required", "The resident withdrew the consent this token was issued under.")
-    if (token is None or token.access_token_digest != hash_token(value.strip()) or token.revoked_at is not None
-            or token.access_expires_at <= utcnow()):
+    if token.revoked_at is not None or token.access_expires_at <= utcnow():
         _fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
     client = session.get(OAuthClient, token.client_id)
     resident = session.get(Resident, token.resident_id)
@@ -80,7 +86,7 @@ def me() -> Response:
     requested = [key for key in (asked.split(",") if asked else granted) if key]
     outside = [key for key in requested if key not in granted]
     if outside or not requested:
-        _fail(403, "insufficient_scope", "An item asked for is not in the token's scope.", scope=" ".join(outside))
+        _fail(403, "insufficient_scope", "An item asked for is not in the token's scope.", scope=outside)
     session = get_session()
     try:
         values, record = enforce.use_recorded(
@@ -105,18 +111,23 @@ def me() -> Response:
 def send_notice() -> Response:
     token, client, resident = _bearer()
     if NOTICES not in token.scope_list():
-        _fail(403, "insufficient_scope", "Sending notices needs the notices scope.", scope=NOTICES)
+        _fail(403, "insufficient_scope", "Sending notices needs the notices scope.", scope=[NOTICES])
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not all(isinstance(body.get(k, ""), str) for k in ("id", "title", "body", "link")):
         return _invalid("The body must be a JSON object with string id, title, body and link.")
     session = get_session()
+    if _over_quota(session, resident, client):
+        response = jsonify(error="too_many_requests",
+                           error_description=f"At most {NOTICES_PER_SENDER_PER_DAY} notices a day per resident.")
+        response.status_code, response.headers["Retry-After"] = 429, "3600"
+        return response
     try:
         notice, created = inbox.deliver(
             session, resident_id=resident.id, client_id=client.client_id, recipient_key=client.recipient_key,
             purpose_key=client.purpose_key, external_id=body.get("id", ""), title=body.get("title", ""),
             body=body.get("body", ""), link_url=body.get("link") or None,
             consent_receipt_id=_consent_receipt(session, resident, client),
-            ledger_record_id=_latest_provision(session, resident, client))
+            ledger_seq=_latest_provision(session, resident, client))
     except inbox.NoLiveConsent:
         _fail(403, "consent_required", "The resident has no live consent for notices from this recipient.")
     except inbox.InvalidNotice:
@@ -134,10 +145,17 @@ def _invalid(description: str) -> Response:
 
 def _consent_receipt(session: Session, resident: Resident, client: OAuthClient) -> Any:
     """The receipt of the most recent live consent that let this recipient in."""
-    now = utcnow()
-    live = [g for g in grants_for(session, resident, client.recipient_key, client.purpose_key).values()
-            if is_live(g, now) and g.receipt_id is not None]
+    live = [g for g in enforce.live_consents(session, resident, client.recipient_key, client.purpose_key).values()
+            if g.receipt_id is not None]
     return max(live, key=lambda g: g.decided_at).receipt_id if live else None
+
+
+def _over_quota(session: Session, resident: Resident, client: OAuthClient) -> bool:
+    since = utcnow() - timedelta(days=1)
+    sent = session.exec(select(func.count()).select_from(Notice).where(
+        Notice.resident_id == resident.id, Notice.recipient_key == client.recipient_key,
+        col(Notice.received_at) >= since)).one()
+    return int(sent) >= NOTICES_PER_SENDER_PER_DAY
 
 
 def _latest_provision(session: Session, resident: Resident, client: OAuthClient) -> int | None:

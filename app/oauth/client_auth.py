@@ -9,12 +9,15 @@ assertion expires.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
+import socket
 import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 import sqlalchemy as sa
@@ -25,6 +28,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app.config import current_settings
 from app.db import utcnow
 from app.oauth.models import ClientAssertionUse, OAuthClient
 
@@ -36,46 +40,90 @@ ALGORITHMS = ("ES256", "PS256")
 MAX_ASSERTION_BYTES = 8192
 MAX_FUTURE_IAT = timedelta(seconds=60)
 MAX_ASSERTION_LIFETIME = timedelta(minutes=10)
+MAX_EPOCH = 2**33  # year 2242: anything later is not a time (and would overflow datetime)
 JWKS_CACHE_SECONDS = 300
 JWKS_REFETCH_AFTER_SECONDS = 30  # a key not found forces a new fetch at most this often
 JWKS_TIMEOUT_SECONDS = 4
+JWKS_MAX_BYTES = 64 * 1024
+JWKS_STALE_SECONDS = 3600
 
 
 def _refuse(why: str) -> InvalidClientError:
+    """One answer for every failure (which check failed is logged, not told: no probing of clients or keys)."""
     log.info("client assertion refused: %s", why)
-    return InvalidClientError(status_code=401, description=why)
+    return InvalidClientError(status_code=401, description="Client authentication failed.")
 
 
 class JwksCache:
-    """The keys of clients registered with a `jwks_uri`, fetched with a timeout and kept a few minutes."""
+    """The keys of clients registered with a `jwks_uri`: fetched within one time budget and size cap, kept a
+    few minutes, and served stale for at most an hour while the client's server is unreachable (a key the
+    client withdrew must not be trusted for ever)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: dict[str, tuple[float, dict[str, Any]]] = {}
 
-    def get(self, uri: str, *, force: bool = False) -> dict[str, Any]:
-        now = time.monotonic()
+    def fresh(self, uri: str, *, force: bool = False) -> dict[str, Any] | None:
         with self._lock:
             entry = self._entries.get(uri)
         fresh_for = JWKS_REFETCH_AFTER_SECONDS if force else JWKS_CACHE_SECONDS
-        if entry is not None and now - entry[0] < fresh_for:
-            return entry[1]
+        return entry[1] if entry is not None and time.monotonic() - entry[0] < fresh_for else None
+
+    def fetch(self, uri: str) -> dict[str, Any]:
+        with self._lock:
+            entry = self._entries.get(uri)
         try:
-            response = requests.get(uri, timeout=JWKS_TIMEOUT_SECONDS, allow_redirects=False)
-            response.raise_for_status()
-            document = response.json()
-        except (requests.RequestException, ValueError) as error:
-            if entry is not None:
+            document = _fetch_key_set(uri)
+        except _FetchFailed as error:
+            if entry is not None and time.monotonic() - entry[0] < JWKS_STALE_SECONDS:
                 return entry[1]
             raise _refuse("the client's keys could not be fetched") from error
-        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-            raise _refuse("the client's jwks_uri does not hold a key set")
         with self._lock:
-            self._entries[uri] = (now, document)
+            self._entries[uri] = (time.monotonic(), document)
         return document
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
 
 JWKS_CACHE = JwksCache()
+
+
+class _FetchFailed(Exception):
+    pass
+
+
+def _public_host(host: str) -> bool:
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError:
+        return False
+    return bool(addresses) and all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
+
+
+def _fetch_key_set(uri: str) -> dict[str, Any]:
+    """GET the key set: no redirects, at most JWKS_MAX_BYTES, all within JWKS_TIMEOUT_SECONDS (a server that
+    drips bytes is cut off), and in production only from public addresses (no reaching into our network)."""
+    host = urlsplit(uri).hostname or ""
+    if current_settings().is_production and not _public_host(host):
+        raise _FetchFailed("not a public address")
+    deadline = time.monotonic() + JWKS_TIMEOUT_SECONDS
+    body = bytearray()
+    try:
+        with requests.get(uri, timeout=JWKS_TIMEOUT_SECONDS, allow_redirects=False, stream=True) as response:
+            if response.status_code != 200:
+                raise _FetchFailed(f"HTTP {response.status_code}")
+            for chunk in response.iter_content(4096):
+                body.extend(chunk)
+                if len(body) > JWKS_MAX_BYTES or time.monotonic() > deadline:
+                    raise _FetchFailed("too large or too slow")
+        document = json.loads(bytes(body))
+    except (requests.RequestException, ValueError) as error:
+        raise _FetchFailed(str(error)) from error
+    if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+        raise _FetchFailed("not a key set")
+    return document
 
 
 def _public_only(document: dict[str, Any]) -> dict[str, Any]:
@@ -84,14 +132,30 @@ def _public_only(document: dict[str, Any]) -> dict[str, Any]:
                      for key in document.get("keys", []) if isinstance(key, dict)]}
 
 
-def client_keys(client: OAuthClient, *, force: bool = False) -> KeySet:
-    document = client.jwks if client.jwks else JWKS_CACHE.get(client.jwks_uri, force=force) if client.jwks_uri else None
+def client_keys(session: Session, client: OAuthClient, *, force: bool = False) -> KeySet:
+    if client.jwks:
+        document: dict[str, Any] | None = client.jwks
+    elif client.jwks_uri:
+        document = JWKS_CACHE.fresh(client.jwks_uri, force=force)
+        if document is None:
+            uri = client.jwks_uri
+            _end_read_transaction(session)
+            document = JWKS_CACHE.fetch(uri)
+    else:
+        document = None
     if not document:
         raise _refuse("the client has no registered keys")
     try:
         return KeySet.import_key_set(_public_only(document))  # type: ignore[arg-type]
     except (JoseError, ValueError, TypeError) as error:
         raise _refuse("the client's keys are not usable") from error
+
+
+def _end_read_transaction(session: Session) -> None:
+    """Nothing is written yet when keys are fetched: end the transaction so that no lock (SQLite's write lock
+    is taken at BEGIN) is held while we wait on the client's server. Rows reload on next use."""
+    if not (session.new or session.dirty or session.deleted):
+        session.commit()
 
 
 def verify_assertion(session: Session, client: OAuthClient, assertion: str, *, audiences: set[str],
@@ -101,12 +165,12 @@ def verify_assertion(session: Session, client: OAuthClient, assertion: str, *, a
         raise _refuse("the client assertion is too large")
     try:
         try:
-            token = jwt.decode(assertion, client_keys(client), algorithms=list(ALGORITHMS))
+            token = jwt.decode(assertion, client_keys(session, client), algorithms=list(ALGORITHMS))
         except JoseError:
             if not client.jwks_uri:
                 raise
             # The client may have rotated its key: fetch its set again (at most every 30 s) and retry once.
-            token = jwt.decode(assertion, client_keys(client, force=True), algorithms=list(ALGORITHMS))
+            token = jwt.decode(assertion, client_keys(session, client, force=True), algorithms=list(ALGORITHMS))
     except (JoseError, ValueError, TypeError) as error:
         raise _refuse("the client assertion's signature or algorithm is not accepted") from error
     if token.header.get("alg") not in ALGORITHMS:
@@ -119,8 +183,8 @@ def verify_assertion(session: Session, client: OAuthClient, assertion: str, *, a
     if not named & audiences:
         raise _refuse("the client assertion's aud must be the issuer")
     exp, iat, jti = claims.get("exp"), claims.get("iat"), claims.get("jti")
-    if not isinstance(exp, int | float) or not isinstance(iat, int | float):
-        raise _refuse("the client assertion needs exp and iat")
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) and 0 < v < MAX_EPOCH for v in (exp, iat)):
+        raise _refuse("the client assertion needs exp and iat as times")
     if not isinstance(jti, str) or not jti or len(jti) > 200:
         raise _refuse("the client assertion needs a jti")
     expires, issued = datetime.fromtimestamp(exp, now.tzinfo), datetime.fromtimestamp(iat, now.tzinfo)

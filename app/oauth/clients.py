@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from joserfc.errors import JoseError
+from joserfc.jwk import JWKRegistry
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app import audit
@@ -20,7 +24,11 @@ from app.oauth.hardening import acceptable_redirect_uri
 from app.oauth.models import OAuthClient, OAuthToken
 from app.oauth.scopes import NOTICES
 
-CLIENT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
+CLIENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,63}")
+MAX_NAME, MAX_URI = 200, 300  # the columns' limits (a redirect URI is also stored with each code: ≤ 500)
+# Keys a client may verify with: the curves and sizes of ES256/PS256, and not so large that verifying is costly.
+EC_CURVES = {"P-256"}
+RSA_BITS = range(2048, 4097)
 
 
 class InvalidClientRegistration(DomainError):
@@ -59,7 +67,7 @@ def register(session: Session, registration: ClientRegistration, *, actor: str, 
              replace: bool = False) -> OAuthClient:
     """Check and store a client. Only an active offer's items may be scopes (never 要配慮 items: those are
     consented to in the bank's own screens, after a fresh login), plus `notices`."""
-    if not CLIENT_ID.match(registration.client_id):
+    if not CLIENT_ID.fullmatch(registration.client_id):
         raise InvalidClientRegistration(str(_l("The client ID must be 3–64 lowercase letters, digits or hyphens.")))
     offer = offer_for(session, registration.recipient_key, registration.purpose_key)
     if offer is None or not offer.active:
@@ -75,25 +83,33 @@ def register(session: Session, registration: ClientRegistration, *, actor: str, 
             raise InvalidClientRegistration(str(_l("Special-care items cannot be given to a client.")))
     if not [s for s in scopes if s != NOTICES]:
         raise InvalidClientRegistration(str(_l("Choose at least one item.")))
+    if not registration.name or len(registration.name) > MAX_NAME:
+        raise InvalidClientRegistration(str(_l("Give the system a name of at most 200 characters.")))
     uris = list(dict.fromkeys(registration.redirect_uris))
-    if not uris or not all(acceptable_redirect_uri(uri) for uri in uris):
+    if not uris or not all(acceptable_redirect_uri(uri) and len(uri) <= MAX_URI for uri in uris):
         raise InvalidClientRegistration(str(_l(
             "Redirect URIs must be absolute https URLs without user information or fragment (http only on loopback).")))
     if bool(registration.jwks) == bool(registration.jwks_uri):
         raise InvalidClientRegistration(str(_l("Give either a key set or a key set URL.")))
-    if registration.jwks_uri and not acceptable_redirect_uri(registration.jwks_uri):
+    if registration.jwks:
+        _check_keys(registration.jwks)
+    if registration.jwks_uri and (not acceptable_redirect_uri(registration.jwks_uri)
+                                  or len(registration.jwks_uri) > MAX_URI):
         raise InvalidClientRegistration(str(_l("The key set URL must be an https URL (http only on loopback).")))
     client = session.get(OAuthClient, registration.client_id)
     if client is not None and not replace:
         raise Conflict(str(_l("This client ID is already registered.")))
+    if client is not None and (client.recipient_key, client.purpose_key) != (offer.recipient_key, offer.purpose_key) \
+            or client is not None and not set(scopes) >= set(client.scopes):
+        # What the client's tokens were issued for changed: none of them may go on reading under the new terms.
+        _revoke_all(session, client.client_id, "client_reregistered")
     client = client or OAuthClient(client_id=registration.client_id, name=registration.name,
                                    recipient_key=registration.recipient_key, purpose_key=registration.purpose_key,
                                    created_by=actor)
     client.name, client.recipient_key, client.purpose_key = registration.name, offer.recipient_key, offer.purpose_key
     client.redirect_uris, client.scopes = uris, scopes
     client.jwks, client.jwks_uri = registration.jwks, registration.jwks_uri
-    client.disabled_at = None
-    session.add(client)
+    session.add(client)  # a disabled client stays disabled: re-registering is not re-enabling
     audit.record(session, EventTag.OAUTH_CLIENT_REGISTER, actor=actor, ip=ip, client=client.client_id,
                  recipient=client.recipient_key, purpose=client.purpose_key, scopes=scopes)
     return client
@@ -104,15 +120,33 @@ def disable(session: Session, client_id: str, *, actor: str, ip: str | None = No
     client = session.get(OAuthClient, client_id)
     if client is None:
         raise NotFound()
-    now = utcnow()
-    client.disabled_at = now
+    client.disabled_at = utcnow()
     session.add(client)
-    for token in session.exec(select(OAuthToken).where(OAuthToken.client_id == client_id,
-                                                       col(OAuthToken.revoked_at).is_(None))):
-        token.revoked_at, token.revoked_reason = now, "client_disabled"
-        session.add(token)
+    _revoke_all(session, client_id, "client_disabled")
     audit.record(session, EventTag.OAUTH_CLIENT_DISABLE, actor=actor, ip=ip, client=client_id)
     return client
+
+
+def _revoke_all(session: Session, client_id: str, reason: str) -> None:
+    session.execute(update(OAuthToken).where(OAuthToken.client_id == client_id,  # type: ignore[arg-type]
+                                             col(OAuthToken.revoked_at).is_(None))
+                    .values(revoked_at=utcnow(), revoked_reason=reason))
+
+
+def _check_keys(document: dict[str, Any]) -> None:
+    """Each key must import, be public, and be an EC P-256 or RSA 2048–4096 key (ES256, PS256)."""
+    for raw in document.get("keys", []):
+        try:
+            with warnings.catch_warnings():  # joserfc warns about small RSA keys; refusing them is our job below
+                warnings.simplefilter("ignore")
+                key = JWKRegistry.import_key(raw)
+        except (JoseError, ValueError, TypeError, KeyError):
+            raise InvalidClientRegistration(str(_l("A key of the key set cannot be read."))) from None
+        if raw.get("kty") == "EC" and raw.get("crv") in EC_CURVES:
+            continue
+        if raw.get("kty") == "RSA" and getattr(key.raw_value, "key_size", 0) in RSA_BITS:
+            continue
+        raise InvalidClientRegistration(str(_l("Keys must be EC P-256 or RSA of 2048 to 4096 bits.")))
 
 
 def all_clients(session: Session) -> list[OAuthClient]:

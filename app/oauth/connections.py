@@ -12,6 +12,7 @@ from app.accounts.models import Resident
 from app.audit import EventTag
 from app.consent.models import Purpose, Recipient
 from app.db import utcnow
+from app.ledger.services import lock_chain
 from app.oauth.models import OAuthClient, OAuthToken
 from app.oauth.server import revoke_family
 
@@ -23,7 +24,6 @@ class Connection:
     purpose: Purpose | None
     scopes: list[str]
     since: datetime
-    last_refreshed: datetime
 
 
 def _live_tokens(session: Session, resident: Resident, client_id: str | None = None) -> list[OAuthToken]:
@@ -46,12 +46,13 @@ def of_resident(session: Session, resident: Resident) -> list[Connection]:
         scopes = sorted({scope for token in tokens for scope in token.scope.split()})
         result.append(Connection(client, session.get(Recipient, client.recipient_key),
                                  session.get(Purpose, client.purpose_key), scopes,
-                                 since=tokens[0].issued_at, last_refreshed=tokens[-1].issued_at))
+                                 since=tokens[0].issued_at))
     return sorted(result, key=lambda c: c.since)
 
 
 def disconnect(session: Session, resident: Resident, client_id: str, *, ip: str | None = None) -> bool:
     """Revoke every token family the client holds for this resident; False if it held none."""
+    lock_chain(session, resident.principal)  # a refresh running now either finishes first or sees the revocation
     families = {token.grant_id for token in _live_tokens(session, resident, client_id)}
     for family in families:
         revoke_family(session, family, "disconnected_by_resident")

@@ -44,8 +44,6 @@ def register():  # type: ignore[no-untyped-def]
             recipient_key=view.recipient.key, purpose_key=view.purpose.key,
             redirect_uris=request.form.get("redirect_uris", "").split(), scopes=request.form.getlist("scopes"),
             jwks=clients.parse_jwks(request.form.get("jwks", "")), jwks_uri=request.form.get("jwks_uri", "").strip())
-        if not registration.name:
-            raise clients.InvalidClientRegistration(_("Give the system a name residents will recognise."))
         clients.register(session, registration, actor=current_user.principal, ip=request.remote_addr)
     except DomainError as error:
         return index(error=error.message, status=error.status)

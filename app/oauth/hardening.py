@@ -19,6 +19,8 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 from authlib.oauth2.rfc9207 import IssuerParameter
 
+from app.security import is_loopback_host
+
 
 class S256CodeChallenge(CodeChallenge):
     """PKCE, required for every authorization request, S256 only."""
@@ -63,7 +65,7 @@ def acceptable_redirect_uri(uri: str) -> bool:
     if "@" in parts.netloc or parts.username is not None:
         return False
     # Plain http only on loopback (development and the stand-in peers), as RFC 8252 §7.3 allows.
-    return parts.scheme == "https" or parts.hostname in ("localhost", "127.0.0.1") or parts.hostname.startswith("127.")
+    return parts.scheme == "https" or is_loopback_host(parts.hostname)
 
 
 def redirect_uri_matches(registered: list[str], presented: str) -> bool:

@@ -1,6 +1,6 @@
 """Tokens die with the consent: a withdrawal revokes every token family whose scope holds a withdrawn item, in
 the withdrawal's own transaction (so there is nothing to deliver later and nothing to lose: the next call with
-such a token is `invalid_token`)."""
+such a token is 403 `consent_required`)."""
 
 from __future__ import annotations
 

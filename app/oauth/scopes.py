@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.accounts.models import Resident
-from app.consent.decisions import live_items
+from app.consent.enforce import live_consents
 from app.oauth.models import OAuthClient
 
 NOTICES = "notices"  # may send the resident notices; granted with any item, never on its own
@@ -20,14 +20,14 @@ def items_of(scopes: Iterable[str]) -> list[str]:
 
 
 def consent_still_live(session: Session, resident: Resident, client: OAuthClient, scopes: Iterable[str]) -> bool:
-    """Whether every item of the scope is still consented to for the client's recipient and purpose."""
-    items = items_of(scopes)
-    live = live_items(session, resident, client.recipient_key, client.purpose_key)
-    return bool(items) and all(item in live for item in items)
+    """Whether the consent door would still serve any item of the scope (as `/me` serves the live ones, naming
+    the others `withheld`; a withdrawal revokes the token outright)."""
+    live = live_consents(session, resident, client.recipient_key, client.purpose_key)
+    return any(item in live for item in items_of(scopes))
 
 
 def live_consent_end(session: Session, resident: Resident, client: OAuthClient, scopes: Iterable[str]) -> datetime | None:
-    """When the first of the scope's consents ends (a refresh family never outlives it)."""
-    live = live_items(session, resident, client.recipient_key, client.purpose_key)
-    ends = [live[item] for item in items_of(scopes) if item in live]
-    return min(ends) if ends else None
+    """When the last of the scope's live consents ends (a refresh family never outlives them)."""
+    live = live_consents(session, resident, client.recipient_key, client.purpose_key)
+    ends = [live[item].expires_at for item in items_of(scopes) if item in live]
+    return max((end for end in ends if end is not None), default=None)

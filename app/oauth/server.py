@@ -35,6 +35,7 @@ from sqlmodel import Session, select
 from app.accounts.models import Resident
 from app.config import current_settings
 from app.db import get_session, utcnow
+from app.ledger.services import lock_chain
 from app.oauth import client_auth
 from app.oauth.hardening import CallableIssuerParameter, S256CodeChallenge
 from app.oauth.models import AuthorizationCode, OAuthClient, OAuthToken
@@ -55,6 +56,16 @@ def issuer() -> str:
 
 def endpoint_url(path: str) -> str:
     return issuer() + path
+
+
+def _lock_resident(session: Session, resident_id: Any) -> None:
+    """Take the resident's chain lock before claiming a code or refresh token and issuing from it.
+
+    Withdrawals and disconnections take the same lock before revoking, so issuing and revoking never interleave:
+    a withdrawal either sees the new token family (and revokes it) or happens first (and the consent check below
+    refuses). Always before the claim, in the same order as a withdrawal (lock, then token rows): no deadlock.
+    """
+    lock_chain(session, f"resident:{resident_id}")
 
 
 def _resident_if_consent_live(session: Session, resident_id: Any, client_id: str, scope: str) -> Resident | None:
@@ -113,6 +124,7 @@ class BankAuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         # Claimed here, after PKCE and redirect_uri passed, so a failed attempt does not burn the code; the
         # conditional UPDATE makes two concurrent exchanges of one code yield one token.
         session = get_session()
+        _lock_resident(session, authorization_code.resident_id)
         claimed = session.execute(update(AuthorizationCode).where(
             AuthorizationCode.id == authorization_code.id, AuthorizationCode.used_at.is_(None),  # type: ignore[union-attr,arg-type]
         ).values(used_at=utcnow())).rowcount  # type: ignore[attr-defined]
@@ -148,6 +160,7 @@ class BankRefreshTokenGrant(grants.RefreshTokenGrant):
 
     def authenticate_user(self, refresh_token: OAuthToken) -> Resident:
         session = get_session()
+        _lock_resident(session, refresh_token.resident_id)
         claimed = session.execute(update(OAuthToken).where(
             OAuthToken.id == refresh_token.id, OAuthToken.refresh_rotated_at.is_(None),  # type: ignore[union-attr,arg-type]
             OAuthToken.revoked_at.is_(None),  # type: ignore[union-attr]
@@ -170,10 +183,6 @@ class BankRevocationEndpoint(RevocationEndpoint):
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> OAuthToken | None:
         return find_token(token_string)
-
-    def authenticate_token(self, request: OAuth2Request, client: OAuthClient) -> OAuthToken | None:
-        # Another client's token: refused (and it stays valid), as RFC 7009 §2.1 requires.
-        return super().authenticate_token(request, client)
 
     def revoke_token(self, token: OAuthToken, request: OAuth2Request) -> None:
         session = get_session()
@@ -276,6 +285,11 @@ class BankAuthorizationServer(AuthorizationServer):
             code: AuthorizationCode = request.authorization_code
             grant_id = code.id
             family_end = code.issued_at + REFRESH_FAMILY_LIFETIME
+            # A new authorization replaces the client's earlier ones for this resident: none stays alive unseen.
+            session.execute(update(OAuthToken).where(
+                OAuthToken.client_id == client.client_id, OAuthToken.resident_id == resident.id,  # type: ignore[arg-type]
+                OAuthToken.grant_id != grant_id, OAuthToken.revoked_at.is_(None),  # type: ignore[union-attr,arg-type]
+            ).values(revoked_at=now, revoked_reason="superseded"))
         else:
             previous: OAuthToken = request.refresh_token
             grant_id, family_end = previous.grant_id, previous.refresh_expires_at or now

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Flask, Response, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from app import audit, auth
@@ -21,6 +22,7 @@ from app.accounts.forms import EmptyForm
 from app.audit import EventTag
 from app.config import current_settings
 from app.consent import catalogue, decisions
+from app.consent.models import BANK, Sensitivity
 from app.db import get_session
 from app.errors import DomainError, NotFound
 from app.extensions import csrf
@@ -76,11 +78,19 @@ def metadata() -> Response:
         "introspection_endpoint_auth_methods_supported": AUTH_METHODS,
         "introspection_endpoint_auth_signing_alg_values_supported": list(ALGORITHMS),
         "authorization_response_iss_parameter_supported": True,
-        "scopes_supported": [item.key for item in catalogue.items_by_key(get_session()).values()] + [NOTICES],
+        "scopes_supported": grantable_scopes(get_session()),
         "service_documentation": f"{base}/api/v1/openapi.json",
     })
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
+
+
+def grantable_scopes(session: Any) -> list[str]:
+    """What a client may be registered for: the ordinary items of offers made now, and notices."""
+    items = catalogue.items_by_key(session)
+    keys = {key for view in catalogue.active_offers(session) for key in view.offer.items
+            if key in items and items[key].sensitivity != Sensitivity.SPECIAL and view.recipient.key != BANK}
+    return sorted(keys) + [NOTICES]
 
 
 @bp.route("/oauth/token", methods=["POST"])
@@ -105,7 +115,20 @@ def _see_other(response: Response) -> Response:
 
 
 def _error_page(error: str | None, description: str | None = None) -> Response:
-    return render("oauth/error.html", status=400, error=error, description=description)
+    """The resident's page for a request that cannot be answered with a redirect. authlib's description is for
+    developers (English, and may echo the request): it goes to the log; the page says what happened plainly."""
+    current_app.logger.info("authorization request refused: %s (%s)", error, description)
+    return render("oauth/error.html", status=400, error=error or "invalid_request",
+                  explanation=ERROR_EXPLANATIONS.get(error or "", ERROR_EXPLANATIONS["invalid_request"]))
+
+
+ERROR_EXPLANATIONS = {
+    "invalid_client": _l("The service that sent you here is not registered with Azukari."),
+    "invalid_request": _l("The request from the service that sent you here is incomplete or not allowed "
+                          "(for example, its return address is not the one it registered)."),
+    "unauthorized_client": _l("The service that sent you here may not make this kind of request."),
+    "unsupported_response_type": _l("The service that sent you here asked for something Azukari does not do."),
+}
 
 
 @bp.route("/oauth/authorize", methods=["GET", "POST"])

@@ -45,7 +45,7 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('link_url', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.Column('consent_receipt_id', sa.Uuid(), nullable=True),
-    sa.Column('ledger_record_id', sa.BigInteger(), nullable=True),
+    sa.Column('ledger_seq', sa.BigInteger(), nullable=True),
     sa.Column('received_at', app.db.UTCDateTime(), nullable=False),
     sa.Column('read_at', app.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['resident_id'], ['resident.id'], name=op.f('fk_inbox_notice_resident_id_resident'), ondelete='CASCADE'),

@@ -66,7 +66,7 @@ def deliver(app: Flask, db: Session) -> Callable[..., tuple[Notice, bool]]:
             "resident_id": resident.id, "client_id": CITY_CLIENT, "recipient_key": CITY_OFFER[0],
             "purpose_key": CITY_OFFER[1], "external_id": "ichiji-2026-11", "title": "一時預かりのご案内",
             "body": "空きがあります。\nご予約ください。", "link_url": "https://www.city.kashiwa.lg.jp/",
-            "consent_receipt_id": receipt.id if receipt is not None else None, "ledger_record_id": None,
+            "consent_receipt_id": receipt.id if receipt is not None else None, "ledger_seq": None,
         }
         values.update(fields)
         with app.app_context():

@@ -91,7 +91,7 @@ def test_the_inbox_needs_a_logged_in_resident(client, db) -> None:  # type: igno
 def test_a_notice_shows_its_body_link_sender_and_the_consent_behind_it(  # type: ignore[no-untyped-def]
         client, db, resident, grant, deliver) -> None:
     receipt = grant(resident, items=["children_count", "town_group"])
-    notice, _ = deliver(resident, receipt, body="<script>alert(1)</script>\n2行目です", ledger_record_id=1)
+    notice, _ = deliver(resident, receipt, body="<script>alert(1)</script>\n2行目です", ledger_seq=1)
     response = client.get(f"/inbox/{notice.id}")
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -134,7 +134,7 @@ def test_a_link_that_is_not_https_never_becomes_an_href(client, db, resident) ->
 
 
 def test_a_notice_without_link_receipt_or_record(client, db, resident) -> None:  # type: ignore[no-untyped-def]
-    notice = NoticeFactory(resident=resident, link_url="", consent_receipt_id=None, ledger_record_id=None)
+    notice = NoticeFactory(resident=resident, link_url="", consent_receipt_id=None, ledger_seq=None)
     page = client.get(f"/inbox/{notice.id}").get_data(as_text=True)
     assert "rel=\"noopener noreferrer\">" not in page.split('id="why-title"')[0].split("inbox-body")[-1]
     assert "/consents/receipts/" not in page and "/my-data/history?" not in page

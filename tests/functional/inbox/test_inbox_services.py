@@ -34,12 +34,12 @@ def grants_of(db: Session, resident, offer: tuple[str, str]) -> list[Grant]:  # 
 def test_deliver_puts_a_notice_in_the_inbox_under_the_consent(  # type: ignore[no-untyped-def]
         db, resident, grant, deliver) -> None:
     receipt = grant(resident)
-    notice, created = deliver(resident, receipt, ledger_record_id=3)
+    notice, created = deliver(resident, receipt, ledger_seq=3)
     assert created is True
     stored = db.get(Notice, notice.id)
     assert stored is not None and stored.resident_id == resident.id
     assert (stored.recipient_key, stored.purpose_key) == CITY_OFFER
-    assert stored.consent_receipt_id == receipt.id and stored.ledger_record_id == 3
+    assert stored.consent_receipt_id == receipt.id and stored.ledger_seq == 3
     assert stored.read_at is None
 
 
@@ -110,7 +110,7 @@ def test_no_notice_once_the_offer_is_stopped(  # type: ignore[no-untyped-def]
     {"link_url": "https://user:pass@example.jp/"},
     {"link_url": "/relative"},
     {"link_url": "https://example.jp/" + "a" * 500},
-    {"ledger_record_id": 0},
+    {"ledger_seq": 0},
     {"consent_receipt_id": uuid.uuid4()},
     {"title": None},
 ])
@@ -155,10 +155,20 @@ def test_no_link_and_an_empty_body_are_fine(db, resident, grant, deliver) -> Non
     ("https://example.jp/\nX", False),
     ("//example.jp/", False),
     ("https://[::1/", False),
+    ("http://127.evil.example/", False),
     ("", False),
 ])
-def test_is_safe_link(url: str, safe: bool) -> None:
-    assert services.is_safe_link(url) is safe
+def test_is_safe_link(app, url: str, safe: bool) -> None:  # type: ignore[no-untyped-def]
+    with app.app_context():
+        assert services.is_safe_link(url) is safe
+
+
+def test_plain_http_links_are_refused_in_production(app, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    settings = app.config["AZUKARI"]
+    monkeypatch.setattr(type(settings), "is_production", property(lambda _self: True))
+    with app.app_context():
+        assert not services.is_safe_link("http://localhost:5000/events")
+        assert services.is_safe_link("https://example.jp/events")
 
 
 # --- reading and deleting -------------------------------------------------------------------------------------

@@ -142,10 +142,9 @@ def test_password_grant_and_implicit_flow_are_refused(city, hanako_browser) -> N
     assert password.get_json()["error"] == "unsupported_grant_type"
     url = city.authorize_url().replace("response_type=code", "response_type=token")
     response = hanako_browser.get(url)
-    assert response.status_code in (303, 400)
-    if response.status_code == 303:
-        assert redirect_params(response)["error"] == "unsupported_response_type"
-        assert "access_token" not in response.headers["Location"]
+    params = redirect_params(response)  # the client is known and its redirect URI exact: it is told, with iss
+    assert params["error"] == "unsupported_response_type" and params["iss"] == city.issuer
+    assert "access_token" not in response.headers["Location"] and "#" not in response.headers["Location"]
 
 
 def test_a_scope_the_client_is_not_registered_for_is_invalid_scope(city, hanako_browser) -> None:  # type: ignore[no-untyped-def]
@@ -239,7 +238,7 @@ def test_introspection_of_unknown_expired_and_revoked_tokens_is_only_inactive(ci
 # -- C4 private_key_jwt -----------------------------------------------------------------------------------------
 
 
-def _token_call(city, **assertion_overrides):  # type: ignore[no-untyped-def]
+def _introspect_with(city, **assertion_overrides):  # type: ignore[no-untyped-def]
     return city.http.post("/oauth/introspect", data={**city.auth(**assertion_overrides), "token": "x"})
 
 
@@ -252,14 +251,15 @@ def test_bad_client_assertions_are_invalid_client(city, overrides) -> None:  # t
 
     now = int(time.time())
     claims = {key: (now + value if key in ("exp", "iat") else value) for key, value in overrides.items()}
-    response = _token_call(city, **claims)
-    assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
+    response = _introspect_with(city, **claims)
+    assert response.status_code == 401 and response.get_json() == {
+        "error": "invalid_client", "error_description": "Client authentication failed."}  # which check: not told
 
 
 def test_an_assertion_8_seconds_ahead_is_accepted_and_a_replayed_jti_is_not(city) -> None:  # type: ignore[no-untyped-def]
     import time
 
-    assert _token_call(city, iat=int(time.time()) + 8).status_code == 200
+    assert _introspect_with(city, iat=int(time.time()) + 8).status_code == 200
     data = {**city.auth(jti="once-only"), "token": "x"}
     assert city.http.post("/oauth/introspect", data=data).status_code == 200
     replay = city.http.post("/oauth/introspect", data=data)
@@ -277,9 +277,9 @@ def test_only_es256_and_ps256_signatures_by_the_registered_key_count(app, db, ci
     registered.jwks = {"keys": [city.key.as_dict(private=False), rsa.as_dict(private=False)]}
     db.add(registered)
     db.flush()
-    assert _token_call(city, key=rsa, alg="PS256").status_code == 200
-    assert _token_call(city, key=rsa, alg="RS256").status_code == 401
-    assert _token_call(city, key=new_key()).status_code == 401  # someone else's key
+    assert _introspect_with(city, key=rsa, alg="PS256").status_code == 200
+    assert _introspect_with(city, key=rsa, alg="RS256").status_code == 401
+    assert _introspect_with(city, key=new_key()).status_code == 401  # someone else's key
     import time
 
     claims = {"iss": city.client_id, "sub": city.client_id, "aud": city.issuer, "jti": "h", "iat": int(time.time()),
@@ -299,14 +299,16 @@ def test_a_disabled_client_cannot_authenticate_and_its_tokens_die(app, db, city,
         clients.disable(db, "kashiwa-city", actor="test")
         db.flush()
     assert city.me(authorized["access_token"]).status_code == 401
-    assert _token_call(city).status_code == 401
+    assert _introspect_with(city).status_code == 401
 
 
-def test_the_authorization_url_is_never_cached_or_framed(city, hanako_browser) -> None:  # type: ignore[no-untyped-def]
+def test_the_consent_screen_and_tokens_are_never_cached_or_framed(city, hanako_browser) -> None:  # type: ignore[no-untyped-def]
     response = hanako_browser.get(city.authorize_url())
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
-    token = city.token(grant_type="authorization_code", code="x", redirect_uri=REDIRECT_URI, code_verifier="v" * 43)
-    assert token.headers["Cache-Control"] == "no-store"
+    code = redirect_params(allow(hanako_browser, city.authorize_url(), ITEMS))["code"]
+    token = city.exchange(code)
+    assert token.status_code == 200 and token.headers["Cache-Control"] == "no-store"
 
 
 def test_query_parameters_are_never_taken_from_the_token_body_of_another_flow(city) -> None:  # type: ignore[no-untyped-def]
@@ -322,3 +324,43 @@ def test_the_consent_form_may_lead_only_to_the_clients_origin(city, hanako_brows
     form_action = next(part for part in policy.split(";") if part.strip().startswith("form-action"))
     assert "https://city.example.jp" in form_action and "evil" not in form_action
     assert "https://city.example.jp" not in hanako_browser.get("/consents").headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize("value", [10**20, -(10**20), 1.5e300, True])
+def test_absurd_times_in_an_assertion_are_invalid_client_not_a_crash(city, value) -> None:  # type: ignore[no-untyped-def]
+    assert _introspect_with(city, exp=value).status_code == 401
+    assert _introspect_with(city, iat=value).status_code == 401
+
+
+def test_a_new_authorization_supersedes_the_clients_earlier_one(city, hanako_browser, authorized) -> None:  # type: ignore[no-untyped-def]
+    second = city.exchange(redirect_params(allow(hanako_browser, city.authorize_url(), ITEMS))["code"]).get_json()
+    assert city.me(second["access_token"]).status_code == 200
+    assert city.me(authorized["access_token"]).status_code == 401
+    assert city.refresh(authorized["refresh_token"]).get_json()["error"] == "invalid_grant"
+
+
+def test_a_stopped_offer_ends_introspection_and_refresh(app, db, city, authorized) -> None:  # type: ignore[no-untyped-def]
+    from app.consent import catalogue
+
+    with app.app_context():
+        catalogue.activate_offer(db, actor="test", offer=catalogue.offer_for(db, "kashiwa_kosodate",
+                                                                               "municipal_recommendation"), active=False)
+        db.flush()
+    assert city.me(authorized["access_token"]).get_json()["error"] == "consent_required"
+    assert city.introspect(authorized["access_token"]).get_json() == {"active": False}
+    assert city.refresh(authorized["refresh_token"]).get_json()["error"] == "invalid_grant"
+
+
+def test_metadata_lists_only_grantable_scopes(city) -> None:  # type: ignore[no-untyped-def]
+    scopes = city.http.get("/.well-known/oauth-authorization-server").get_json()["scopes_supported"]
+    assert "children_count" in scopes and "notices" in scopes
+    assert not {"ecg", "birth_dates", "home_address"} & set(scopes)  # special care, or offered to no one
+
+
+def test_a_name_that_starts_with_127_is_not_loopback() -> None:
+    from app.oauth.hardening import acceptable_redirect_uri
+
+    assert acceptable_redirect_uri("http://127.0.0.4:5100/callback")
+    assert acceptable_redirect_uri("http://localhost:5000/cb")
+    assert not acceptable_redirect_uri("http://127.evil.example/cb")
+    assert not acceptable_redirect_uri("http://127.0.0.1.nip.io/cb")

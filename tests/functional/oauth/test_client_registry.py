@@ -32,6 +32,9 @@ def _registration(key, **overrides):  # type: ignore[no-untyped-def]
     {"redirect_uris": ["https://city.example.jp/cb#x"]},
     {"redirect_uris": []},
     {"jwks": None},
+    {"client_id": "city-2\n"},
+    {"name": "x" * 201},
+    {"redirect_uris": ["https://city.example.jp/" + "a" * 300]},
 ])
 def test_bad_registrations_are_refused(app, db, offers, overrides) -> None:  # type: ignore[no-untyped-def]
     with app.app_context(), pytest.raises(clients.InvalidClientRegistration):
@@ -76,3 +79,29 @@ def test_the_operator_registers_and_disables_a_client_in_the_console(client, db,
 def test_the_client_registry_is_for_operators_only(client, login) -> None:  # type: ignore[no-untyped-def]
     login(client, StaffFactory(municipal=True))
     assert client.get("/operator/clients/").status_code == 403
+
+
+def test_keys_must_be_p256_or_rsa_2048_to_4096(app, db, offers) -> None:  # type: ignore[no-untyped-def]
+    import warnings
+
+    from joserfc.jwk import ECKey, RSAKey
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # joserfc rightly warns about a 1024-bit key: this test wants one
+        small_rsa = RSAKey.generate_key(1024)
+    for weak in (small_rsa, ECKey.generate_key("P-384")):
+        with app.app_context(), pytest.raises(clients.InvalidClientRegistration):
+            clients.register(db, _registration(new_key(), jwks={"keys": [weak.as_dict(private=False)]}), actor="t")
+    with app.app_context():
+        rsa = RSAKey.generate_key(2048)
+        clients.register(db, _registration(new_key(), jwks={"keys": [rsa.as_dict(private=False)]}), actor="t")
+
+
+def test_re_registering_keeps_a_disabled_client_disabled(app, db, offers) -> None:  # type: ignore[no-untyped-def]
+    key = new_key()
+    with app.app_context():
+        clients.register(db, _registration(key), actor="t")
+        clients.disable(db, "city-2", actor="t")
+        clients.register(db, _registration(key, name="renamed"), actor="t", replace=True)
+        db.flush()
+    assert db.get(OAuthClient, "city-2").disabled_at is not None

@@ -137,7 +137,7 @@ def test_notices_arrive_once_under_the_consent_and_stop_with_it(app, city, hanak
     assert city.notice(token, **notice).status_code == 200
     stored = db.exec(select(Notice)).one()
     assert stored.recipient_key == CITY[0] and stored.consent_receipt_id is not None
-    assert stored.ledger_record_id == _provisions(db, hanako)[0].record.seq
+    assert stored.ledger_seq == _provisions(db, hanako)[0].record.seq
     assert city.notice(token, id="x", title="t", link="javascript:alert(1)").status_code == 400
     assert city.notice(token, id="x", title="t" * 121).status_code == 400
     assert city.http.post("/api/v1/notices", data="nope", headers={"Authorization": f"Bearer {token}"}).status_code == 400
@@ -182,3 +182,46 @@ def test_another_resident_cannot_disconnect_hanakos_system(app, city, authorized
     response = taro_browser.post("/consents/connections/kashiwa-city/disconnect", data={"csrf_token": token})
     assert response.status_code == 404
     assert city.me(authorized["access_token"]).status_code == 200
+
+
+def test_stopping_notices_in_the_inbox_revokes_the_senders_tokens(city, hanako_browser, authorized, csrf) -> None:  # type: ignore[no-untyped-def]
+    token = csrf(hanako_browser, "/inbox")
+    path = f"/inbox/senders/{CITY[0]}/{CITY[1]}/stop"
+    assert hanako_browser.post(path, data={"csrf_token": token}).status_code == 303
+    assert city.me(authorized["access_token"]).get_json()["error"] == "consent_required"
+    assert city.refresh(authorized["refresh_token"]).get_json()["error"] == "invalid_grant"
+
+
+def test_the_challenge_never_carries_the_requests_text(city, authorized) -> None:  # type: ignore[no-untyped-def]
+    for items in ('a",error="invalid_token', "a%0d%0aX-Injected:1", "age_bands"):
+        response = city.me(authorized["access_token"], items=items)
+        assert response.status_code == 403
+        challenge = response.headers["WWW-Authenticate"]
+        assert challenge.count("error=") == 1 and "X-Injected" not in str(response.headers)
+    assert 'scope="age_bands"' in challenge
+
+
+def test_a_refresh_token_is_not_an_access_token(city, authorized) -> None:  # type: ignore[no-untyped-def]
+    response = city.me(authorized["refresh_token"])
+    assert response.status_code == 401 and response.get_json()["error"] == "invalid_token"
+
+
+def test_a_sender_has_a_daily_quota(city, authorized, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app.oauth import api
+
+    monkeypatch.setattr(api, "NOTICES_PER_SENDER_PER_DAY", 2)
+    token = authorized["access_token"]
+    assert [city.notice(token, id=f"n{i}", title="t").status_code for i in range(3)] == [201, 201, 429]
+
+
+def test_re_registering_a_client_for_less_revokes_its_tokens(app, db, city, city_key, authorized) -> None:  # type: ignore[no-untyped-def]
+    from app.oauth import clients
+    from tests.functional.oauth.conftest import REDIRECT_URI
+
+    with app.app_context():
+        clients.register(db, clients.ClientRegistration(
+            client_id="kashiwa-city", name="柏市 子育て支援システム", recipient_key=CITY[0], purpose_key=CITY[1],
+            redirect_uris=[REDIRECT_URI], scopes=["children_count", "notices"],
+            jwks={"keys": [city_key.as_dict(private=False)]}), actor="test", replace=True)
+        db.flush()
+    assert city.me(authorized["access_token"]).status_code == 401
