@@ -1,4 +1,5 @@
-"""An independent client against a live bank: the certified npm package openid-client (tests/openid_client/)
+"""The authorization server as real processes (gunicorn on a fresh database): concurrency on PostgreSQL, and an
+independent client — the certified npm package openid-client (tests/openid_client/)
 runs a recipient's system over real HTTP, with private_key_jwt (ES256), through authorization code + PKCE S256,
 the resource API, a rotating refresh, introspection and revocation. The test registers the client with
 `flask oauth add-client`, plays the resident (hanako of the demo seed) with `requests`, and reads the client's
@@ -243,3 +244,61 @@ def test_concurrent_exchanges_of_one_code_and_one_refresh_token_yield_one_token(
     me = requests.get(f"{live_bank.url}/api/v1/me", headers={"Authorization": f"Bearer {winner['access_token']}"},
                       timeout=TIMEOUT)
     assert me.status_code == 200
+
+
+def test_a_refresh_waits_for_a_withdrawal_in_progress_and_then_is_refused(live_bank: LiveServer, client_key: ECKey,
+                                                                            tmp_path: Path) -> None:
+    """C5 + withdrawal, deterministically: while a withdrawal holds the resident's chain lock (here, a transaction
+    of the test's own), a refresh waits; once the withdrawal commits, the refresh sees it and issues nothing."""
+    import base64
+    import hashlib
+    import secrets
+    import threading
+    import time
+    from urllib.parse import parse_qs, urlencode
+
+    import sqlalchemy as sa
+
+    if not live_bank.database_url.startswith("postgresql"):
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises every write at BEGIN")
+    add_client(live_bank, client_key, tmp_path)
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    url = f"{live_bank.url}/oauth/authorize?" + urlencode({
+        "response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "scope": " ".join(SCOPES),
+        "state": "lock", "code_challenge": challenge, "code_challenge_method": "S256"})
+    browser = ResidentBrowser()
+    hanako = DEMO_RESIDENTS[0]
+    try:
+        callback = browser.allow(url, email=hanako.email, password=hanako.password, items=CHOSEN_ITEMS)
+    finally:
+        browser.close()
+    token_url = f"{live_bank.url}/oauth/token"
+    tokens = requests.post(token_url, data={"grant_type": "authorization_code", "redirect_uri": REDIRECT_URI,
+                                            "code": parse_qs(urlsplit(callback).query)["code"][0],
+                                            "code_verifier": verifier, **_assertion(client_key, live_bank.url)},
+                           timeout=TIMEOUT).json()
+    engine = sa.create_engine(live_bank.database_url)
+    results: list[requests.Response] = []
+    try:
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            resident_id = connection.execute(sa.text("SELECT id FROM resident WHERE email = :e"),
+                                             {"e": hanako.email}).scalar_one()
+            connection.execute(sa.text("SELECT id FROM ledger_chain WHERE subject = :s FOR UPDATE"),
+                               {"s": f"resident:{resident_id}"})
+            refresh = threading.Thread(target=lambda: results.append(requests.post(token_url, data={
+                "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+                **_assertion(client_key, live_bank.url)}, timeout=TIMEOUT * 2)))
+            refresh.start()
+            time.sleep(1.5)
+            assert refresh.is_alive(), "the refresh did not wait for the resident's chain lock"
+            # What a withdrawal does under the lock: the grants end (then it commits).
+            connection.execute(sa.text(
+                "UPDATE consent_grant SET granted = false, expires_at = NULL WHERE resident_id = :r "
+                "AND recipient_key = :rk AND purpose_key = :pk"), {"r": resident_id, "rk": CITY[0], "pk": CITY[1]})
+            transaction.commit()
+            refresh.join(TIMEOUT * 2)
+    finally:
+        engine.dispose()
+    assert results and results[0].status_code == 400 and results[0].json()["error"] == "invalid_grant"
