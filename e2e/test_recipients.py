@@ -105,6 +105,15 @@ def test_recipients_pull_consented_items_and_send_notices(page: Page, journey: J
     journey.check("partner still reads", page=officer)
     office.close()
 
+    # Deleting a notice from the list (htmx) keeps her place: focus moves to the list's heading.
+    page.goto(live_server.url + "/inbox")
+    before = page.locator(".inbox-item").count()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator(".inbox-item").first.get_by_role("button", name=re.compile("削除")).click()
+    expect(page.locator(".inbox-item")).to_have_count(before - 1)
+    expect(page.locator("#inbox-list-title")).to_be_focused()
+    journey.check("notice deleted")
+
     page.goto(live_server.url + "/consents/connections")
     expect(page.get_by_role("heading", name=re.compile(PARTNER))).to_be_visible()
     expect(page.get_by_role("heading", name=re.compile("柏市 子育て支援システム"))).to_have_count(0)

@@ -54,5 +54,18 @@
   document.addEventListener("htmx:sendError", function () {
     showToast(document.body.getAttribute("data-network-error"), "error");
   });
+  // A swap that removed the focused control (deleting a list item, say) moves focus to the region's own
+  // heading (marked data-focus-after-swap), so keyboard and screen-reader users are not dropped at the top.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) return;
+    var old = event.detail && event.detail.target;
+    var region = (old && old.id && document.getElementById(old.id)) || document;
+    var heading = region.querySelector("[data-focus-after-swap]");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus();
+    }
+  });
   // A 401 from an expired session carries HX-Redirect to the login page; htmx follows it.
 })();
