@@ -68,6 +68,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.accounts.link_views import connections_bp
     from app.accounts.views import bp as accounts_bp
     from app.accounts.views import settings_bp
+    from app.catalog.console import bp as catalog_console_bp
     from app.consent.console import bp as catalogue_bp
     from app.consent.views import bp as consent_bp
     from app.consent.views import public_bp as receipts_bp
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         operator_bp,
         ledger_console_bp,
         municipal_bp,
+        catalog_console_bp,
         partners_bp,
     ):
         app.register_blueprint(blueprint)

@@ -46,6 +46,7 @@ class EventTag(StrEnum):
     CONSENT_GRANT = "consent:decision:grant"
     CONSENT_WITHDRAW = "consent:decision:withdraw"
     CONSENT_RENEW = "consent:decision:renew"
+    CATALOG_SERVICE_EDIT = "catalog:service:edit"
     OAUTH_CLIENT_REGISTER = "oauth:client:register"
     OAUTH_CLIENT_DISABLE = "oauth:client:disable"
     OAUTH_AUTHORIZE = "oauth:grant:authorize"

@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app app demo seed`, `demo totp`, `jobs run-once`."""
+"""Command-line tools: `flask --app app demo seed`, `demo totp`, `jobs run-once`, `catalog load`."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(demo)
     app.cli.add_command(jobs)
     app.cli.add_command(consent)
+    app.cli.add_command(catalog)
     app.cli.add_command(ledger)
     app.cli.add_command(oauth)
 
@@ -34,6 +35,24 @@ def consent_load_catalogue() -> None:
     finally:
         session.close()
     click.echo("catalogue: " + ", ".join(f"{count} {what}" for what, count in counts.items()) + " added")
+
+
+catalog = AppGroup("catalog", help="The catalogue of services, venues, events and coupons.")
+
+
+@catalog.command("load", help="Bring app/catalog/data/catalog.json into the database, keeping its ids (idempotent; "
+                              "rows edited by staff are kept).")
+def catalog_load() -> None:
+    from app.catalog.services import load_catalog
+
+    session = get_database().new_session()
+    try:
+        counts = load_catalog(session)
+        session.commit()
+    finally:
+        session.close()
+    added = ", ".join(f"{counts[what]} {what}" for what in ("venues", "services", "events", "coupons"))
+    click.echo(f"catalog: {added} added; {counts['updated']} updated; {counts['kept as edited']} kept as edited")
 
 
 demo = AppGroup("demo", help="Demo data for development.")
@@ -55,6 +74,10 @@ def demo_seed() -> None:
         from app.demo.clients import seed_clients
 
         created.update(seed_clients(session, settings))
+        from app.catalog.services import load_catalog
+
+        loaded = load_catalog(session)
+        created.update({what: loaded[what] for what in ("venues", "services", "events", "coupons")})
         session.commit()
     finally:
         session.close()

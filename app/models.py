@@ -2,6 +2,7 @@
 
 from app.accounts.models import LinkedAccount, Resident, TermsAcceptance
 from app.audit import AuditEvent
+from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue
 from app.consent.models import ConsentReceipt, DataItem, EthicsApproval, Grant, Offer, Purpose, Recipient
 from app.household.models import Child, HealthScore, HomeAddress
 from app.inbox.models import Notice
@@ -21,6 +22,10 @@ __all__ = [
     "ClientAssertionUse",
     "AuditEvent",
     "BrowserSession",
+    "CatalogCoupon",
+    "CatalogEvent",
+    "CatalogService",
+    "CatalogVenue",
     "Child",
     "ConsentReceipt",
     "DataItem",

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.smoke
 RESIDENT_PAGES = ["/", "/my-data", "/consents", "/consents/connections", "/inbox", "/switching", "/settings", "/terms"]
 CONSOLES = {
     "operator": ["/operator/", "/operator/staff", "/operator/jobs", "/operator/clients/"],
-    "municipal": ["/municipal/"],
+    "municipal": ["/municipal/", "/municipal/services/"],
     "partner": ["/partner/"],
 }
 CONSOLE_PAGES = [path for paths in CONSOLES.values() for path in paths]
