@@ -1,4 +1,4 @@
-"""Command-line tools: `flask --app app demo seed`, `demo totp`, `jobs run-once`, `catalog load`."""
+"""Command-line tools: `flask --app app demo seed`, `demo totp`, `jobs run-once`, `catalog load`, `recommend preview`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from app.config import current_settings
 from app.db import get_database
 from app.ledger.cli import ledger
+from app.recommend.cli import recommend
 
 
 def init_app(app: Flask) -> None:
@@ -19,6 +20,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(catalog)
     app.cli.add_command(ledger)
     app.cli.add_command(oauth)
+    app.cli.add_command(recommend)
 
 
 consent = AppGroup("consent", help="The consent catalogue.")

@@ -131,25 +131,70 @@ def test_the_checker_sees_every_form_of_the_import(tmp_path: Path, source: str, 
     assert not allowed(module, root=tmp_path)
 
 
-def household_imports(path: Path) -> list[Reach]:
-    module = module_name(path, ROOT)
-    relative = path.relative_to(ROOT).as_posix()
+# The pure modules of app.household: calendar arithmetic on a birth date (ages) and the shipped town list with its
+# distances (address). They hold and read no resident data, so any module may import them (the recommendation
+# engine does); everything else of app.household (models, services, views, export …) stays behind the door.
+PURE_MODULES = ("app.household.ages", "app.household.address")
+
+
+def household_imports(path: Path, root: Path = ROOT) -> list[Reach]:
+    """Each import of app.household or one of its modules, except of the pure ones."""
+    module = module_name(path, root)
+    relative = path.relative_to(root).as_posix()
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
         if isinstance(node, ast.Import):
             found += [Reach(relative, node.lineno, f"import {a.name}") for a in node.names
-                      if a.name == "app.household" or a.name.startswith("app.household.")]
+                      if is_household(a.name) and a.name not in PURE_MODULES]
         elif isinstance(node, ast.ImportFrom):
             source = absolute(node, module, path.name == "__init__.py")
-            if source == "app.household" or source.startswith("app.household."):
-                found.append(Reach(relative, node.lineno, f"from {source} import ..."))
+            if not is_household(source):
+                continue
+            # "from app.household import ages" names the module app.household.ages; "from app.household.ages
+            # import BirthDate" names the module itself.
+            targets = [f"{source}.{a.name}" for a in node.names] if source == "app.household" else [source]
+            found += [Reach(relative, node.lineno, f"from {source} import ...") for target in dict.fromkeys(targets)
+                      if target not in PURE_MODULES]
     return found
+
+
+def is_household(module: str) -> bool:
+    return module == "app.household" or module.startswith("app.household.")
+
+
+def household_reader(path: str) -> bool:
+    return any(path.startswith(rule) if rule.endswith("/") else path == rule for rule in HOUSEHOLD_READERS)
 
 
 def test_nothing_else_reaches_household_services_either() -> None:
     # Its services (children_of, views_of, export) read the same data as the models: the same door applies.
     every = [reach for path in sorted(APP.rglob("*.py")) for reach in household_imports(path)]
     assert any(r.path == "app/consent/enforce.py" for r in every)
-    offending = [r for r in every if not any(
-        r.path.startswith(rule) if rule.endswith("/") else r.path == rule for rule in HOUSEHOLD_READERS)]
+    offending = [r for r in every if not household_reader(r.path)]
     assert not offending, "modules outside the door import app.household:\n" + "\n".join(map(str, offending))
+
+
+@pytest.mark.parametrize(("source", "reaches_household"), [
+    ("from app.household.ages import BirthDate, class_index\n", False),
+    ("from app.household import ages, address\n", False),
+    ("import app.household.address\n", False),
+    ("from ..household.ages import possible_birth_dates\n", False),
+    ("from app.household.models import Child\n", True),
+    ("import app.household.models\n", True),
+    ("from app.household import services\n", True),
+    ("from app.household.services import children_of\n", True),
+    ("from app.household import ages, services\n", True),
+    ("from ..household import services as household\n", True),
+    ("import app.household\n", True),
+])
+def test_only_the_pure_household_modules_may_be_imported_from_elsewhere(tmp_path: Path, source: str,
+                                                                        reaches_household: bool) -> None:
+    # Placed where the recommendation engine lives: it may use ages and address, never the resident data.
+    module = tmp_path / "app" / "recommend" / "engine.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(source, encoding="utf-8")
+    found = household_imports(module, root=tmp_path)
+    assert bool(found) is reaches_household
+    assert not household_reader(module.relative_to(tmp_path).as_posix())
+    guarded = reaches(module, guarded_names(), root=tmp_path)
+    assert bool(guarded) is ("models" in source)

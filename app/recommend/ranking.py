@@ -1,0 +1,445 @@
+"""Ranking Kashiwa-no-ha events and coupons for one household, each with its reasons (issue 6, "Ranking").
+
+`score_events` / `score_coupons` are pure: catalogue rows (CatalogEvent, CatalogCoupon, CatalogVenue or anything
+with the same attributes), a `RankingInput` holding only what the resident consented to for this purpose (the feed
+reads it through the enforcement point and passes nothing else), and the day. `rank_events` / `rank_coupons` are the
+`flask recommend preview` adapters: they read the catalogue from a session and build the input from the CLI's
+household (children's births and town only).
+
+The model, in order of precedence:
+1. Filters. The venue is within the 3 km ring around 柏の葉キャンパス駅 (venues without a coordinate are out); an
+   event that ended before the day (in Japan time), a coupon outside its validity (not yet valid or expired), a 多胎
+   event for a household known to have no twins, and a birthday coupon whose birthday is known not to be near (or
+   cannot be known: no birth dates) are out.
+2. The age tier, a hard tier, never a weight: INSIDE (fits a child on the event's day, months and grades) >
+   UNCERTAIN (may fit: a month-only birth on the edge, only age bands, or no age at all) > OUTSIDE (fits no child).
+   `score` = 20 / 10 / 0 for the tier + the item's value in [0, 1] − the venue penalty (at most 1.5): no weight or
+   penalty ever crosses a tier.
+3. The value, a weighted sum of components in [0, 1] (EVENT_WEIGHTS, COUPON_WEIGHTS): date proximity (linear to 0 at
+   HORIZON_DAYS; a standing activity counts as half), the walking band from the home 町丁目's point (from the station
+   without it), how often the family joined events with the item's tags or used coupons of its store category
+   (full from HISTORY_SATURATION times), how narrowly the age range fits, a lift for active items when the health
+   score is low, and for coupons their occasion (birthday, a child turning N months, a joined event) and freshness.
+   An input that is missing contributes 0 to every item.
+4. Diversity: within a venue, items are taken best first; the 2nd loses 0.15 and the 3rd and later 1.5, which puts
+   them after every venue's first two items of the same tier. Ties are broken by id: the order is deterministic.
+
+`Ranked.used` names the inputs that were read (birth_dates or age_bands, town, history, health_score); `missing`
+names those that were not available and would add something (plus birth_day when the day would settle an age or a
+birthday), for the card's neutral note (ranking_text.MISSING_INPUT_NOTES).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any, Literal
+
+from sqlmodel import Session, select
+
+from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogVenue
+from app.household.address import (
+    EVENTS_RING_KM,
+    KASHIWA,
+    NAGAREYAMA,
+    Town,
+    WalkBand,
+    find_town,
+    great_circle_km,
+    station_distance_km,
+    walk_band,
+    walking_minutes,
+)
+from app.recommend import ranking_text as text
+from app.recommend.ranking_age import (
+    AgeFit,
+    AgeTier,
+    ChildBirths,
+    Multiples,
+    TargetAges,
+    TriggerState,
+    age_fit,
+    birthday_within,
+    child_from_birth,
+    child_tier,
+    children_from,
+    is_expected,
+    multiples_in,
+    target_ages,
+)
+from app.recommend.ranking_events import Occurrence, next_occurrence
+from app.recommend.ranking_types import (
+    INPUT_NAMES,
+    ChildLike,
+    CouponRow,
+    EventRow,
+    History,
+    HouseholdLike,
+    Ranked,
+    RankingInput,
+    Reason,
+    VenueRow,
+)
+
+__all__ = ["FEED_LIMIT", "INPUT_NAMES", "AgeTier", "ChildLike", "CouponRow", "EventRow", "History", "HouseholdLike",
+           "Ranked", "RankingInput", "Reason", "VenueRow", "as_dicts", "rank_coupons", "rank_events",
+           "ranking_input_from_household", "score_coupons", "score_events"]
+
+FEED_LIMIT = 10
+HORIZON_DAYS = 60  # date proximity falls linearly from 1 (today) to 0 at this many days ahead
+
+TIER_OFFSET: Mapping[AgeTier, float] = {AgeTier.INSIDE: 20.0, AgeTier.UNCERTAIN: 10.0, AgeTier.OUTSIDE: 0.0}
+SECOND_AT_VENUE_PENALTY = 0.15
+THIRD_AT_VENUE_PENALTY = 1.5  # > 1 + 0.15: a venue's 3rd item comes after every venue's 2nd of the same tier
+
+EVENT_WEIGHTS: Mapping[str, float] = {"date": 0.30, "walk": 0.25, "history": 0.20, "age_specificity": 0.15,
+                                      "health": 0.10}
+COUPON_WEIGHTS: Mapping[str, float] = {"trigger": 0.25, "walk": 0.20, "history": 0.20, "freshness": 0.15,
+                                       "age_specificity": 0.10, "health": 0.10}
+WALK_SCORE: Mapping[WalkBand, float] = {WalkBand.WITHIN_10: 1.0, WalkBand.MIN_10_20: 2 / 3, WalkBand.MIN_20_30: 1 / 3,
+                                        WalkBand.OVER_30: 0.0}
+# An age range this wide (or open-ended) says nothing about the child; a 2–6-month class says a lot.
+SPECIFICITY_SPAN_MONTHS = 144
+# A category joined or used this many times counts fully; fewer count in proportion.
+HISTORY_SATURATION = 3
+# Tags every other event has: matching them says nothing about what the family likes.
+GENERIC_TAGS = frozenset({"indoor", "all_ages", "outdoor_indoor"})
+# Health score (カロママプラス, 0–100): from 60 down to 30 active items are lifted more and more; above 60, not at all.
+HEALTH_LOW_BELOW = 60
+HEALTH_SPAN = 30
+ACTIVE_TAGS = frozenset({"outdoor", "sports", "activity", "playground", "health"})
+ACTIVE_COUPON_CATEGORIES = frozenset({"fitness", "community_health"})
+FRESH_DAYS = 14  # a coupon valid since fewer days than this is new
+# A venue whose coordinate may be off by more than this (catalogue coord_precision_m): its walk is "approximate".
+APPROXIMATE_COORDINATE_M = 500
+
+_BIRTHDAY_TRIGGER = re.compile(r"^child_birthday_within_(?P<days>\d+)_days$")
+_AGE_ENTERS_TRIGGER = re.compile(r"^child_age_enters_(?P<months>\d+)_months$")
+_ATTENDED_TRIGGER = re.compile(r"^attended_event:(?P<event_id>.+)$")
+
+
+# --- what one computation shares -----------------------------------------------------------------------------
+
+
+# HouseholdInput names the city "kashiwa" / "nagareyama"; the town list, 柏市 / 流山市.
+_CITY_NAMES = {"kashiwa": KASHIWA, "nagareyama": NAGAREYAMA, KASHIWA: KASHIWA, NAGAREYAMA: NAGAREYAMA}
+
+
+@lru_cache(maxsize=1024)
+def _home_town(city: str | None, town: str) -> Town | None:
+    """The town's representative point; None for a town not in the list (the ranking then measures from the station)."""
+    known_city = _CITY_NAMES.get(city or "")
+    for candidate in ((known_city,) if known_city else (KASHIWA, NAGAREYAMA)):
+        if found := find_town(candidate, town):
+            return found
+    return None
+
+
+# Cached: a batch over every resident asks the same few venue and town points again and again.
+@lru_cache(maxsize=8192)
+def _in_ring(lat: float, lng: float) -> bool:
+    return station_distance_km(lat, lng) <= EVENTS_RING_KM
+
+
+@lru_cache(maxsize=8192)
+def _walk_band_between(from_lat: float, from_lng: float, lat: float, lng: float) -> WalkBand:
+    return walk_band(walking_minutes(great_circle_km(from_lat, from_lng, lat, lng)))
+
+
+@lru_cache(maxsize=8192)
+def _walk_band_from_station(lat: float, lng: float) -> WalkBand:
+    return walk_band(walking_minutes(station_distance_km(lat, lng)))
+
+
+@dataclass(frozen=True)
+class _Place:
+    band: WalkBand
+    approximate: bool  # the catalogue's coordinate error is large: the band is rougher than usual
+
+
+@dataclass(frozen=True)
+class _Context:
+    on: date
+    inputs: RankingInput
+    children: tuple[ChildBirths, ...] | None
+    home: Town | None
+    places: Mapping[str, _Place]  # venues in the ring only
+    health_need: float  # 0 (no lift) .. 1
+    expecting: bool  # a birth date after the day: an expected child
+
+    def base_used(self) -> list[str]:
+        used = ["birth_dates"] if self.inputs.birth_dates is not None else (
+            ["age_bands"] if self.inputs.age_bands is not None else [])
+        used += ["town"] if self.home is not None else []
+        used += ["history"] if self.inputs.history is not None else []
+        return used + (["health_score"] if self.inputs.health_score is not None else [])
+
+    def base_missing(self) -> list[str]:
+        missing = [] if self.inputs.birth_dates is not None else ["birth_dates"]
+        missing += [] if self.home is not None else ["town"]
+        missing += [] if self.inputs.history is not None else ["history"]
+        return missing + ([] if self.inputs.health_score is not None else ["health_score"])
+
+
+def _context(venues: Iterable[VenueRow], inputs: RankingInput, on: date) -> _Context:
+    home = _home_town(inputs.city, inputs.town) if inputs.town else None
+    places: dict[str, _Place] = {}
+    for venue in venues:
+        if venue.lat is None or venue.lng is None or not _in_ring(venue.lat, venue.lng):
+            continue
+        # From the home town's representative point; without the town, from the station (the area's centre).
+        band = _walk_band_between(home.lat, home.lng, venue.lat, venue.lng) if home else _walk_band_from_station(
+            venue.lat, venue.lng)
+        places[venue.id] = _Place(band, (venue.coord_precision_m or 0) > APPROXIMATE_COORDINATE_M)
+    need = 0.0
+    if inputs.health_score is not None:
+        need = min(1.0, max(0.0, (HEALTH_LOW_BELOW - inputs.health_score) / HEALTH_SPAN))
+    expecting = any(is_expected(birth, on) for birth in inputs.birth_dates or ())
+    return _Context(on, inputs, children_from(inputs.birth_dates, inputs.age_bands, on), home, places, need, expecting)
+
+
+# --- the components and their reasons ------------------------------------------------------------------------
+
+
+def _specificity(fit: AgeFit, target: TargetAges) -> float:
+    # Only for an item that fits: for a household of unknown ages a narrow range is a guess, not a match.
+    if fit.tier is not AgeTier.INSIDE:
+        return 0.0
+    return max(0.0, 1 - min(target.width_months, SPECIFICITY_SPAN_MONTHS) / SPECIFICITY_SPAN_MONTHS)
+
+
+def _walk_reason(ctx: _Context, place: _Place) -> Reason:
+    return text.walk_reason(ctx.home.town if ctx.home else None, place.band, approximate=place.approximate)
+
+
+def _history(ctx: _Context, keys: Iterable[str], labels: Mapping[str, tuple[str, str]]) -> tuple[float, Reason | None]:
+    history = ctx.inputs.history
+    if history is None:
+        return 0.0, None
+    matched = sorted(((history.counts.get(key, 0), key) for key in set(keys) if history.counts.get(key, 0) > 0),
+                     key=lambda pair: (-pair[0], pair[1]))
+    if not matched:
+        return 0.0, None
+    names = [labels.get(key, (key, key)) for _, key in matched[:2]]
+    return min(matched[0][0], HISTORY_SATURATION) / HISTORY_SATURATION, Reason(
+        f"これまでの参加・利用({'・'.join(ja for ja, _ in names)})に近い内容です。",
+        f"Similar to what you joined or used before ({', '.join(en for _, en in names)}).", "history")
+
+
+def _health(ctx: _Context, active: bool) -> tuple[float, Reason | None]:
+    if not active or ctx.health_need <= 0:
+        return 0.0, None
+    return ctx.health_need, Reason("健康スコアをもとに、からだを動かす・健康づくりの内容を上にしています。",
+                                   "Based on your health score, active and health-related items are placed higher.",
+                                   "health")
+
+
+@dataclass(frozen=True)
+class _Scored:
+    item_id: str
+    venue_id: str
+    tier: AgeTier
+    value: float
+    # The reasons are worded only for the items that make the cut: the batch ranks every resident's feed.
+    explain: Callable[[], Iterable[Reason | None]]
+    used: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def _scored(item_id: str, venue_id: str, tier: AgeTier, weights: Mapping[str, float], components: Mapping[str, float],
+            explain: Callable[[], Iterable[Reason | None]], ctx: _Context, needs_birth_day: bool) -> _Scored:
+    missing = ctx.base_missing()
+    if needs_birth_day and ctx.inputs.birth_dates is not None:
+        missing.insert(0, "birth_day")
+    value = sum(weights[name] * components.get(name, 0.0) for name in weights)
+    return _Scored(item_id, venue_id, tier, value, explain, tuple(ctx.base_used()), tuple(missing))
+
+
+# --- events --------------------------------------------------------------------------------------------------
+
+
+def _score_event(event: EventRow, ctx: _Context) -> _Scored | None:
+    place = ctx.places.get(event.venue_id)
+    occurrence: Occurrence | None = next_occurrence(event.starts_at, event.ends_at, event.recurrence, ctx.on, HORIZON_DAYS)
+    if place is None or occurrence is None:
+        return None
+    target = target_ages(event.target_age_min_months, event.target_age_max_months_exclusive, event.target_grades)
+    fit = age_fit(ctx.children, target, occurrence.day)
+    tier, multiples_reason = fit.tier, None
+    if event.requires_multiples:
+        multiples = multiples_in(ctx.inputs.birth_dates)
+        if multiples is Multiples.NO:
+            return None
+        if multiples is Multiples.MAYBE:
+            tier = min(tier, AgeTier.UNCERTAIN)
+        multiples_reason = Reason("ふたご・みつごのご家庭向けです。", "For families with twins or triplets.", "multiples")
+    # A birth date after today is an expected child (HouseholdInput): an event that welcomes parents-to-be fits.
+    welcomes_expecting = event.includes_expectant_parents and ctx.expecting and tier < AgeTier.INSIDE
+    tier = AgeTier.INSIDE if welcomes_expecting else tier
+    tags = [tag for tag in event.tags if tag not in GENERIC_TAGS]
+    history_value, history_reason = _history(ctx, tags, text.TAG_LABELS)
+    health_value, health_reason = _health(ctx, bool(ACTIVE_TAGS & set(event.tags)))
+    components = {"date": occurrence.value, "walk": WALK_SCORE[place.band], "history": history_value,
+                  "age_specificity": _specificity(fit, target), "health": health_value}
+
+    def explain() -> Iterable[Reason | None]:
+        age = (Reason("妊娠中の方も参加できます。", "Parents-to-be are welcome too.", "age_expecting") if welcomes_expecting
+               else text.age_reason(fit, target, ctx.on, occurrence.day, parent_focused=event.parent_focused, kind="event"))
+        return (age, multiples_reason, Reason(*occurrence.describe(), "date"), _walk_reason(ctx, place), history_reason,
+                health_reason)
+
+    return _scored(event.id, event.venue_id, tier, EVENT_WEIGHTS, components, explain, ctx,
+                   fit.uncertain_because == "birth_day")
+
+
+def score_events(events: Iterable[EventRow], venues: Iterable[VenueRow], ranking_input: RankingInput, on: date,
+                 limit: int | None = FEED_LIMIT) -> list[Ranked]:
+    """The events for this household on `on`, best first (see the module docstring for the model)."""
+    ctx = _context(venues, ranking_input, on)
+    return _ordered([s for event in events if (s := _score_event(event, ctx)) is not None], "event", limit)
+
+
+# --- coupons -------------------------------------------------------------------------------------------------
+
+
+def _birthday_trigger(ctx: _Context, target: TargetAges, days: int) -> TriggerState | None:
+    """MET when a child in the coupon's ages has a birthday within ±days; None (leave the coupon out) when that is
+    known not to be so, or cannot be known (no birth dates)."""
+    best = TriggerState.NOT_MET
+    for birth in ctx.inputs.birth_dates or ():
+        child = child_from_birth(birth, ctx.on)
+        if child is None:
+            continue
+        state, tier = birthday_within(birth, ctx.on, days), child_tier(child, target, ctx.on)
+        if state is TriggerState.MET and tier is AgeTier.INSIDE:
+            return TriggerState.MET
+        if state is not TriggerState.NOT_MET and tier is not AgeTier.OUTSIDE:
+            best = TriggerState.POSSIBLE
+    return best if best is TriggerState.POSSIBLE else None
+
+
+@dataclass(frozen=True)
+class _Trigger:
+    value: float = 0.0  # 1 when the coupon's occasion is met for this household
+    reason: Reason | None = None
+    tier_cap: AgeTier = AgeTier.INSIDE
+    needs_birth_day: bool = False
+
+
+def _coupon_trigger(trigger: str, target: TargetAges, ctx: _Context) -> _Trigger | None:
+    """The coupon's occasion (catalogue `trigger`); None when the coupon is for an occasion this household is known
+    not to have, or one that cannot be known (a birthday without birth dates). Unknown triggers change nothing."""
+    if match := _BIRTHDAY_TRIGGER.match(trigger):
+        days = int(match["days"])
+        state = _birthday_trigger(ctx, target, days)
+        if state is None:
+            return None
+        if state is TriggerState.MET:
+            return _Trigger(1.0, Reason(f"お子さまのお誕生日の前後{days}日間に使える特典です。",
+                                        f"A birthday offer: your child's birthday is within {days} days.", "trigger"))
+        return _Trigger(0.0, Reason(f"お誕生日の前後{days}日間の特典です。お誕生日の日にちがあると確かめられます。",
+                                    f"A birthday offer (within {days} days of the birthday); the day of birth would "
+                                    "settle it.", "trigger_maybe"), AgeTier.UNCERTAIN, True)
+    if match := _AGE_ENTERS_TRIGGER.match(trigger):
+        months = int(match["months"])
+        if any(child.months_on(ctx.on) == (months, months) for child in ctx.children or ()):
+            return _Trigger(1.0, Reason(f"生後{months}か月になったお子さま向けです。",
+                                        f"For children who have just turned {months} months.", "trigger"))
+    elif match := _ATTENDED_TRIGGER.match(trigger):
+        history = ctx.inputs.history
+        if history is not None and match["event_id"] in history.attended_event_ids:
+            return _Trigger(1.0, Reason("参加したイベントの特典です。", "An offer for an event you joined.", "trigger"))
+        # Still shown: the event recurs, and the condition is stated plainly rather than hidden.
+        return _Trigger(0.0, Reason("対象のイベントに参加した方への特典です。", "For those who joined the related event.",
+                                    "trigger_condition"))
+    return _Trigger()
+
+
+def _freshness(valid_from: date | None, on: date) -> tuple[float, Reason | None]:
+    if valid_from is None or (on - valid_from).days >= FRESH_DAYS:
+        return 0.0, None
+    return 1 - (on - valid_from).days / FRESH_DAYS, Reason(f"新しいクーポンです({text.date_ja(valid_from)}から)。",
+                                                           f"A new coupon (from {text.date_en(valid_from)}).", "freshness")
+
+
+def _score_coupon(coupon: CouponRow, ctx: _Context) -> _Scored | None:
+    place = ctx.places.get(coupon.venue_id)
+    if place is None or (coupon.valid_from and coupon.valid_from > ctx.on) or (coupon.valid_to and coupon.valid_to < ctx.on):
+        return None
+    target = target_ages(coupon.target_age_min_months, coupon.target_age_max_months_exclusive)
+    fit = age_fit(ctx.children, target, ctx.on)
+    trigger = _coupon_trigger(coupon.trigger or "", target, ctx)
+    if trigger is None:
+        return None
+    freshness, freshness_reason = _freshness(coupon.valid_from, ctx.on)
+    labels = {coupon.merchant_category: (coupon.merchant_category_ja or coupon.merchant_category,
+                                         coupon.merchant_category_en or coupon.merchant_category)}
+    history_value, history_reason = _history(ctx, [coupon.merchant_category], labels)
+    health_value, health_reason = _health(ctx, coupon.merchant_category in ACTIVE_COUPON_CATEGORIES)
+    components = {"trigger": trigger.value, "walk": WALK_SCORE[place.band], "history": history_value,
+                  "freshness": freshness, "age_specificity": _specificity(fit, target), "health": health_value}
+
+    def explain() -> Iterable[Reason | None]:
+        return (text.age_reason(fit, target, ctx.on, ctx.on, parent_focused=coupon.parent_focused, kind="coupon"),
+                trigger.reason, _walk_reason(ctx, place), history_reason, health_reason, freshness_reason)
+
+    return _scored(coupon.id, coupon.venue_id, min(fit.tier, trigger.tier_cap), COUPON_WEIGHTS, components, explain, ctx,
+                   fit.uncertain_because == "birth_day" or trigger.needs_birth_day)
+
+
+def score_coupons(coupons: Iterable[CouponRow], venues: Iterable[VenueRow], ranking_input: RankingInput, on: date,
+                  limit: int | None = FEED_LIMIT) -> list[Ranked]:
+    """The coupons usable on `on` for this household, best first."""
+    ctx = _context(venues, ranking_input, on)
+    return _ordered([s for coupon in coupons if (s := _score_coupon(coupon, ctx)) is not None], "coupon", limit)
+
+
+# --- order and diversity -------------------------------------------------------------------------------------
+
+
+def _ordered(items: list[_Scored], kind: Literal["event", "coupon"], limit: int | None) -> list[Ranked]:
+    """Tier, then value with the venue penalty, then id. Each venue's own items are taken best first, so the
+    penalty of an item is known from its place among them (the same order a greedy pick would give)."""
+    by_venue: dict[str, list[_Scored]] = {}
+    for item in items:
+        by_venue.setdefault(item.venue_id, []).append(item)
+    scored: list[tuple[float, _Scored]] = []
+    for venue_items in by_venue.values():
+        venue_items.sort(key=lambda s: (-TIER_OFFSET[s.tier] - s.value, s.item_id))
+        for position, item in enumerate(venue_items):
+            penalty = 0.0 if position == 0 else SECOND_AT_VENUE_PENALTY if position == 1 else THIRD_AT_VENUE_PENALTY
+            scored.append((TIER_OFFSET[item.tier] + item.value - penalty, item))
+    scored.sort(key=lambda pair: (-pair[0], pair[1].item_id))
+    kept = scored if limit is None else scored[:limit]
+    return [Ranked(item.item_id, kind, score, tuple(r for r in item.explain() if r is not None), item.used, item.missing,
+                   item.venue_id, item.tier) for score, item in kept]
+
+
+# --- the CLI adapters (`flask recommend preview`) ------------------------------------------------------------
+
+
+def ranking_input_from_household(household: HouseholdLike) -> RankingInput:
+    """Children's births and the town: all the CLI knows. Counted siblings (大学生年代, for the allowance only) are
+    not children events are for."""
+    births = tuple(child.birth for child in household.children if not getattr(child, "counted_sibling", False))
+    return RankingInput(birth_dates=births, town=household.town or None, city=household.city or None)
+
+
+def as_dicts(ranked: Sequence[Ranked]) -> list[dict[str, Any]]:
+    return [{"id": r.item_id, "score": round(r.score, 4), "reasons": [{"ja": x.ja, "en": x.en} for x in r.reasons]}
+            for r in ranked]
+
+
+def rank_events(session: Session, household: HouseholdLike, on: date, limit: int | None = FEED_LIMIT) -> list[dict[str, Any]]:
+    events = session.exec(select(CatalogEvent).order_by(CatalogEvent.id)).all()
+    venues = session.exec(select(CatalogVenue).order_by(CatalogVenue.id)).all()
+    return as_dicts(score_events(events, venues, ranking_input_from_household(household), on, limit))
+
+
+def rank_coupons(session: Session, household: HouseholdLike, on: date, limit: int | None = FEED_LIMIT) -> list[dict[str, Any]]:
+    coupons = session.exec(select(CatalogCoupon).order_by(CatalogCoupon.id)).all()
+    venues = session.exec(select(CatalogVenue).order_by(CatalogVenue.id)).all()
+    return as_dicts(score_coupons(coupons, venues, ranking_input_from_household(household), on, limit))

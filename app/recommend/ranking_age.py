@@ -1,0 +1,269 @@
+"""Age fit for the ranking: which of the household's children an event or coupon is for, as a hard tier.
+
+Pure functions of birth dates (or only age bands) and a date. A child is held as the range of days its birth may
+have been on: one day when the date is known, the days of the month up to the reference date when only the year and
+month are, and every birth of the band's 年齢クラス when only the band is consented. Age in months and the class index
+are both monotone in the birth date, so the two ends of that range bound what the child's age can be, and an item is
+INSIDE for a child only when every possible birth fits, OUTSIDE only when none does, and UNCERTAIN otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum, IntEnum
+from functools import lru_cache
+from typing import Literal
+
+from app.household.ages import (
+    AgeBand,
+    BirthDate,
+    age_in_months,
+    class_index,
+    days_in_month,
+    fiscal_year,
+    possible_birth_dates,
+)
+
+
+class AgeTier(IntEnum):
+    """The hard tier of an item: every INSIDE item ranks above every UNCERTAIN one, which ranks above OUTSIDE."""
+
+    OUTSIDE = 0  # outside every child's range: listed, but below everything that fits
+    UNCERTAIN = 1  # may fit (the birth day or the birth dates would settle it), or no age is known at all
+    INSIDE = 2
+
+
+# The class indexes (see app.household.ages.class_index) each consented age band stands for.
+BAND_CLASS_INDEXES: dict[AgeBand, tuple[int, int]] = {
+    AgeBand.AGES_0_2: (0, 2),
+    AgeBand.AGES_3_5: (3, 5),
+    AgeBand.ELEMENTARY: (6, 11),
+    AgeBand.JUNIOR_HIGH: (12, 14),
+    AgeBand.HIGH_SCHOOL: (15, 17),
+    AgeBand.YOUNG_ADULT: (18, 21),
+}
+
+# The catalogue's grade keys (meta.conventions.school_grade) as class-index ranges.
+_GRADE_KEY = re.compile(r"^(?P<stage>elementary|junior_high|high)_(?P<year>[1-6])$")
+_STAGE_FIRST_INDEX = {"elementary": 6, "junior_high": 12, "high": 15}
+
+
+@lru_cache(maxsize=1 << 16)
+def _months(birth: date, on: date) -> int:
+    # The batch computes every resident's feed: the same (birth, event day) pairs recur across items and households.
+    return age_in_months(birth, on)
+
+
+def grade_class_indexes(key: str) -> tuple[int, int] | None:
+    """"elementary_3" → (8, 8), "preschool" → (0, 4); None for a key the catalogue conventions do not define."""
+    if key == "preschool":
+        return (0, 4)
+    if key == "preschool_senior":
+        return (5, 5)
+    match = _GRADE_KEY.match(key)
+    if match is None:
+        return None
+    index = _STAGE_FIRST_INDEX[match["stage"]] + int(match["year"]) - 1
+    return (index, index)
+
+
+@dataclass(frozen=True)
+class ChildBirths:
+    """One child: the earliest and latest day the birth may have been on, and how that was known."""
+
+    earliest: date
+    latest: date
+    source: Literal["exact", "month", "band"]
+    band: AgeBand | None = None
+
+    def months_on(self, on: date) -> tuple[int, int]:
+        """The least and greatest age in completed months the child can be on `on`."""
+        least = _months(self.latest, on)
+        return (least, least) if self.earliest == self.latest else (least, _months(self.earliest, on))
+
+    def class_indexes_on(self, on: date) -> tuple[int, int]:
+        return class_index(self.latest, on), class_index(self.earliest, on)
+
+
+def child_from_birth(birth: BirthDate, on: date) -> ChildBirths | None:
+    """None for a birth that cannot be placed: an impossible date, or one after `on` (not born yet)."""
+    try:
+        days = possible_birth_dates(birth, on)
+    except ValueError:  # month 13, 31 April …: the CLI takes any input, the ranking just leaves it out
+        return None
+    if not days:
+        return None
+    return ChildBirths(days[0], days[-1], "exact" if birth.day is not None else "month")
+
+
+def is_expected(birth: BirthDate, on: date) -> bool:
+    """A birth that cannot have happened by `on` (every day it may be on is later): an expected child."""
+    try:
+        return date(birth.year, birth.month, birth.day or 1) > on
+    except ValueError:
+        return False
+
+
+def child_from_band(band: AgeBand, on: date) -> ChildBirths:
+    """Every birth whose 年齢クラス on `on` is in the band."""
+    low, high = BAND_CLASS_INDEXES[band]
+    year = fiscal_year(on)
+    # Cohort Y (born 2 April Y .. 1 April Y+1) is in class fiscal_year − Y − 1; the 0歳児クラス also holds the
+    # children born during the current fiscal year (cohort = fiscal_year).
+    earliest_cohort = year - 1 - high
+    latest_cohort = year if low == 0 else year - 1 - low
+    earliest = date(earliest_cohort, 4, 2)
+    latest = min(date(latest_cohort + 1, 4, 1), on)
+    return ChildBirths(earliest, latest, "band", band)
+
+
+def children_from(birth_dates: Sequence[BirthDate] | None, age_bands: Sequence[AgeBand | str] | None,
+                  on: date) -> tuple[ChildBirths, ...] | None:
+    """The children as birth ranges: from the birth dates when given, else from the bands; None when neither is."""
+    if birth_dates is not None:
+        return tuple(child for birth in birth_dates if (child := child_from_birth(birth, on)) is not None)
+    if age_bands is not None:
+        known = {band.value for band in AgeBand}
+        # The consent item reads "unknown" for a child whose band its birth month cannot settle: no range to use.
+        return tuple(child_from_band(AgeBand(band), on) for band in age_bands if str(band) in known)
+    return None
+
+
+@dataclass(frozen=True)
+class TargetAges:
+    """An item's ages: months at the item's date (min inclusive, max exclusive) and, for events, school grades."""
+
+    min_months: int | None
+    max_months_exclusive: int | None
+    grade_indexes: tuple[int, int] | None = None
+    grade_keys: tuple[str, str] | None = None
+
+    @property
+    def is_open_to_all(self) -> bool:
+        return not self.min_months and self.max_months_exclusive is None and self.grade_indexes is None
+
+    @property
+    def width_months(self) -> int:
+        low = self.min_months or 0
+        return (self.max_months_exclusive if self.max_months_exclusive is not None else 216) - low
+
+
+def target_ages(min_months: int | None, max_months_exclusive: int | None,
+                grades: dict[str, str] | None = None) -> TargetAges:
+    grade_range = (grades.get("min"), grades.get("max")) if grades else (None, None)
+    return _target_ages(min_months, max_months_exclusive, *grade_range)
+
+
+@lru_cache(maxsize=1024)
+def _target_ages(min_months: int | None, max_months_exclusive: int | None, first_grade: str | None,
+                 last_grade: str | None) -> TargetAges:
+    if first_grade and last_grade:
+        low, high = grade_class_indexes(first_grade), grade_class_indexes(last_grade)
+        # A grade key the conventions do not define: the months alone decide (the catalogue always gives both).
+        if low is not None and high is not None:
+            return TargetAges(min_months, max_months_exclusive, (low[0], high[1]), (first_grade, last_grade))
+    return TargetAges(min_months, max_months_exclusive)
+
+
+def _interval_tier(low: int, high: int, allowed_low: int, allowed_high: int) -> AgeTier:
+    """[low, high] against the inclusive range [allowed_low, allowed_high]."""
+    if allowed_low <= low and high <= allowed_high:
+        return AgeTier.INSIDE
+    if high < allowed_low or low > allowed_high:
+        return AgeTier.OUTSIDE
+    return AgeTier.UNCERTAIN
+
+
+def child_tier(child: ChildBirths, target: TargetAges, on: date) -> AgeTier:
+    """How one child fits the target on `on` (the event's day, or today for a coupon)."""
+    low, high = child.months_on(on)
+    max_inclusive = target.max_months_exclusive - 1 if target.max_months_exclusive is not None else 10**6
+    tier = _interval_tier(low, high, target.min_months or 0, max_inclusive)
+    if target.grade_indexes is not None and tier is not AgeTier.OUTSIDE:
+        # The organiser's grades and the catalogue's months differ at the edges (a 4th grader may be 10 in March):
+        # the item is for the child only when both agree.
+        tier = min(tier, _interval_tier(*child.class_indexes_on(on), *target.grade_indexes))
+    return tier
+
+
+@dataclass(frozen=True)
+class AgeFit:
+    tier: AgeTier
+    # The children the item is (INSIDE) or may be (UNCERTAIN) for, with their least and greatest age in months.
+    fitting: tuple[tuple[ChildBirths, tuple[int, int]], ...]
+    # Why UNCERTAIN: "birth_day" (a month-only birth on the edge), "birth_dates" (only bands), "no_age" (no input),
+    # "no_children" (birth dates consented, none registered); None when the tier is certain.
+    uncertain_because: str | None
+
+
+def age_fit(children: Sequence[ChildBirths] | None, target: TargetAges, on: date) -> AgeFit:
+    """The household's tier: the best of its children's (an item is for the household if it is for one child)."""
+    if children is None:
+        return AgeFit(AgeTier.UNCERTAIN, (), "no_age")
+    if not children:
+        return AgeFit(AgeTier.UNCERTAIN, (), "no_children")
+    tiers = [(child, child_tier(child, target, on)) for child in children]
+    best = max(tier for _, tier in tiers)
+    fitting = tuple((child, child.months_on(on)) for child, tier in tiers if tier == best and best > AgeTier.OUTSIDE)
+    because = None
+    if best is AgeTier.UNCERTAIN:
+        because = "birth_dates" if any(child.source == "band" for child, _ in fitting) else "birth_day"
+    return AgeFit(best, fitting, because)
+
+
+class Multiples(Enum):
+    YES = "yes"
+    MAYBE = "maybe"
+    NO = "no"
+
+
+def multiples_in(birth_dates: Sequence[BirthDate] | None) -> Multiples:
+    """Twins or more: two children born on the same day (MAYBE when a shared month has no day to compare)."""
+    if birth_dates is None:
+        return Multiples.MAYBE
+    exact = [(b.year, b.month, b.day) for b in birth_dates if b.day is not None]
+    if len(exact) != len(set(exact)):
+        return Multiples.YES
+    months = [(b.year, b.month) for b in birth_dates]
+    month_only = {(b.year, b.month) for b in birth_dates if b.day is None}
+    if any(months.count(month) > 1 for month in month_only):
+        return Multiples.MAYBE
+    return Multiples.NO
+
+
+# --- triggers --------------------------------------------------------------------------------------------------
+
+
+class TriggerState(Enum):
+    MET = "met"
+    POSSIBLE = "possible"  # would be met for some day of a month-only birth
+    NOT_MET = "not_met"
+
+
+def _birthday_in(year: int, birth: date) -> date:
+    # A child born on 29 February has its birthday on 28 February in a common year: the day it gets a year older
+    # (年齢計算ニ関スル法律) and the last day of its birth month.
+    return date(year, birth.month, min(birth.day, days_in_month(year, birth.month)))
+
+
+def days_from_birthday(birth: date, on: date) -> int | None:
+    """Days between `on` and the nearest birthday (not the day of birth itself); None before the first birthday's
+    window could open."""
+    distances = [abs((_birthday_in(year, birth) - on).days) for year in (on.year - 1, on.year, on.year + 1)
+                 if year > birth.year]
+    return min(distances) if distances else None
+
+
+def birthday_within(birth: BirthDate, on: date, days: int) -> TriggerState:
+    """Is one of the child's birthdays within ±`days` of `on`? Needs the day; a month-only birth is POSSIBLE at best."""
+    try:
+        candidates = possible_birth_dates(birth, on)
+    except ValueError:
+        return TriggerState.NOT_MET
+    hits = [distance is not None and distance <= days for distance in (days_from_birthday(d, on) for d in candidates)]
+    if hits and all(hits):
+        return TriggerState.MET
+    return TriggerState.POSSIBLE if any(hits) else TriggerState.NOT_MET
