@@ -9,17 +9,24 @@ responses) would make it exit non-zero if the bank got it wrong.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import json
 import re
+import secrets
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import pytest
 import requests
+import sqlalchemy as sa
+from joserfc import jwt
 from joserfc.jwk import ECKey
 
 from app.config import PROJECT_ROOT
@@ -154,10 +161,7 @@ def test_openid_client_runs_code_pkce_refresh_and_revocation_against_a_live_bank
 
 
 def _assertion(key: ECKey, issuer: str) -> dict[str, str]:
-    import secrets
-    import time
 
-    from joserfc import jwt
 
     now = int(time.time())
     claims = {"iss": CLIENT_ID, "sub": CLIENT_ID, "aud": issuer, "jti": secrets.token_urlsafe(16), "iat": now,
@@ -168,7 +172,6 @@ def _assertion(key: ECKey, issuer: str) -> dict[str, str]:
 
 def _race(calls: list) -> list[requests.Response]:  # type: ignore[type-arg]
     """Run the calls at the same moment, each on its own connection (so each is its own request and transaction)."""
-    import threading
 
     barrier = threading.Barrier(len(calls))
     results: list[requests.Response | None] = [None] * len(calls)
@@ -186,36 +189,36 @@ def _race(calls: list) -> list[requests.Response]:  # type: ignore[type-arg]
     return results  # type: ignore[return-value]
 
 
-def test_concurrent_exchanges_of_one_code_and_one_refresh_token_yield_one_token(live_bank: LiveServer,
-                                                                                   client_key: ECKey,
-                                                                                   tmp_path: Path) -> None:
-    """C3/C5 on real processes (gunicorn, 2 workers × 4 threads): the conditional UPDATE lets exactly one win."""
-    import base64
-    import hashlib
-    import secrets
-    from urllib.parse import parse_qs, urlencode
-
-    add_client(live_bank, client_key, tmp_path)
+def _authorized_code(live_bank: LiveServer, state: str) -> tuple[str, str]:
+    """Hanako allows CHOSEN_ITEMS to the registered client: (the code, its PKCE verifier)."""
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     url = f"{live_bank.url}/oauth/authorize?" + urlencode({
         "response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "scope": " ".join(SCOPES),
-        "state": "race", "code_challenge": challenge, "code_challenge_method": "S256"})
+        "state": state, "code_challenge": challenge, "code_challenge_method": "S256"})
     browser = ResidentBrowser()
     hanako = DEMO_RESIDENTS[0]
     try:
         callback = browser.allow(url, email=hanako.email, password=hanako.password, items=CHOSEN_ITEMS)
     finally:
         browser.close()
-    code = parse_qs(urlsplit(callback).query)["code"][0]
+    return parse_qs(urlsplit(callback).query)["code"][0], verifier
+
+
+def _exchange(live_bank: LiveServer, key: ECKey, code: str, verifier: str) -> requests.Response:
+    return requests.post(f"{live_bank.url}/oauth/token", data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "code_verifier": verifier,
+        **_assertion(key, live_bank.url)}, timeout=TIMEOUT)
+
+
+def test_concurrent_exchanges_of_one_code_and_one_refresh_token_yield_one_token(live_bank: LiveServer,
+                                                                                   client_key: ECKey,
+                                                                                   tmp_path: Path) -> None:
+    """C3/C5 on real processes (gunicorn, 2 workers × 4 threads): the conditional UPDATE lets exactly one win."""
+    add_client(live_bank, client_key, tmp_path)
+    code, verifier = _authorized_code(live_bank, "race")
     token_url = f"{live_bank.url}/oauth/token"
-
-    def exchange() -> requests.Response:
-        return requests.post(token_url, data={"grant_type": "authorization_code", "code": code,
-                                              "redirect_uri": REDIRECT_URI, "code_verifier": verifier,
-                                              **_assertion(client_key, live_bank.url)}, timeout=TIMEOUT)
-
-    exchanges = _race([exchange, exchange])
+    exchanges = _race([lambda: _exchange(live_bank, client_key, code, verifier)] * 2)
     assert sorted(r.status_code for r in exchanges) == [200, 400], [r.text for r in exchanges]
     # The loser's attempt was a replay: everything the code issued is revoked.
     token = next(r.json() for r in exchanges if r.status_code == 200)
@@ -223,15 +226,7 @@ def test_concurrent_exchanges_of_one_code_and_one_refresh_token_yield_one_token(
                       timeout=TIMEOUT)
     assert me.status_code == 401
 
-    browser = ResidentBrowser()
-    try:
-        callback = browser.allow(url, email=hanako.email, password=hanako.password, items=CHOSEN_ITEMS)
-    finally:
-        browser.close()
-    fresh = requests.post(token_url, data={"grant_type": "authorization_code", "redirect_uri": REDIRECT_URI,
-                                           "code": parse_qs(urlsplit(callback).query)["code"][0],
-                                           "code_verifier": verifier, **_assertion(client_key, live_bank.url)},
-                          timeout=TIMEOUT).json()
+    fresh = _exchange(live_bank, client_key, *_authorized_code(live_bank, "race-2")).json()
 
     def refresh() -> requests.Response:
         return requests.post(token_url, data={"grant_type": "refresh_token", "refresh_token": fresh["refresh_token"],
@@ -250,34 +245,14 @@ def test_a_refresh_waits_for_a_withdrawal_in_progress_and_then_is_refused(live_b
                                                                             tmp_path: Path) -> None:
     """C5 + withdrawal, deterministically: while a withdrawal holds the resident's chain lock (here, a transaction
     of the test's own), a refresh waits; once the withdrawal commits, the refresh sees it and issues nothing."""
-    import base64
-    import hashlib
-    import secrets
-    import threading
-    import time
-    from urllib.parse import parse_qs, urlencode
 
-    import sqlalchemy as sa
 
     if not live_bank.database_url.startswith("postgresql"):
         pytest.skip("row locks are PostgreSQL's; SQLite serialises every write at BEGIN")
     add_client(live_bank, client_key, tmp_path)
-    verifier = secrets.token_urlsafe(48)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    url = f"{live_bank.url}/oauth/authorize?" + urlencode({
-        "response_type": "code", "client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "scope": " ".join(SCOPES),
-        "state": "lock", "code_challenge": challenge, "code_challenge_method": "S256"})
-    browser = ResidentBrowser()
-    hanako = DEMO_RESIDENTS[0]
-    try:
-        callback = browser.allow(url, email=hanako.email, password=hanako.password, items=CHOSEN_ITEMS)
-    finally:
-        browser.close()
+    tokens = _exchange(live_bank, client_key, *_authorized_code(live_bank, "lock")).json()
     token_url = f"{live_bank.url}/oauth/token"
-    tokens = requests.post(token_url, data={"grant_type": "authorization_code", "redirect_uri": REDIRECT_URI,
-                                            "code": parse_qs(urlsplit(callback).query)["code"][0],
-                                            "code_verifier": verifier, **_assertion(client_key, live_bank.url)},
-                           timeout=TIMEOUT).json()
+    hanako = DEMO_RESIDENTS[0]
     engine = sa.create_engine(live_bank.database_url)
     results: list[requests.Response] = []
     try:
