@@ -56,10 +56,12 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _init_oauth(app: Flask) -> None:
     from app.oauth import api, revocation, views
+    from app.recommend import signals as recommend_signals
 
     views.init_app(app)
     api.init_app()
     revocation.init_app(app)
+    recommend_signals.init_app()
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:

@@ -11,6 +11,7 @@ from app.ledger.models import LedgerAnchor, LedgerChain, LedgerPayload, LedgerRe
 from app.mail.models import MailMessage
 from app.oauth.models import AuthorizationCode, ClientAssertionUse, OAuthClient, OAuthToken, PairwiseSubject
 from app.partners.models import Partner
+from app.recommend.models import RecommendFeed
 from app.sessions import BrowserSession
 from app.staff.models import StaffMember
 from app.throttle import ThrottleHit
@@ -34,6 +35,7 @@ __all__ = [
     "Offer",
     "Purpose",
     "Recipient",
+    "RecommendFeed",
     "HealthScore",
     "HomeAddress",
     "Job",

@@ -38,9 +38,16 @@ def load_catalogue(session: Session, path: Path = CATALOGUE_FILE) -> dict[str, i
                 counts[section] += 1
     session.flush()
     for row in document.get("offers", []):
-        if offer_for(session, row["recipient"], row["purpose"]) is None:
+        offer = offer_for(session, row["recipient"], row["purpose"])
+        if offer is None:
             session.add(Offer(recipient_key=row["recipient"], purpose_key=row["purpose"], items=list(row["items"])))
             counts["offers"] += 1
+        elif missing := [key for key in row["items"] if key not in offer.items]:
+            # An item the file adds to an existing offer is asked for from now on; nobody's consent changes (the
+            # new item is granted only by those who choose it). Items are never removed here.
+            offer.items = [*offer.items, *missing]
+            session.add(offer)
+            counts["offer items"] = counts.get("offer items", 0) + len(missing)
     session.flush()
     return counts
 

@@ -48,6 +48,18 @@ def town_group(session: Session, resident: Resident, on: date) -> str | None:
     return "kashiwa_other" if area.is_kashiwa_resident else "nagareyama_other"
 
 
+def home_town(session: Session, resident: Resident, on: date) -> dict[str, str] | None:
+    """The city and 町丁目 (no block number), as the town list names them."""
+    address = session.get(HomeAddress, resident.id)
+    if address is None:
+        return None
+    try:
+        area = locate_home(address.postal_code, address.region, address.locality, address.town)
+    except AddressError:
+        return None
+    return {"city": "kashiwa" if area.is_kashiwa_resident else "nagareyama", "town": area.town}
+
+
 def birth_dates(session: Session, resident: Resident, on: date) -> list[str]:
     return [f"{c.birth_year:04d}-{c.birth_month:02d}" + (f"-{c.birth_day:02d}" if c.birth_day else "")
             for c in household.children_of(session, resident)]
@@ -75,6 +87,7 @@ RESOLVERS: dict[str, Resolver] = {
     "age_bands": age_bands,
     "age_classes": age_classes,
     "town_group": town_group,
+    "home_town": home_town,
     "birth_dates": birth_dates,
     "home_address": home_address,
     "health_score": health_score,

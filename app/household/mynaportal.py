@@ -27,6 +27,7 @@ from app.db import utcnow
 from app.errors import DomainError
 from app.household import services
 from app.household.ages import LAST_COUNTED_SIBLING_CLASS_INDEX, MAX_CHILDREN, BirthDate, class_index
+from app.household.events import announce_change
 from app.household.models import Child, ChildSource
 from app.ledger.models import RecordKind
 from app.ledger.services import append, record_receipt
@@ -200,6 +201,7 @@ def apply(session: Session, *, resident: Resident, choices: dict[str, str]) -> d
             "added": counts["added"], "updated": counts["updated"], "removed": counts["removed"],
             "receipt_seq": entry.get("receipt"),
         })
+    announce_change(session, resident.id)
     return counts
 
 

@@ -21,6 +21,7 @@ from app.household.ages import (
     describe_child,
     validate_birth,
 )
+from app.household.events import announce_change
 from app.household.models import Child, ChildSource, HealthScore, HomeAddress
 from app.ledger.models import RecordKind
 from app.ledger.services import append
@@ -121,6 +122,7 @@ def add_child(session: Session, guardian: Resident, *, nickname: str | None, bir
                   counted_for_allowance=check_birth(birth, counted=counted), source=source)
     session.add(child)
     session.flush()
+    announce_change(session, guardian.id)
     return child
 
 
@@ -135,6 +137,7 @@ def update_child(session: Session, guardian: Resident, child: Child, *, nickname
     child.counted_for_allowance = flag
     child.updated_at = utcnow()
     session.add(child)
+    announce_change(session, guardian.id)
     return child
 
 
@@ -143,6 +146,7 @@ def delete_child(session: Session, guardian: Resident, child: Child) -> None:
     session.delete(child)
     append(session, subject=guardian.principal, kind=RecordKind.DELETION,
            payload={"item": "child", "by": "resident", "source": child.source})
+    announce_change(session, guardian.id)
 
 
 def delete_held_item(session: Session, resident: Resident, what: str) -> None:
@@ -153,3 +157,4 @@ def delete_held_item(session: Session, resident: Resident, what: str) -> None:
         append(session, subject=resident.principal, kind=RecordKind.DELETION,
                payload={"item": "home_address" if what == "address" else "health_score", "by": "resident",
                         "rows": deleted})
+        announce_change(session, resident.id)

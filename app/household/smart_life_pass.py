@@ -25,6 +25,7 @@ from app.accounts.providers import HEALTH_SCORE_SCOPE, OAuthProvider
 from app.config import Settings
 from app.db import utcnow
 from app.household.address import AddressError, AddressOutsideArea, HomeArea, locate_home, split_street
+from app.household.events import announce_change
 from app.household.models import HealthScore, HomeAddress
 from app.ledger.services import record_receipt
 
@@ -194,6 +195,7 @@ def store(session: Session, *, resident: Resident, data: SmartLifePassData, sour
                                                   col(HealthScore.day).in_(days)))
         session.add_all(HealthScore(resident_id=resident.id, day=s.day, score=s.score, meal=s.meal,
                                     exercise=s.exercise, source=source) for s in data.scores)
+    announce_change(session, resident.id)
 
 
 def forget(session: Session, *, resident: Resident, source: str) -> None:
@@ -202,6 +204,7 @@ def forget(session: Session, *, resident: Resident, source: str) -> None:
                                               col(HomeAddress.source) == source))
     session.execute(delete(HealthScore).where(col(HealthScore.resident_id) == resident.id,
                                               col(HealthScore.source) == source))
+    announce_change(session, resident.id)
 
 
 def stored(session: Session, *, resident: Resident) -> SmartLifePassData:
