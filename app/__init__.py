@@ -88,6 +88,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.oauth.views import connections_bp as oauth_connections_bp
     from app.operator.views import bp as operator_bp
     from app.partners.views import bp as partners_bp
+    from app.recommend.views import bp as recommend_bp
     from app.staff.views import bp as staff_bp
     from app.switching.views import bp as switching_bp
 
@@ -106,6 +107,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         receipts_bp,
         catalogue_bp,
         inbox_bp,
+        recommend_bp,
         oauth_bp,
         oauth_connections_bp,
         api_bp,

@@ -7,6 +7,7 @@ from app import auth
 from app.db import get_session
 from app.htmx import render
 from app.inbox import services as inbox
+from app.recommend.views import feed_context
 
 bp = Blueprint("home", __name__)
 
@@ -26,4 +27,5 @@ def index():  # type: ignore[no-untyped-def]
     db, resident = get_session(), current_user._get_current_object()
     latest_notices = inbox.notices_of(db, resident, limit=inbox.LATEST_ON_HOME)
     return render("home/index.html", tab="home", latest_notices=latest_notices,
-                  notice_senders=inbox.senders_of(db, latest_notices), unread_notices=inbox.unread_count(db, resident))
+                  notice_senders=inbox.senders_of(db, latest_notices), unread_notices=inbox.unread_count(db, resident),
+                  **feed_context(db, resident))

@@ -1,0 +1,277 @@
+"""The resident's feed (ホーム › おすすめ): services by status, events and coupons, each card saying why; card details,
+an event's iCalendar file, and a share link. The feed itself is `feed.feed_for` (one computation per day)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, abort, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlmodel import Session
+
+from app import auth
+from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue
+from app.catalog.services import coupon_title, event_title
+from app.consent.catalogue import items_by_key
+from app.db import get_session
+from app.household.services import today
+from app.htmx import render
+from app.i18n import bilingual
+from app.recommend.feed import feed_for
+
+bp = Blueprint("recommend", __name__)
+bp.before_request(auth.require_resident)
+
+TABS = ("services", "events", "coupons")
+TAB_LABELS = {"services": _l("City services"), "events": _l("Events"), "coupons": _l("Coupons")}
+CHECK_REASONS = {
+    "income_test": _l("Whether you qualify depends on household income."),
+    "facility_dependent": _l("It depends on the facility: ask the facility or the city."),
+    "unverified_rule": _l("The rule is not confirmed for Kashiwa yet: please check with the city."),
+    "birth_day_needed": _l("The day of birth decides it: only the year and month are known."),
+    "address_needed": _l("Your city is not known to us, so we cannot tell."),
+    "other_condition": _l("It depends on a condition we do not hold (for example the school attended)."),
+}
+# What an item would add to a part that lacks it: a neutral note, never a push.
+WOULD_ADD = {
+    "birth_dates": _l("With your children's dates of birth, the feed could tell which services and events fit "
+                      "their ages."),
+    "home_town": _l("With your 町丁目 (neighbourhood), the feed could tell which city's services apply and how far "
+                    "a venue is from home."),
+    "age_bands": _l("With your children's age bands, events could be matched to their age groups."),
+    "health_score": _l("With your health score, active events could be suggested when it is low."),
+}
+OFFLINE_HEADER = "X-Azukari-Offline"
+COARSE_PRECISION_M = 200  # coordinates this rough (or marked estimates) are said to be approximate
+
+
+@dataclass
+class Card:
+    kind: str  # service | event | coupon
+    id: str
+    title: str
+    status: str = ""
+    reasons: list[str] = field(default_factory=list)
+    check_reasons: list[str] = field(default_factory=list)
+    soon_from: date | None = None
+    source_url: str = ""
+    last_checked: date | None = None
+    venue: CatalogVenue | None = None
+    starts_at: datetime | None = None
+    used: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def _resident():  # type: ignore[no-untyped-def]
+    return current_user._get_current_object()
+
+
+def _item_names(db: Session) -> dict[str, str]:
+    """Consent items by key, plus the ranking's names for its inputs (it says "town" for the 町丁目 item)."""
+    names = {key: bilingual(item.name_ja, item.name_en) for key, item in items_by_key(db).items()}
+    names["town"] = names.get("home_town", "town")
+    names["history"] = bilingual("イベント参加・クーポン利用の履歴", "Event and coupon history")
+    return names
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _reason_texts(reasons: list[dict[str, Any]]) -> list[str]:
+    return [bilingual(reason.get("ja"), reason.get("en")) for reason in reasons]
+
+
+def _service_cards(db: Session, part: dict[str, Any]) -> list[Card]:
+    cards = []
+    for result in part["results"]:
+        service = db.get(CatalogService, result["service_id"])
+        if service is None:
+            continue
+        cards.append(Card(
+            kind="service", id=service.id, title=bilingual(service.name_ja, service.name_en), status=result["status"],
+            reasons=_reason_texts(result.get("reasons") or []),
+            check_reasons=[str(CHECK_REASONS.get(code, code)) for code in result.get("check_reasons") or []],
+            soon_from=_day(result.get("soon_from")), source_url=result.get("source_url") or service.source_url,
+            last_checked=_day(result.get("last_checked")) or service.last_checked,
+            used=list(part["used"]), missing=list(part["missing"])))
+    return cards
+
+
+def _ranked_cards(db: Session, items: list[dict[str, Any]], model: type[Any]) -> list[Card]:
+    cards = []
+    for item in items:
+        row = db.get(model, item["id"])
+        if row is None:
+            continue
+        is_event = model is CatalogEvent
+        cards.append(Card(
+            kind="event" if is_event else "coupon", id=row.id, title=event_title(row) if is_event else coupon_title(row),
+            reasons=_reason_texts(item.get("reasons") or []), venue=db.get(CatalogVenue, row.venue_id),
+            starts_at=row.starts_at if is_event else None, used=list(item.get("used") or []),
+            missing=list(item.get("missing") or [])))
+    return cards
+
+
+@dataclass
+class FeedView:
+    tab: str
+    payload: dict[str, Any]
+    services: dict[str, list[Card]]
+    events: list[Card]
+    coupons: list[Card]
+    item_names: dict[str, str]
+
+    def missing_of(self, part: str) -> list[str]:
+        return list(self.payload[part]["missing"])
+
+    def missing_names(self, part: str) -> list[str]:
+        return [self.item_names.get(key, key) for key in self.missing_of(part)]
+
+
+def feed_view(db: Session, resident: Any, tab: str) -> FeedView:
+    payload = feed_for(db, resident, today())
+    by_status: dict[str, list[Card]] = {s: [] for s in ("soon", "eligible", "check", "other_city", "not_eligible")}
+    for card in _service_cards(db, payload["services"]):
+        by_status.setdefault(card.status, []).append(card)
+    by_status["soon"].sort(key=lambda card: card.soon_from or date.max)
+    return FeedView(tab=tab, payload=payload, services=by_status,
+                    events=_ranked_cards(db, payload["events"]["ranked"], CatalogEvent),
+                    coupons=_ranked_cards(db, payload["events"]["coupons"], CatalogCoupon),
+                    item_names=_item_names(db))
+
+
+def chosen_tab() -> str:
+    tab = request.args.get("tab", "services")
+    return tab if tab in TABS else "services"
+
+
+def feed_context(db: Session, resident: Any) -> dict[str, Any]:
+    """What the feed card needs (the /feed page and the home tab)."""
+    return {"feed": feed_view(db, resident, chosen_tab()), "tab_labels": TAB_LABELS, "tabs": TABS,
+            "would_add": WOULD_ADD}
+
+
+@bp.route("/feed")
+def index():  # type: ignore[no-untyped-def]
+    """The feed; an htmx tab switch gets only the tab panel."""
+    response = render("recommend/index.html", block="panel", tab="home", **feed_context(get_session(), _resident()))
+    response.headers["Cache-Control"] = "private, no-store"
+    if not request.headers.get("HX-Request"):
+        # The service worker keeps this page (and only this page) for offline use: see templates/pwa/sw.js.
+        response.headers[OFFLINE_HEADER] = "feed"
+    return response
+
+
+def _map_url(venue: CatalogVenue | None) -> str | None:
+    if venue is None or venue.lat is None or venue.lng is None:
+        return None
+    query = urlencode({"mlat": f"{venue.lat:.6f}", "mlon": f"{venue.lng:.6f}"})
+    return f"https://www.openstreetmap.org/?{query}#map=17/{venue.lat:.6f}/{venue.lng:.6f}"
+
+
+def _is_coarse(venue: CatalogVenue | None) -> bool:
+    return venue is not None and (venue.coordinate_is_estimate or (venue.coord_precision_m or 0) >= COARSE_PRECISION_M)
+
+
+def _feed_card(db: Session, resident: Any, kind: str, item_id: str) -> tuple[Card, FeedView]:
+    """The card from the resident's own feed: an item not in it is not found (the detail shows why it is there)."""
+    view = feed_view(db, resident, {"service": "services", "event": "events", "coupon": "coupons"}[kind])
+    pool = ([c for cards in view.services.values() for c in cards] if kind == "service"
+            else view.events if kind == "event" else view.coupons)
+    for card in pool:
+        if card.id == item_id:
+            return card, view
+    abort(404)
+
+
+def _share(title: str) -> dict[str, str]:
+    page = request.base_url
+    text = f"{title} {page}"
+    return {"url": page, "text": text, "mailto": f"mailto:?subject={quote(title)}&body={quote(text)}",
+            "line": f"https://line.me/R/share?text={quote(text)}"}
+
+
+def _venue_name(venue: CatalogVenue | None, coupon: CatalogCoupon | None = None) -> str:
+    if venue is None:
+        return ""
+    name = bilingual(venue.name_ja, venue.name_en)
+    if coupon is not None and coupon.is_placeholder and any(
+            brand.strip() and brand.casefold() in name.casefold() for brand in coupon.brand_examples):
+        return _("Kashiwa-no-ha area")
+    return name
+
+
+@bp.route("/feed/services/<service_id>")
+def service_detail(service_id: str):  # type: ignore[no-untyped-def]
+    db = get_session()
+    card, view = _feed_card(db, _resident(), "service", service_id)
+    service = db.get(CatalogService, service_id)
+    return render("recommend/detail.html", tab="home", card=card, feed=view, service=service, would_add=WOULD_ADD,
+                  description=bilingual(service.description_ja, service.description_en) if service else "",
+                  how_to_apply=bilingual(service.how_to_apply_ja, service.how_to_apply_en) if service else "",
+                  share=_share(card.title))
+
+
+@bp.route("/feed/events/<event_id>")
+def event_detail(event_id: str):  # type: ignore[no-untyped-def]
+    db = get_session()
+    card, view = _feed_card(db, _resident(), "event", event_id)
+    event = db.get(CatalogEvent, event_id)
+    return render("recommend/detail.html", tab="home", card=card, feed=view, event=event, would_add=WOULD_ADD,
+                  venue_name=_venue_name(card.venue), map_url=_map_url(card.venue), coarse=_is_coarse(card.venue),
+                  share=_share(card.title))
+
+
+@bp.route("/feed/coupons/<coupon_id>")
+def coupon_detail(coupon_id: str):  # type: ignore[no-untyped-def]
+    db = get_session()
+    card, view = _feed_card(db, _resident(), "coupon", coupon_id)
+    coupon = db.get(CatalogCoupon, coupon_id)
+    return render("recommend/detail.html", tab="home", card=card, feed=view, coupon=coupon, would_add=WOULD_ADD,
+                  venue_name=_venue_name(card.venue, coupon), map_url=_map_url(card.venue),
+                  coarse=_is_coarse(card.venue), share=_share(card.title))
+
+
+@bp.route("/feed/events/<event_id>.ics")
+def event_ics(event_id: str) -> Response:
+    """The event as an iCalendar file (カレンダーに追加)."""
+    from icalendar import Calendar
+    from icalendar import Event as IcsEvent
+
+    db = get_session()
+    card, _view = _feed_card(db, _resident(), "event", event_id)
+    event = db.get(CatalogEvent, event_id)
+    if event is None or event.starts_at is None:
+        abort(404)
+    calendar = Calendar()
+    calendar.add("prodid", "-//Azukari//Kashiwa-no-ha feed//JA")
+    calendar.add("version", "2.0")
+    entry = IcsEvent()
+    host = request.host.split(":")[0]
+    entry.add("uid", f"{event.id}@{host}")
+    entry.add("dtstamp", datetime.now(UTC))
+    entry.add("dtstart", event.starts_at.astimezone(UTC))
+    entry.add("dtend", (event.ends_at or event.starts_at + timedelta(hours=1)).astimezone(UTC))
+    entry.add("summary", card.title)
+    venue = card.venue
+    if venue is not None:
+        entry.add("location", ", ".join(part for part in (_venue_name(venue), venue.address) if part))
+        if venue.lat is not None and venue.lng is not None:
+            entry.add("geo", (venue.lat, venue.lng))
+    lines = [card.title]
+    if event.example:
+        lines.append(_("This is an example event, not a real one: check the venue before you go."))
+    lines.extend(card.reasons)
+    entry.add("description", "\n".join(lines))
+    entry.add("url", url_for("recommend.event_detail", event_id=event.id, _external=True))
+    calendar.add_component(entry)
+    response = Response(calendar.to_ical(), mimetype="text/calendar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{event.id}.ics"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
