@@ -112,6 +112,15 @@ class ChildFacts:
 # Legal age
 
 
+def japan_today() -> date:
+    """The date in Japan, where ages and school years are counted."""
+    from datetime import timedelta, timezone
+
+    from app.db import utcnow
+
+    return utcnow().astimezone(timezone(timedelta(hours=9))).date()
+
+
 def days_in_month(year: int, month: int) -> int:
     # calendar.monthrange goes through datetime and fails outside years 1..9999; this does not.
     if month == 2:

@@ -19,6 +19,7 @@ from app.household.ages import (
     ChildFacts,
     InvalidBirthDate,
     describe_child,
+    japan_today,
     validate_birth,
 )
 from app.household.events import announce_change
@@ -48,9 +49,7 @@ class TooManyChildren(DomainError):
 
 def today() -> date:
     """The date in Japan, where ages and school years are counted."""
-    from datetime import timedelta, timezone
-
-    return (utcnow().astimezone(timezone(timedelta(hours=9)))).date()
+    return japan_today()
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, Cata
 from app.catalog.services import coupon_title, event_title
 from app.consent.catalogue import items_by_key
 from app.db import get_session
-from app.household.services import today
+from app.household.ages import japan_today as today
 from app.htmx import render
 from app.i18n import bilingual
 from app.recommend.feed import feed_for
