@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, request, url_for
 from flask_babel import gettext as _
@@ -17,6 +17,7 @@ from sqlmodel import Session
 from app import auth
 from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue
 from app.catalog.services import coupon_title, event_title
+from app.config import current_settings
 from app.consent.catalogue import items_by_key
 from app.db import get_session
 from app.household.ages import japan_today as today
@@ -191,7 +192,7 @@ def _feed_card(db: Session, resident: Any, kind: str, item_id: str) -> tuple[Car
 
 
 def _share(title: str) -> dict[str, str]:
-    page = request.base_url
+    page = current_settings().absolute_url(request.path)  # the bank's public origin, not whatever Host was sent
     text = f"{title} {page}"
     return {"url": page, "text": text, "mailto": f"mailto:?subject={quote(title)}&body={quote(text)}",
             "line": f"https://line.me/R/share?text={quote(text)}"}
@@ -253,7 +254,7 @@ def event_ics(event_id: str) -> Response:
     calendar.add("prodid", "-//Azukari//Kashiwa-no-ha feed//JA")
     calendar.add("version", "2.0")
     entry = IcsEvent()
-    host = request.host.split(":")[0]
+    host = urlsplit(current_settings().public_url).hostname or "azukari"
     entry.add("uid", f"{event.id}@{host}")
     entry.add("dtstamp", datetime.now(UTC))
     entry.add("dtstart", event.starts_at.astimezone(UTC))
