@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 
 from app.config import PROJECT_ROOT, normalise_database_url
 from e2e.server import LiveServer
@@ -123,6 +123,16 @@ class Journey:
         csp = page.evaluate("window.__cspViolations || []") + self.console_csp
         assert not csp, f"CSP violations on {label} ({page.url}): {csp}"
         self.checked.append(label)
+
+
+def add_child(page: Page, nickname: str, year: str, month: str) -> None:
+    """わたしのデータ → 子どもを追加, by year and month (the journeys' households)."""
+    page.get_by_role("link", name="子どもを追加").click()
+    page.get_by_label("呼び名（任意）").fill(nickname)
+    page.get_by_label("生まれた年").fill(year)
+    page.get_by_label("月", exact=True).select_option(month)
+    page.get_by_role("button", name="保存").click()
+    expect(page).to_have_url(re.compile(r"/my-data"))
 
 
 def run_axe(page: Page) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from icalendar import Calendar
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.conftest import Journey
+from e2e.conftest import Journey, add_child
 
 PASSWORD = "wakashiba-feed-journey-2026"
 SLP_ID, SLP_PASSWORD = "taro@example.jp", "slp-taro-2026"
@@ -25,15 +25,6 @@ PURPOSES = {"柏市の子育てサービスのご案内": ["子どもの生年�
 def months_before(today: date, months: int) -> tuple[str, str]:
     total = today.year * 12 + today.month - 1 - months
     return str(total // 12), str(total % 12 + 1)
-
-
-def add_child(page: Page, nickname: str, year: str, month: str) -> None:
-    page.get_by_role("link", name="子どもを追加").click()
-    page.get_by_label("呼び名（任意）").fill(nickname)
-    page.get_by_label("生まれた年").fill(year)
-    page.get_by_label("月", exact=True).select_option(month)
-    page.get_by_role("button", name="保存").click()
-    expect(page).to_have_url(re.compile(r"/my-data"))
 
 
 def test_a_family_in_wakashiba_reads_its_feed_online_and_offline(page: Page, context: BrowserContext,

@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from e2e.conftest import Journey
+from e2e.conftest import Journey, add_child
 
 SORA = "sora@example.jp"
 SLP_PASSWORD = "slp-sora-2026"
@@ -26,15 +26,6 @@ def sign_in_at_smart_life_pass(page: Page, journey: Journey, label: str) -> None
     expect(page.get_by_role("heading", name="情報提供の確認")).to_be_visible()
     journey.check(f"slp-consent {label}")
     page.get_by_role("button", name="許可する").click()
-
-
-def add_child(page: Page, nickname: str, year: str, month: str) -> None:
-    page.get_by_role("link", name="子どもを追加").click()
-    page.get_by_label("呼び名（任意）").fill(nickname)
-    page.get_by_label("生まれた年").fill(year)
-    page.get_by_label("月", exact=True).select_option(month)
-    page.get_by_role("button", name="保存").click()
-    expect(page).to_have_url(re.compile(r"/my-data"))
 
 
 def test_smart_life_pass_login_household_and_mynaportal(page: Page, journey: Journey) -> None:

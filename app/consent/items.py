@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import Resident
 from app.household import services as household
-from app.household.address import AddressError, locate_home
+from app.household.address import AddressError, HomeArea, locate_home
 from app.household.models import HealthScore, HomeAddress
 
 Resolver = Callable[[Session, Resident, date], Any]
@@ -32,14 +32,21 @@ def age_classes(session: Session, resident: Resident, on: date) -> list[str]:
     return [view.facts.class_label_ja or "不明" for view in _children(session, resident, on)]
 
 
-def town_group(session: Session, resident: Resident, on: date) -> str | None:
-    """A coarse area: the pilot area, the events ring around it, the rest of 柏市, or 流山市."""
+def _home_area(session: Session, resident: Resident) -> HomeArea | None:
+    """Where the held address lies in the town list; None without an address or for one outside it."""
     address = session.get(HomeAddress, resident.id)
     if address is None:
         return None
     try:
-        area = locate_home(address.postal_code, address.region, address.locality, address.town)
+        return locate_home(address.postal_code, address.region, address.locality, address.town)
     except AddressError:
+        return None
+
+
+def town_group(session: Session, resident: Resident, on: date) -> str | None:
+    """A coarse area: the pilot area, the events ring around it, the rest of 柏市, or 流山市."""
+    area = _home_area(session, resident)
+    if area is None:
         return None
     if area.in_pilot_area:
         return "kashiwanoha_pilot"
@@ -50,12 +57,8 @@ def town_group(session: Session, resident: Resident, on: date) -> str | None:
 
 def home_town(session: Session, resident: Resident, on: date) -> dict[str, str] | None:
     """The city and 町丁目 (no block number), as the town list names them."""
-    address = session.get(HomeAddress, resident.id)
-    if address is None:
-        return None
-    try:
-        area = locate_home(address.postal_code, address.region, address.locality, address.town)
-    except AddressError:
+    area = _home_area(session, resident)
+    if area is None:
         return None
     return {"city": "kashiwa" if area.is_kashiwa_resident else "nagareyama", "town": area.town}
 

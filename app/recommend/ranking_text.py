@@ -16,6 +16,7 @@ from app.household.address import WALK_BAND_LABEL_EN, WALK_BAND_LABEL_JA, WalkBa
 from app.household.ages import AGE_BAND_LABEL_EN, AGE_BAND_LABEL_JA
 from app.recommend.ranking_age import AgeFit, AgeTier, ChildBirths, TargetAges
 from app.recommend.ranking_types import Reason
+from app.recommend.texts import months_en, months_ja
 
 WEEKDAYS_JA = "月火水木金土日"
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -44,21 +45,6 @@ _STAGE_EN = {"elementary": "elementary", "junior_high": "junior high", "high": "
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def months_ja(months: int) -> str:
-    """1歳2か月, 5か月, 3歳."""
-    years, rest = divmod(months, 12)
-    if not years:
-        return f"{rest}か月"
-    return f"{years}歳" + (f"{rest}か月" if rest else "")
-
-
-def months_en(months: int) -> str:
-    years, rest = divmod(months, 12)
-    if not years:
-        return _plural(rest, "month")
-    return _plural(years, "year") + (f" {_plural(rest, 'month')}" if rest else "")
 
 
 def grade_ja(key: str) -> str:
