@@ -7,23 +7,24 @@ transaction. If the record cannot be written, the exception propagates and nothi
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.accounts.models import Resident
 from app.consent.catalogue import items_by_key
 from app.consent.decisions import is_live
-from app.consent.items import RESOLVERS
+from app.consent.items import resolve_many
 from app.consent.models import BANK, Grant, Offer, Purpose, Recipient
 from app.db import utcnow
 from app.errors import DomainError
 from app.household.services import today
 from app.ledger.models import LedgerRecord, RecordKind
-from app.ledger.services import append, lock_chain
+from app.ledger.services import NewRecord, append_many, lock_chains
 
 
 class ConsentRequired(DomainError):
@@ -37,15 +38,26 @@ def live_consents(session: Session, resident: Resident, recipient: str, purpose:
     item is part of it and its consent is live. Whoever decides whether a recipient may act (issue or keep a
     token, send a notice) asks this, never the grants directly. Read afresh from the database (not from objects
     the session may already hold), so that under the chain lock it sees what a withdrawal committed."""
+    return live_consents_many(session, [resident.id], recipient, purpose, now)[resident.id]
+
+
+def live_consents_many(session: Session, resident_ids: Sequence[uuid.UUID], recipient: str, purpose: str,
+                       now: datetime | None = None) -> dict[uuid.UUID, dict[str, Grant]]:
+    """`live_consents` for many residents, in two queries: {resident id: {item: grant}} (an empty dict for a
+    resident with none)."""
     now = now or utcnow()
+    found: dict[uuid.UUID, dict[str, Grant]] = {resident_id: {} for resident_id in resident_ids}
     offer = session.exec(select(Offer).where(Offer.recipient_key == recipient, Offer.purpose_key == purpose)
                          .execution_options(populate_existing=True)).first()
-    if offer is None or not offer.active:
-        return {}
-    rows = session.exec(select(Grant).where(Grant.resident_id == resident.id, Grant.recipient_key == recipient,
-                                            Grant.purpose_key == purpose).execution_options(populate_existing=True))
-    grants = {row.item_key: row for row in rows}
-    return {key: grants[key] for key in offer.items if is_live(grants.get(key), now)}
+    if offer is None or not offer.active or not found:
+        return found
+    rows = session.exec(select(Grant).where(col(Grant.resident_id).in_(list(found)), Grant.recipient_key == recipient,
+                                            Grant.purpose_key == purpose, col(Grant.item_key).in_(offer.items))
+                        .execution_options(populate_existing=True))
+    for grant in rows:
+        if is_live(grant, now):
+            found[grant.resident_id][grant.item_key] = grant
+    return found
 
 
 def use(session: Session, *, resident: Resident, recipient: str, purpose: str, items: Sequence[str],
@@ -61,32 +73,51 @@ def use_recorded(session: Session, *, resident: Resident, recipient: str, purpos
                  ) -> tuple[dict[str, Any], LedgerRecord]:
     """`use`, also returning the ledger record it wrote; `via` says how the data left (e.g. the OAuth client and
     the API), for the 第三者提供記録."""
+    used = use_recorded_many(session, residents=[resident], recipient=recipient, purpose=purpose, items=items,
+                             now=now, via=via)
+    if resident.id not in used:
+        raise ConsentRequired()
+    return used[resident.id]
+
+
+def use_recorded_many(session: Session, *, residents: Sequence[Resident], recipient: str, purpose: str,
+                      items: Sequence[str], now: datetime | None = None, via: Mapping[str, str] | None = None,
+                      ) -> dict[uuid.UUID, tuple[dict[str, Any], LedgerRecord]]:
+    """`use_recorded` for many residents at once (the daily batch of feeds): {resident id: (values, record)} for
+    those with a live consent to at least one of the items; the others are left out, and nothing of theirs is
+    read or recorded. The same steps as for one: lock the chains, read the live grants under the lock, read only
+    the allowed items, write one record per resident."""
     now = now or utcnow()
     recipient_row = session.get(Recipient, recipient)
     purpose_row = session.get(Purpose, purpose)
     if recipient_row is None or purpose_row is None:
-        raise ConsentRequired()
-    lock_chain(session, resident.principal)  # decisions take the same lock: the grants read below stay true
-    grants = live_consents(session, resident, recipient, purpose, now)
-    allowed = [key for key in dict.fromkeys(items) if key in grants]
-    if not allowed:
-        raise ConsentRequired()
+        return {}
+    # Decisions take the same locks: the grants read below stay true until the caller's transaction ends.
+    chains = lock_chains(session, [resident.principal for resident in residents])
+    live = live_consents_many(session, [resident.id for resident in residents], recipient, purpose, now)
+    allowed = {resident.id: [key for key in dict.fromkeys(items) if key in live[resident.id]] for resident in residents}
+    users = [resident for resident in residents if allowed[resident.id]]
+    if not users:
+        return {}
     on = today()
-    values = {key: RESOLVERS[key](session, resident, on) for key in allowed}
+    wanted = sorted({key for resident in users for key in allowed[resident.id]})
+    resolved = resolve_many(session, users, wanted, on)
     kind = RecordKind.PROCESSING if recipient == BANK else RecordKind.PROVISION
-    record = append(session, subject=resident.principal, kind=kind, at=now, payload={
+    names = {key: item.name_ja for key, item in items_by_key(session).items()}
+    records = append_many(session, [NewRecord(chains[resident.principal], kind, at=now, payload={
         "recipient": recipient,
         "recipient_name": recipient_row.legal_name,
         "purpose": purpose,
         "purpose_name": purpose_row.name_ja,
-        "items": allowed,
-        "item_names": {key: item.name_ja for key, item in items_by_key(session).items() if key in allowed},
-        "withheld": [key for key in items if key not in allowed],
-        "consent_receipts": sorted({str(grants[key].receipt_id) for key in allowed}),
+        "items": allowed[resident.id],
+        "item_names": {key: names[key] for key in allowed[resident.id] if key in names},
+        "withheld": [key for key in items if key not in allowed[resident.id]],
+        "consent_receipts": sorted({str(live[resident.id][key].receipt_id) for key in allowed[resident.id]}),
         "date": now.isoformat(),
         **({"via": dict(via)} if via else {}),
-    })
-    session.flush()  # the record is in the database before any value leaves this function
-    # The caller commits before the values leave the process (one transaction per request: the response is sent
-    # after the commit), so a provision is never delivered without its record. `now` is for tests of expiry.
-    return values, record
+    }) for resident in users])
+    # The records are in the database before any value leaves this function. The caller commits before the values
+    # leave the process (one transaction per request: the response is sent after the commit), so a provision is
+    # never delivered without its record. `now` is for tests of expiry.
+    return {resident.id: ({key: resolved[resident.id][key] for key in allowed[resident.id]}, record)
+            for resident, record in zip(users, records, strict=True)}

@@ -15,7 +15,7 @@ Never put a token, a password or an email address in a payload: the payload is s
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,8 +32,9 @@ from app.ledger.verification import BreakReason, Verification, verify_all, verif
 from app.signing import sign
 
 __all__ = [
-    "BreakReason", "HistoryEntry", "ReceiptView", "Verification", "append", "chain_of", "erase_payloads", "history",
-    "latest_anchors", "make_anchor", "receipts_for", "record_receipt", "verify_all", "verify_anchor", "verify_chain",
+    "BreakReason", "HistoryEntry", "NewRecord", "ReceiptView", "Verification", "append", "append_many", "chain_of",
+    "erase_payloads", "history", "latest_anchors", "lock_chain", "lock_chains", "make_anchor", "receipts_for",
+    "record_receipt", "verify_all", "verify_anchor", "verify_chain",
 ]
 
 ANCHOR_JWS_TYPE = "ledger-anchor+jws"
@@ -64,19 +65,32 @@ def lock_chain(session: Session, subject: str) -> LedgerChain:
     PostgreSQL; on SQLite the write lock taken at BEGIN IMMEDIATE already does. populate_existing: the session
     keeps objects across commits (expire_on_commit=False), and a stale head here would fork the chain.
     """
+    return lock_chains(session, [subject])[subject]
+
+
+def lock_chains(session: Session, subjects: Collection[str]) -> dict[str, LedgerChain]:
+    """`lock_chain` for many subjects at once (the batch of feeds): one insert, one SELECT … FOR UPDATE, rows
+    locked in subject order so that two batches over overlapping residents cannot deadlock."""
+    wanted = sorted(set(subjects))
+    if not wanted:
+        return {}
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
     session.execute(
         insert(LedgerChain)
-        .values(id=new_id(), subject=subject, created_at=utcnow(), head_seq=0, head_hash=ZERO_HASH)
+        .values([{"id": new_id(), "subject": subject, "created_at": now, "head_seq": 0, "head_hash": ZERO_HASH}
+                 for subject in wanted])
         .on_conflict_do_nothing(index_elements=["subject"])
     )
-    return session.exec(
+    chains = session.exec(
         select(LedgerChain)
-        .where(col(LedgerChain.subject) == subject)
+        .where(col(LedgerChain.subject).in_(wanted))
+        .order_by(col(LedgerChain.subject))
         .with_for_update()
         .execution_options(populate_existing=True)
-    ).one()
+    ).all()
+    return {chain.subject: chain for chain in chains}
 
 
 def append(session: Session, *, subject: str, kind: RecordKind, payload: dict[str, Any],
@@ -86,10 +100,64 @@ def append(session: Session, *, subject: str, kind: RecordKind, payload: dict[st
     Anything failing raises, and the caller's transaction (with the work the record is about) rolls back: no
     record, no data.
     """
-    kind = RecordKind(kind)
-    body = normalise_payload(payload)
-    at = (at or utcnow()).astimezone(UTC)
+    body = normalise_payload(payload)  # a payload JSON cannot hold is refused before anything is written
     chain = lock_chain(session, subject)
+    record, salt = _next_record(chain, RecordKind(kind), body, at)
+    session.add(record)
+    session.flush()  # the record exists before the head points at it (PostgreSQL's trigger checks that)
+    assert record.id is not None
+    session.add(LedgerPayload(record_id=record.id, salt=salt, body=body))
+    chain.head_seq, chain.head_hash = record.seq, record.record_hash
+    session.add(chain)
+    session.flush()
+    return record
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """One record for `append_many`: what `append` takes, for a chain already locked by `lock_chains`."""
+
+    chain: LedgerChain
+    kind: RecordKind
+    payload: dict[str, Any]
+    at: datetime | None = None
+
+
+def append_many(session: Session, entries: Sequence[NewRecord]) -> list[LedgerRecord]:
+    """`append` for many chains at once, one record per chain, with three statements instead of five per record
+    (the batch of feeds writes one processing record per resident and purpose). The chains must be locked by
+    `lock_chains` in this transaction. Returns the records (not attached to the session), in the given order."""
+    if len({id(entry.chain) for entry in entries}) != len(entries):
+        raise ValueError("append_many takes one record per chain")
+    if not entries:
+        return []
+    bodies = [normalise_payload(entry.payload) for entry in entries]
+    built = [(*_next_record(entry.chain, RecordKind(entry.kind), body, entry.at), body)
+             for entry, body in zip(entries, bodies, strict=True)]
+    columns = ("chain_id", "seq", "kind", "at", "prev_hash", "payload_digest", "record_hash")
+    ids = session.execute(
+        sa.insert(LedgerRecord).returning(col(LedgerRecord.id), sort_by_parameter_order=True),
+        [{name: getattr(record, name) for name in columns} for record, _salt, _body in built],
+    ).scalars().all()
+    session.execute(sa.insert(LedgerPayload), [
+        {"record_id": record_id, "salt": salt, "body": body} for record_id, (_record, salt, body) in zip(ids, built, strict=True)
+    ])
+    # The head advances by one, to the record just written (the trigger checks both). ORM bulk UPDATE by primary
+    # key does not touch the objects in the session: they are expired so that nobody reads the old head.
+    session.execute(sa.update(LedgerChain), [
+        {"id": entry.chain.id, "head_seq": record.seq, "head_hash": record.record_hash}
+        for entry, (record, _salt, _body) in zip(entries, built, strict=True)
+    ])
+    for entry, record_id, (record, _salt, _body) in zip(entries, ids, built, strict=True):
+        session.expire(entry.chain)
+        record.id = record_id
+    return [record for record, _salt, _body in built]
+
+
+def _next_record(chain: LedgerChain, kind: RecordKind, body: dict[str, Any],
+                 at: datetime | None) -> tuple[LedgerRecord, str]:
+    """The record that follows the chain's head, with the salt of its (normalised) payload's digest."""
+    at = (at or utcnow()).astimezone(UTC)
     salt = new_salt()
     digest = payload_digest(salt, body)
     seq = chain.head_seq + 1
@@ -98,14 +166,7 @@ def append(session: Session, *, subject: str, kind: RecordKind, payload: dict[st
         record_hash=record_hash(chain_id=chain.id, seq=seq, kind=kind.value, at=at, prev_hash=chain.head_hash,
                                 payload_digest=digest),
     )
-    session.add(record)
-    session.flush()  # the record exists before the head points at it (PostgreSQL's trigger checks that)
-    assert record.id is not None
-    session.add(LedgerPayload(record_id=record.id, salt=salt, body=body))
-    chain.head_seq, chain.head_hash = seq, record.record_hash
-    session.add(chain)
-    session.flush()
-    return record
+    return record, salt
 
 
 def history(

@@ -318,7 +318,7 @@ def test_a_use_whose_ledger_record_fails_raises_and_returns_nothing(
         def broken_ledger(*args: Any, **kwargs: Any) -> None:
             raise RuntimeError("the ledger is down")
 
-        monkeypatch.setattr(enforce, "append", broken_ledger)
+        monkeypatch.setattr(enforce, "append_many", broken_ledger)
         result: dict[str, Any] | None = None
         with pytest.raises(RuntimeError, match="the ledger is down"):
             result = enforce.use(db, resident=resident, recipient=BANK, purpose="municipal_recommendation",

@@ -158,3 +158,19 @@ def test_verify_all_names_only_the_broken_chain(db):
 def test_an_empty_subject_verifies_with_no_records(db):
     result = verify_chain(db, new_subject())
     assert result.ok and result.records == 0 and result.chain_id is None
+
+
+def test_append_many_writes_one_record_per_chain_that_verifies_with_single_appends(db):
+    from app.ledger.services import NewRecord, append_many, lock_chains
+
+    subjects = [new_subject() for _ in range(3)]
+    append(db, subject=subjects[0], kind=RecordKind.CONSENT, payload={"n": 0})
+    chains = lock_chains(db, subjects)
+    records = append_many(db, [NewRecord(chains[s], RecordKind.PROCESSING, {"n": i}) for i, s in enumerate(subjects)])
+    assert [r.seq for r in records] == [2, 1, 1] and all(r.id is not None for r in records)
+    append(db, subject=subjects[0], kind=RecordKind.CONSENT, payload={"n": 3})  # the head moved: a single append follows
+    assert all(verify_chain(db, s).ok for s in subjects)
+    assert [e.payload for e in history(db, subjects[0])] == [{"n": 3}, {"n": 0}, {"n": 0}]
+    with pytest.raises(ValueError):
+        append_many(db, [NewRecord(chains[subjects[1]], RecordKind.PROCESSING, {}),
+                         NewRecord(chains[subjects[1]], RecordKind.PROCESSING, {})])
