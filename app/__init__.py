@@ -87,6 +87,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.oauth.views import bp as oauth_bp
     from app.oauth.views import connections_bp as oauth_connections_bp
     from app.operator.views import bp as operator_bp
+    from app.participation.views import bp as participation_bp
     from app.partners.views import bp as partners_bp
     from app.recommend.views import bp as recommend_bp
     from app.staff.views import bp as staff_bp
@@ -108,6 +109,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         catalogue_bp,
         inbox_bp,
         recommend_bp,
+        participation_bp,
         oauth_bp,
         oauth_connections_bp,
         api_bp,

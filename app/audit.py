@@ -47,6 +47,8 @@ class EventTag(StrEnum):
     CONSENT_WITHDRAW = "consent:decision:withdraw"
     CONSENT_RENEW = "consent:decision:renew"
     CATALOG_SERVICE_EDIT = "catalog:service:edit"
+    PARTICIPATION_RECORD = "participation:history:record"
+    PARTICIPATION_REMOVE = "participation:history:remove"
     OAUTH_CLIENT_REGISTER = "oauth:client:register"
     OAUTH_CLIENT_DISABLE = "oauth:client:disable"
     OAUTH_AUTHORIZE = "oauth:grant:authorize"

@@ -80,6 +80,9 @@ def demo_seed() -> None:
 
         loaded = load_catalog(session)
         created.update({what: loaded[what] for what in ("venues", "services", "events", "coupons")})
+        from app.demo.participation import seed_participation
+
+        created.update(seed_participation(session))
         session.commit()
     finally:
         session.close()

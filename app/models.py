@@ -10,6 +10,7 @@ from app.jobs.models import Job
 from app.ledger.models import LedgerAnchor, LedgerChain, LedgerPayload, LedgerRecord
 from app.mail.models import MailMessage
 from app.oauth.models import AuthorizationCode, ClientAssertionUse, OAuthClient, OAuthToken, PairwiseSubject
+from app.participation.models import Participation
 from app.partners.models import Partner
 from app.recommend.models import RecommendFeed
 from app.sessions import BrowserSession
@@ -49,6 +50,7 @@ __all__ = [
     "OAuthClient",
     "OAuthToken",
     "PairwiseSubject",
+    "Participation",
     "Partner",
     "Resident",
     "StaffMember",

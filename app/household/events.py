@@ -1,5 +1,6 @@
-"""Household events other features subscribe to (the recommendation feed forgets what it kept). Sent inside the
-change's transaction; keywords `session` and `resident_id`."""
+"""Changes to what the resident entrusted that other features subscribe to (the recommendation feed forgets what it
+kept): the household, and the participation history (app.participation sends it too). Sent inside the change's
+transaction; keywords `session` and `resident_id`."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from app.consent.models import ConsentReceipt, Grant
 from app.db import utcnow
 from app.household.models import Child, HealthScore, HomeAddress
 from app.ledger.services import history
+from app.participation.services import history_of as participations_of
 
 README = """Azukari（預かり）情報銀行 — あなたのデータの書き出し
 =================================================
@@ -29,6 +30,8 @@ README = """Azukari（預かり）情報銀行 — あなたのデータの書�
 - address.json          住所（Smart Life Pass などから受け取ったもの。受け取った日時つき）
 - health_scores.json    カロママプラスの健康スコア（日ごと、受け取った日時つき）
 - linked_accounts.json  連携している外部サービス（連携日。アクセストークンは含めません）
+- participation.json    参加したイベント・使ったクーポンの記録（日付、イベント／クーポンの ID、種類、
+                        記録した人：resident=ご自身で記録）
 - consents.json         同意の状態（提供先・目的・項目ごと、有効期限）
 - consent_receipts/     同意の記録（ISO/IEC TS 27560 形式）。*.jws は Azukari の署名つきで、
                         https://（Azukari のアドレス）/.well-known/jwks.json の公開鍵で誰でも検証できます。
@@ -66,6 +69,10 @@ def export_zip(session: Session, resident: Resident) -> bytes:
         "linked_accounts.json": [{"provider": link.provider, "issuer": link.issuer, "linked_at": _iso(link.linked_at),
                                   "keep_copy": link.keep_copy}
                                  for link in session.exec(select(LinkedAccount).where(LinkedAccount.resident_id == resident.id))],
+        "participation.json": [{
+            "date": p.occurred_on.isoformat(), "kind": p.kind, "item_id": p.item_id, "venue_id": p.venue_id,
+            "categories": p.categories, "source": p.source, "recorded_at": _iso(p.recorded_at),
+        } for p in reversed(participations_of(session, resident))],
         "consents.json": [{
             "recipient": g.recipient_key, "purpose": g.purpose_key, "item": g.item_key, "granted": g.granted,
             "decided_at": _iso(g.decided_at), "expires_at": _iso(g.expires_at),

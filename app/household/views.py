@@ -23,6 +23,7 @@ from app.household.forms import ChildForm
 from app.htmx import hx_redirect, render
 from app.i18n import bilingual
 from app.ledger.services import receipts_for
+from app.participation.services import history_views
 
 bp = Blueprint("household", __name__)
 bp.before_request(auth.require_resident)
@@ -63,6 +64,7 @@ def index():  # type: ignore[no-untyped-def]
         slp_error=slp_error,
         mynaportal_enabled=MYNAPORTAL in configured_providers(current_settings()),
         receipts=receipts_for(db, resident.principal, limit=10),
+        participations=history_views(db, resident),
         form=EmptyForm(),
     )
 

@@ -1,0 +1,40 @@
+"""The participation history is resident data like the household's: besides its own domain, only the consent door
+(app.consent.items, whose item `participation_history` the bank reads under consent), the schema registry, the
+app factory (the blueprint), the seed, and わたしのデータ (the resident's own list and export) import it. The
+recommendation engine in particular gets it only through `enforce.use`."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from tests.test_data_access_contract import APP, ROOT, absolute, module_name
+
+pytestmark = pytest.mark.smoke
+
+READERS = ("app/participation/", "app/consent/items.py", "app/models.py", "app/__init__.py", "app/demo/",
+           "app/household/views.py", "app/household/export.py")
+
+
+def participation_imports(path: Path, root: Path = ROOT) -> list[str]:
+    module, relative = module_name(path, root), path.relative_to(root).as_posix()
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            source = absolute(node, module, path.name == "__init__.py")
+            names = [source] + [f"{source}.{alias.name}" for alias in node.names]
+        if any(name == "app.participation" or name.startswith("app.participation.") for name in names):
+            found.append(f"{relative}:{node.lineno}")
+    return found
+
+
+def test_only_the_door_and_the_residents_own_pages_import_the_participation_history() -> None:
+    every = [reach for path in sorted(APP.rglob("*.py")) for reach in participation_imports(path)]
+    assert any(reach.startswith("app/consent/items.py:") for reach in every)
+    offending = [reach for reach in every if not any(reach.startswith(rule) for rule in READERS)]
+    assert not offending, "modules outside the door import app.participation:\n" + "\n".join(offending)
