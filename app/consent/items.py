@@ -19,6 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Resident
+from app.db import in_values
 from app.household.address import AddressError, HomeArea, locate_home
 from app.household.ages import describe_child, japan_today
 from app.household.models import Child, HealthScore, HomeAddress
@@ -38,7 +39,7 @@ class Item:
 
 
 def _load_children(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Child]]:
-    rows = session.exec(select(Child).where(col(Child.guardian_id).in_(ids)).order_by(
+    rows = session.exec(select(Child).where(in_values(session, col(Child.guardian_id), ids)).order_by(
         col(Child.guardian_id), col(Child.birth_year), col(Child.birth_month), col(Child.birth_day), col(Child.id)))
     found: dict[uuid.UUID, list[Child]] = defaultdict(list)
     for child in rows:
@@ -47,12 +48,13 @@ def _load_children(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, li
 
 
 def _load_addresses(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, HomeAddress]:
-    return {row.resident_id: row for row in session.exec(select(HomeAddress).where(col(HomeAddress.resident_id).in_(ids)))}
+    rows = session.exec(select(HomeAddress).where(in_values(session, col(HomeAddress.resident_id), ids)))
+    return {row.resident_id: row for row in rows}
 
 
 def _load_health(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     latest = (select(HealthScore.resident_id, func.max(HealthScore.day).label("day"))
-              .where(col(HealthScore.resident_id).in_(ids)).group_by(col(HealthScore.resident_id)).subquery())
+              .where(in_values(session, col(HealthScore.resident_id), ids)).group_by(col(HealthScore.resident_id)).subquery())
     rows = session.execute(select(HealthScore.resident_id, HealthScore.score).join(
         latest, (col(HealthScore.resident_id) == latest.c.resident_id) & (col(HealthScore.day) == latest.c.day)))
     return {resident_id: score for resident_id, score in rows}

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
@@ -26,7 +25,7 @@ from app.accounts.models import Resident
 from app.audit import EventTag
 from app.catalog.models import CatalogCoupon, CatalogEvent
 from app.catalog.services import coupon_title, event_title
-from app.db import new_id, utcnow
+from app.db import in_values, new_id, utcnow
 from app.errors import DomainError, NotFound
 from app.household.ages import days_in_month, japan_today
 from app.household.events import announce_change
@@ -238,19 +237,13 @@ def is_empty(summary: dict[str, Any]) -> bool:
 def history_rows(session: Session, resident_ids: Iterable[uuid.UUID], since: date,
                  until: date | None = None) -> dict[uuid.UUID, list[SummaryRow]]:
     """{resident id: the rows a summary reads, from `since` (through `until`)}, in one query; residents without
-    rows are absent. On PostgreSQL the ids go as one array parameter (`= ANY(:ids)`): the batch of 50,000
-    residents would exceed the driver's 65,535 parameters as an IN list."""
+    rows are absent. The ids go as one array parameter on PostgreSQL (`app.db.in_values`)."""
     ids = list(dict.fromkeys(resident_ids))
     if not ids:
         return {}
-    resident = col(Participation.resident_id)
-    if session.get_bind().dialect.name == "postgresql":
-        condition = resident == sa.any_(sa.bindparam("resident_ids", ids, type_=postgresql.ARRAY(sa.Uuid())))
-    else:
-        condition = resident.in_(ids)
     statement = (select(Participation.resident_id, Participation.kind, Participation.item_id, Participation.categories,
                         Participation.occurred_on)
-                 .where(condition, col(Participation.occurred_on) >= since))
+                 .where(in_values(session, col(Participation.resident_id), ids), col(Participation.occurred_on) >= since))
     if until is not None:
         statement = statement.where(col(Participation.occurred_on) <= until)
     grouped: dict[uuid.UUID, list[SummaryRow]] = {}

@@ -68,10 +68,10 @@ def test_an_unknown_item_or_a_future_day_is_refused_with_a_message(app, db, resi
         for kind, item_id in (("event", "ev_no_such_event"), ("coupon", EVENT), ("event", COUPON), ("quiz", EVENT)):
             with pytest.raises(services.UnknownItem) as error:
                 services.record(db, resident, kind, item_id, TODAY)
-            assert error.value.status == 404 and "could not find this event or coupon" in str(error.value.message)
+            assert error.value.status == 404 and "見つかりませんでした" in str(error.value.message)  # Japanese first
         with pytest.raises(services.FutureParticipation) as future:
             services.record(db, resident, "event", EVENT, TODAY + timedelta(days=1))
-        assert future.value.status == 422 and "today or a past day" in str(future.value.message)
+        assert future.value.status == 422 and str(future.value.message) == "記録できるのは、今日または過去の日付だけです。"
     assert rows_of(db, resident) == []
 
 
