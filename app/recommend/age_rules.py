@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from app.recommend.outcomes import NEVER, CheckReason, DateOutcome, Reason, ServiceLike, Timing, age_fields
@@ -46,9 +47,9 @@ VACCINATION_CATEGORY = "vaccination"
 MILESTONE_NAMES_EN = {
     "B型肝炎": "hepatitis B", "ロタウイルス(1価)": "rotavirus (1-valent)", "ロタウイルス(5価)": "rotavirus (5-valent)",
     "五種混合(DPT-IPV-Hib)": "5-in-1 (DPT-IPV-Hib)", "小児用肺炎球菌": "pneumococcal (children)", "BCG": "BCG",
-    "麻しん風しん(MR)1期": "measles-rubella (MR), 1st period", "麻しん風しん(MR)2期": "measles-rubella (MR), 2nd period",
-    "水痘": "chickenpox", "日本脳炎1期": "Japanese encephalitis, 1st period", "日本脳炎2期": "Japanese encephalitis, 2nd period",
-    "二種混合(DT)2期": "DT, 2nd period", "HPV(子宮頸がん予防)": "HPV (cervical cancer prevention)",
+    "麻しん風しん(MR)1期": "measles-rubella (MR) phase 1", "麻しん風しん(MR)2期": "measles-rubella (MR) phase 2",
+    "水痘": "chickenpox", "日本脳炎1期": "Japanese encephalitis phase 1", "日本脳炎2期": "Japanese encephalitis phase 2",
+    "二種混合(DT)2期": "DT phase 2", "HPV(子宮頸がん予防)": "HPV (cervical cancer prevention)",
     "乳児健診(1回目)": "infant check-up (1st)", "乳児健診(2回目)": "infant check-up (2nd)", "1か月児健診": "1-month check-up",
 }
 
@@ -101,11 +102,24 @@ def envelope(age: dict[str, Any], birth: date) -> Span | None:
     return intersect_all(birth, spans)
 
 
+@lru_cache(maxsize=4096)
+def _note(ja: str, en: str) -> Reason:
+    """One object per note: the batch's memo keeps the notes of every service and birth date, mostly the same few."""
+    return Reason(ja, en)
+
+
 @dataclass(frozen=True)
 class Window:
     name: Reason
     span: Span
     female_only: bool
+
+
+def _is_window(milestone: dict[str, Any]) -> bool:
+    """Whether `_window_span` gives the milestone a window (whatever the birth date)."""
+    return (isinstance(milestone.get("window_months"), list) or isinstance(milestone.get("window_weeks"), list)
+            or isinstance(milestone.get("window_days"), list) or isinstance(milestone.get("school_grade"), str)
+            or isinstance(milestone.get("school_grade_range"), list))
 
 
 def _window_span(milestone: dict[str, Any], birth: date, vaccination: bool) -> Span | None:
@@ -138,17 +152,17 @@ def windows(service: ServiceLike, birth: date, within: Span | None) -> list[Wind
 
 def window_outcome(service: ServiceLike, birth: date, on: date, within: Span | None) -> DateOutcome | None:
     """Due now when a window is open, later when the next one opens; None when the service has no windows."""
-    if not any(_window_span(m, birth, False) is not None for m in service.milestones or []):
+    if not any(_is_window(m) for m in service.milestones or []):
         return None
     found = windows(service, birth, within)
     open_now = [window for window in found if window.span.contains(on)]
     if open_now:
         names = Reason("、".join(w.name.ja for w in open_now), ", ".join(w.name.en for w in open_now))
-        notes = [Reason(f"今の時期: {names.ja}", f"Due now: {names.en}")]
+        notes = [_note(f"今の時期: {names.ja}", f"Due now: {names.en}")]
         reasons: set[CheckReason] = set()
         if all(window.female_only for window in open_now):
             reasons.add(CheckReason.OTHER_CONDITION)
-            notes.append(Reason("女のお子さまが対象です。", "This is for girls."))
+            notes.append(_note("女のお子さまが対象です。", "This is for girls."))
         lasts = [window.span.last for window in open_now]
         ends = None if None in lasts else max(last for last in lasts if last is not None)
         return DateOutcome(Timing.NOW, ends=ends, check_reasons=frozenset(reasons), notes=tuple(notes))
@@ -156,7 +170,7 @@ def window_outcome(service: ServiceLike, birth: date, on: date, within: Span | N
     if upcoming:
         first = min(window.span.first for window in upcoming)
         names = [window.name for window in upcoming if window.span.first == first]
-        return DateOutcome(Timing.LATER, starts=first, notes=(Reason(
+        return DateOutcome(Timing.LATER, starts=first, notes=(_note(
             f"次の時期: {'、'.join(n.ja for n in names)}", f"Next: {', '.join(n.en for n in names)}"),))
     return NEVER
 
@@ -171,5 +185,5 @@ def general_outcome(service: ServiceLike, birth: date, on: date) -> DateOutcome:
 def expected_child_outcome(service: ServiceLike) -> DateOutcome:
     """Not born yet: only services for pregnancy apply (their `life_stages` include "pregnancy")."""
     if PREGNANCY_STAGE in (service.life_stages or []):
-        return DateOutcome(Timing.NOW, notes=(Reason("妊娠中の方も対象です。", "Expectant parents can use it too."),))
+        return DateOutcome(Timing.NOW, notes=(_note("妊娠中の方も対象です。", "Expectant parents can use it too."),))
     return NEVER

@@ -28,26 +28,31 @@ def _counted(counted_sibling: bool, birth: date, on: date) -> bool:
     return class_index(birth, on) <= limit
 
 
-def rank_bounds(household: HouseholdInput, index: int, on: date) -> tuple[int, int]:
-    """The lowest and highest rank the child at `index` can have among the counted children (1 = the eldest)."""
-    dates = _born_dates(household, on)
+def rank_bounds(household: HouseholdInput, index: int, on: date,
+                dates: list[tuple[date, ...]] | None = None) -> tuple[int, int]:
+    """The lowest and highest rank the child at `index` can have among the counted children (1 = the eldest);
+    `dates`: each child's possible birth dates (`_born_dates`), when already at hand."""
+    dates = _born_dates(household, on) if dates is None else dates
     own = dates[index]
     surely_older = possibly_older = 0
     for other, (child, other_dates) in enumerate(zip(household.children, dates, strict=True)):
         if other == index or not other_dates or not own:
             continue
-        counted = [_counted(child.counted_sibling, d, on) for d in other_dates]
-        if all(counted) and max(other_dates) < min(own):
+        # The class index only grows with an earlier birth: every possible birth is counted when the earliest is,
+        # and one is when the latest is.
+        earliest, latest = min(other_dates), max(other_dates)
+        if _counted(child.counted_sibling, earliest, on) and latest < min(own):
             surely_older += 1
-        if any(counted) and min(other_dates) <= max(own):
+        if _counted(child.counted_sibling, latest, on) and earliest <= max(own):
             possibly_older += 1
     return 1 + surely_older, 1 + possibly_older
 
 
 def third_child_notes(household: HouseholdInput, indexes: tuple[int, ...], on: date) -> list[Reason]:
     notes = []
+    dates = _born_dates(household, on)
     for index in indexes:
-        lowest, highest = rank_bounds(household, index, on)
+        lowest, highest = rank_bounds(household, index, on, dates)
         who = child_label(household.children[index].birth, expected=False)
         if lowest >= THIRD_CHILD_RANK:
             notes.append(Reason(f"{who.ja}は第3子以降の額(多子加算)になります。",

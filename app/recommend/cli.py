@@ -1,22 +1,21 @@
 """`flask recommend preview`: what a household would be shown, without any account (operators and tests).
 
 Household validation does not apply: any birth date gets an answer (a future one is an expected child, see
-`eligibility`). The services come from the database (`flask catalog load` first); events and coupons from the
-ranking engine when `app.recommend.ranking` provides `rank_events` / `rank_coupons`.
+`eligibility`). The services, events and coupons come from the database (`flask catalog load` first): the
+services with their status and reasons from `eligibility`, the events and coupons as `ranking.rank_events` /
+`rank_coupons` order them, each with its id, score and reasons ({ja, en}).
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import click
 from flask.cli import AppGroup
-from sqlmodel import Session
 
 from app.catalog.services import services_list
 from app.db import get_database
@@ -24,6 +23,7 @@ from app.household.address import KASHIWA, NAGAREYAMA, find_town
 from app.household.ages import BirthDate, days_in_month
 from app.recommend.eligibility import ServiceResult, evaluate
 from app.recommend.household import ChildInput, City, HouseholdInput
+from app.recommend.ranking import rank_coupons, rank_events
 
 # Japan has no daylight saving time: a fixed offset is Asia/Tokyo.
 JST = timezone(timedelta(hours=9), "Asia/Tokyo")
@@ -71,43 +71,6 @@ def service_json(result: ServiceResult, names: Mapping[str, tuple[str, str]]) ->
     }
 
 
-# --- HOOK: the ranking engine ----------------------------------------------------------------------------------
-# app.recommend.ranking is written separately. When it exists and has rank_events / rank_coupons, each is called
-# with (session, household, on) and its items are shown with id, score and reasons; until then both lists are empty.
-
-
-def ranked_items(session: Session, household: HouseholdInput, on: date) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    try:
-        ranking = importlib.import_module("app.recommend.ranking")
-    except ModuleNotFoundError as error:
-        if error.name != "app.recommend.ranking":
-            raise  # the module exists but something it imports is missing: a real error
-        return [], []
-    return (_call_ranker(getattr(ranking, "rank_events", None), session, household, on),
-            _call_ranker(getattr(ranking, "rank_coupons", None), session, household, on))
-
-
-def _call_ranker(ranker: Callable[..., Any] | None, session: Session, household: HouseholdInput,
-                 on: date) -> list[dict[str, Any]]:
-    if not callable(ranker):
-        return []
-    return [_item_json(item) for item in ranker(session, household, on) or []]
-
-
-def _field(item: Any, name: str) -> Any:
-    return item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)
-
-
-def _item_json(item: Any) -> dict[str, Any]:
-    reasons = []
-    for reason in _field(item, "reasons") or []:
-        if isinstance(reason, str):
-            reasons.append({"ja": reason, "en": reason})
-        else:
-            reasons.append({"ja": _field(reason, "ja"), "en": _field(reason, "en")})
-    return {"id": _field(item, "id") or _field(item, "item_id"), "score": _field(item, "score"), "reasons": reasons}
-
-
 # --- the command -----------------------------------------------------------------------------------------------
 
 
@@ -139,7 +102,7 @@ def preview(child_births: tuple[str, ...], counted_siblings: tuple[str, ...], to
             raise click.ClickException("the catalogue is empty: run `flask catalog load` first")
         results = evaluate(services, household, on)
         names = {service.id: (service.name_ja, service.name_en) for service in services}
-        events, coupons = ranked_items(session, household, on)
+        events, coupons = rank_events(session, household, on), rank_coupons(session, household, on)
     finally:
         session.close()
     if as_json:

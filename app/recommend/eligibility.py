@@ -26,10 +26,12 @@ child start at the birth, not at an expected date.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from typing import Any
 
-from app.household.ages import possible_birth_dates
+from app.household.ages import BirthDate, possible_birth_dates
 from app.recommend import texts
 from app.recommend.age_rules import expected_child_outcome, general_outcome, service_check_reasons
 from app.recommend.allowance import CHILD_ALLOWANCE_ID, third_child_notes
@@ -46,6 +48,14 @@ SOON_HORIZON_MONTHS = 6
 
 # Which child's answer is the household's: the first in this order.
 _PRIORITY = (Status.ELIGIBLE, Status.CHECK, Status.SOON, Status.NOT_ELIGIBLE)
+_PRIORITY_RANK = {status: rank for rank, status in enumerate(_PRIORITY)}
+# The statuses as module constants for the per-household path: reading an enum member from its class costs a
+# descriptor call (Python 3.11), and the batch reads them for every service of 50,000 households.
+_ELIGIBLE, _CHECK, _SOON, _OTHER_CITY, _NOT_ELIGIBLE = (Status.ELIGIBLE, Status.CHECK, Status.SOON, Status.OTHER_CITY,
+                                                     Status.NOT_ELIGIBLE)
+# The codes in their order of declaration (results list them so), and the ones explained by a fixed line.
+_CHECK_ORDER = tuple(CheckReason)
+_EXPLAINED_CHECKS = tuple(code for code in _CHECK_ORDER if code is not CheckReason.OTHER_CONDITION)
 
 
 @dataclass(frozen=True)
@@ -60,7 +70,7 @@ class ServiceResult:
     last_checked: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: the batch's memo holds one per service and birth date
 class _Verdict:
     """The answer for one possible birth date, then for one child. `later`: not eligible only because it starts
     after the horizon."""
@@ -73,81 +83,208 @@ class _Verdict:
     later: bool = False
 
 
-def evaluate(services: Iterable[ServiceLike], household: HouseholdInput, on: date) -> list[ServiceResult]:
-    """One result per service, in the order given."""
+# The most common answer by far, shared rather than built for every child and service.
+_PLAIN_NOT_ELIGIBLE = _Verdict(Status.NOT_ELIGIBLE)
+# What the memo holds for a child of a service whose rule cannot be read (the result is then 要確認).
+_UNREADABLE = None
+# A child's answers by service id: one table per birth date and day, in the memo.
+_Answers = dict[str, "_Verdict | None"]
+
+
+@dataclass
+class _ServiceFacts:
+    """What a service's result needs that does not depend on the household, worked out once per memo."""
+
+    rule: ServiceRule
+    shared_reasons: frozenset[CheckReason]
+    description: list[Reason]
+    # The result when no child is in the age range and nothing more is to be said, by "every child is expected".
+    plain_not_eligible: dict[bool, ServiceResult] = field(default_factory=dict)
+    no_child: ServiceResult | None = None  # the result for a household without children
+
+
+@dataclass(frozen=True)
+class _Subjects:
+    """The children services are evaluated for (counted siblings are not), read once per household."""
+
+    indexes: tuple[int, ...]  # positions in household.children
+    births: tuple[BirthDate, ...]
+    answers: tuple[_Answers, ...]  # each child's table in the memo
+    labels: tuple[Reason, ...]
+    all_expected: bool
+
+
+def evaluate(services: Iterable[ServiceLike], household: HouseholdInput, on: date,
+             memo: dict[Any, Any] | None = None) -> list[ServiceResult]:
+    """One result per service, in the order given.
+
+    `memo`: a dict kept across calls for the same services and day (the daily batch): a child's answer depends
+    only on the service, the birth date and the day, so children born on the same day are evaluated once. The
+    caller owns it and drops it when the services or the day change.
+    """
     horizon_end = add_months(on, SOON_HORIZON_MONTHS)
-    return [_evaluate_service(service, household, on, horizon_end) for service in services]
+    memo = {} if memo is None else memo
+    # The batch evaluates 50,000 households against the same 30 services: a child's answers are found with one
+    # look-up per household (a table per birth date and day), not one per service.
+    indexes = tuple(index for index, child in enumerate(household.children) if not child.counted_sibling)
+    children = [household.children[index] for index in indexes]
+    subjects = _Subjects(indexes, tuple(child.birth for child in children),
+                         tuple(_table(memo, ("child", child.birth, on)) for child in children),
+                         tuple(_label(child, on) for child in children), all(_is_expected(child, on) for child in children))
+    return [_evaluate_service(service, household, on, horizon_end, memo, subjects) for service in services]
 
 
-def _evaluate_service(service: ServiceLike, household: HouseholdInput, on: date, horizon_end: date) -> ServiceResult:
-    rule = rule_for(service)
-    shared_reasons = service_check_reasons(service, rule.decides_income) | rule.reasons
-    subjects = [(index, child) for index, child in enumerate(household.children) if not child.counted_sibling]
-    try:
-        verdicts = {index: _child_verdict(service, rule, child, on, horizon_end, shared_reasons) for index, child in subjects}
-    except UnreadableRule:
-        return _result(service, Status.CHECK, None, frozenset({CheckReason.UNVERIFIED_RULE}), (), [Reason(
-            "この制度の条件を読み取れませんでした。", "We could not read this scheme's conditions.")])
-    if not verdicts:
-        return _result(service, Status.NOT_ELIGIBLE, None, frozenset(), (), [texts.NO_CHILD])
-    best = min((verdict.status for verdict in verdicts.values()), key=_PRIORITY.index)
-    indexes = tuple(index for index, verdict in verdicts.items() if verdict.status is best)
-    chosen = [verdicts[index] for index in indexes]
-    reasons = frozenset().union(*(v.check_reasons for v in chosen)) if best in (Status.CHECK, Status.SOON) else frozenset()
+def _table(memo: dict[Any, Any], key: tuple[Any, ...]) -> dict[Any, Any]:
+    table = memo.get(key)
+    if table is None:
+        table = memo[key] = {}
+    return table
+
+
+def _facts(memo: dict[Any, Any], service: ServiceLike) -> _ServiceFacts:
+    key = ("rule", service.id)
+    facts = memo.get(key)
+    if facts is None:
+        rule = rule_for(service)
+        facts = memo[key] = _ServiceFacts(rule, service_check_reasons(service, rule.decides_income) | rule.reasons,
+                                          _description(service, rule))
+    return facts
+
+
+def _evaluate_service(service: ServiceLike, household: HouseholdInput, on: date, horizon_end: date,
+                      memo: dict[Any, Any], subjects: _Subjects) -> ServiceResult:
+    facts = _facts(memo, service)
+    if not subjects.indexes:
+        if facts.no_child is None:
+            facts.no_child = _result(service, _NOT_ELIGIBLE, None, frozenset(), (), [texts.NO_CHILD])
+        return facts.no_child
+    verdicts: list[_Verdict] = []
+    best_rank = _PRIORITY_RANK[_NOT_ELIGIBLE]
+    for birth, answers in zip(subjects.births, subjects.answers, strict=True):
+        verdict = answers.get(service.id, _NOT_ASKED)
+        if verdict is _NOT_ASKED:
+            verdict = answers[service.id] = _interned(_child_verdict(memo, service, facts, birth, on, horizon_end))
+        if verdict is _UNREADABLE:
+            return _result(service, _CHECK, None, frozenset({CheckReason.UNVERIFIED_RULE}), (), [Reason(
+                "この制度の条件を読み取れませんでした。", "We could not read this scheme's conditions.")])
+        verdicts.append(verdict)
+        if verdict is not _PLAIN_NOT_ELIGIBLE:  # the memo holds that most common answer interned
+            best_rank = min(best_rank, _PRIORITY_RANK[verdict.status])
+    best = _PRIORITY[best_rank]
+    if best is _NOT_ELIGIBLE:  # the residence changes nothing then
+        return _not_eligible_result(service, facts, subjects, verdicts)
+    positions = [position for position, verdict in enumerate(verdicts) if verdict.status is best]
+    chosen = [verdicts[position] for position in positions]
+    indexes = tuple(subjects.indexes[position] for position in positions)
+    status, soon_from, reasons, lines = _decided(service, household.city, best, chosen,
+                                                 tuple(subjects.labels[position] for position in positions))
+    if status is _NOT_ELIGIBLE:
+        return _result(service, status, None, frozenset(), (), lines + facts.description)
+    if service.id == CHILD_ALLOWANCE_ID and best is _ELIGIBLE:
+        lines += third_child_notes(household, indexes, on)
+    return _result(service, status, soon_from, reasons, indexes, lines + facts.description)
+
+
+def _decided(service: ServiceLike, city: str | None, best: Status, chosen: list[_Verdict],
+             labels: tuple[Reason, ...]) -> tuple[Status, date | None, frozenset[CheckReason], list[Reason]]:
+    """The status, soon_from, check codes and lines (but the description) once the chosen children's answers (`best`
+    for each) and the city are taken into account."""
+    reasons = frozenset().union(*(v.check_reasons for v in chosen)) if best in (_CHECK, _SOON) else frozenset()
     starts = [v.starts for v in chosen if v.starts is not None]
-    soon_from = min(starts) if best is Status.SOON and starts else None
-    status, reasons, residence_lines = apply_residence(service, best, reasons, household.city)
-    who = texts.children_label([_label(household.children[index], on) for index in indexes]) if indexes else None
-    lines: list[Reason] = []
-    if status is Status.NOT_ELIGIBLE:
-        lines += residence_lines or _not_eligible_lines(household, verdicts, on)
-        return _result(service, status, None, frozenset(), (), lines + _description(service, rule))
-    assert who is not None
-    if status is Status.OTHER_CITY:
-        lines += residence_lines
+    soon_from = min(starts) if best is _SOON and starts else None
+    status, reasons, residence_lines = apply_residence(service, best, reasons, city)
+    if status is _NOT_ELIGIBLE:  # 柏市 residents only: apply_residence says so
+        return status, None, frozenset(), list(residence_lines)
+    lines = list(residence_lines) if status is _OTHER_CITY else []
     # Other city: what the national rule says for the children; otherwise the final status (a residence condition
     # may have turned eligible into check).
-    lines.append(_main_line(best if status is Status.OTHER_CITY else status, who, chosen, soon_from))
-    if status is not Status.SOON:
+    lines.append(_main_line(best if status is _OTHER_CITY else status, _children_label(labels), chosen, soon_from))
+    if status is not _SOON:
         soon_from = None  # other_city: 流山市 sends its own notices and dates
-    lines += _notes_of(household, indexes, chosen, on)
-    if status is not Status.OTHER_CITY:
+    lines += _notes_of(labels, chosen)
+    if status is not _OTHER_CITY:
         lines += residence_lines
-        lines += [texts.CHECK_REASON_TEXTS[code] for code in CheckReason
-                  if code in reasons and code is not CheckReason.OTHER_CONDITION]
-    if service.id == CHILD_ALLOWANCE_ID and best is Status.ELIGIBLE:
-        lines += third_child_notes(household, indexes, on)
-    return _result(service, status, soon_from, reasons, indexes, lines + _description(service, rule))
+        lines += [texts.CHECK_REASON_TEXTS[code] for code in _EXPLAINED_CHECKS if code in reasons]
+    return status, soon_from, reasons, lines
 
 
+_NOT_ASKED = object()  # a service the child's table has no answer for yet
+
+
+def _not_eligible_result(service: ServiceLike, facts: _ServiceFacts, subjects: _Subjects,
+                         verdicts: list[_Verdict]) -> ServiceResult:
+    # Most services for most children: nothing to say but "no child in the age range" (or "once born"), the same
+    # result for every such household. The memo holds that answer interned, so identity tells.
+    plain = all(verdict is _PLAIN_NOT_ELIGIBLE for verdict in verdicts)
+    if plain and (found := facts.plain_not_eligible.get(subjects.all_expected)) is not None:
+        return found
+    result = _result(service, _NOT_ELIGIBLE, None, frozenset(), (),
+                     _not_eligible_lines(subjects, verdicts) + facts.description)
+    if plain:
+        facts.plain_not_eligible[subjects.all_expected] = result
+    return result
+
+
+@lru_cache(maxsize=1 << 14)  # pure, and asked for every service: the batch asks again for the same children
 def _is_expected(child: ChildInput, on: date) -> bool:
     return not any(day <= on for day in possible_birth_dates(child.birth, on))
 
 
+@lru_cache(maxsize=1 << 14)
 def _label(child: ChildInput, on: date) -> Reason:
     return texts.child_label(child.birth, expected=_is_expected(child, on))
 
 
+@lru_cache(maxsize=1 << 14)
+def _children_label(labels: tuple[Reason, ...]) -> Reason:
+    return texts.children_label(labels)
+
+
 def _result(service: ServiceLike, status: Status, soon_from: date | None, reasons: frozenset[CheckReason],
             indexes: tuple[int, ...], lines: list[Reason]) -> ServiceResult:
-    unique = tuple(dict.fromkeys(lines))
-    return ServiceResult(service.id, status, soon_from, tuple(code for code in CheckReason if code in reasons), unique,
-                         indexes, service.source_url, service.last_checked)
+    codes = tuple(code for code in _CHECK_ORDER if code in reasons) if reasons else ()
+    return ServiceResult(service.id, status, soon_from, codes, tuple(dict.fromkeys(lines)), indexes, service.source_url,
+                         service.last_checked)
 
 
 # --- one child -------------------------------------------------------------------------------------------------
 
 
-def _child_verdict(service: ServiceLike, rule: ServiceRule, child: ChildInput, on: date, horizon_end: date,
-                   shared_reasons: frozenset[CheckReason]) -> _Verdict:
-    dates = [day for day in possible_birth_dates(child.birth, on) if day <= on]
+def _child_verdict(memo: dict[Any, Any], service: ServiceLike, facts: _ServiceFacts, birth: BirthDate, on: date,
+                   horizon_end: date) -> _Verdict | None:
+    """The child's answer; None when the service's rule cannot be read."""
+    dates = [day for day in possible_birth_dates(birth, on) if day <= on]
     if not dates:  # expected: not born on any possible day
-        outcome = expected_child_outcome(service).adding(notes=rule.notes)
-        return _date_verdict(_within_validity(service, outcome, on), shared_reasons, horizon_end)
-    outcome_for = rule.outcome or general_outcome
-    per_date = [_date_verdict(_within_validity(service, outcome_for(service, day, on).adding(notes=rule.notes), on),
-                              shared_reasons, horizon_end) for day in dates]
+        outcome = expected_child_outcome(service).adding(notes=facts.rule.notes)
+        return _date_verdict(_within_validity(service, outcome, on), facts.shared_reasons, horizon_end)
+    per_date = []
+    for day in dates:
+        # By day of birth too: a year-and-month birth date asks for every day of its month, which the batch's
+        # children born on those days have mostly asked for already.
+        answers = _table(memo, ("born", day, on))
+        verdict = answers.get(service.id, _NOT_ASKED)
+        if verdict is _NOT_ASKED:
+            verdict = answers[service.id] = _interned(_born_verdict(service, facts, day, on, horizon_end))
+        if verdict is _UNREADABLE:
+            return _UNREADABLE
+        per_date.append(verdict)
     return _agreed(per_date)
+
+
+def _interned(verdict: _Verdict | None) -> _Verdict | None:
+    if verdict is not None and verdict.status is _NOT_ELIGIBLE and verdict == _PLAIN_NOT_ELIGIBLE:
+        return _PLAIN_NOT_ELIGIBLE
+    return verdict
+
+
+def _born_verdict(service: ServiceLike, facts: _ServiceFacts, day: date, on: date, horizon_end: date) -> _Verdict | None:
+    """The answer for a child born on `day`; None when the service's rule cannot be read."""
+    try:
+        outcome = (facts.rule.outcome or general_outcome)(service, day, on)
+    except UnreadableRule:
+        return _UNREADABLE
+    return _date_verdict(_within_validity(service, outcome.adding(notes=facts.rule.notes), on), facts.shared_reasons,
+                         horizon_end)
 
 
 def _within_validity(service: ServiceLike, outcome: DateOutcome, on: date) -> DateOutcome:
@@ -162,10 +299,19 @@ def _within_validity(service: ServiceLike, outcome: DateOutcome, on: date) -> Da
     return outcome
 
 
+# The few distinct sets of check codes, shared by the memo's answers: the batch's memo holds an answer per service
+# and birth date, and the fewer objects it holds, the less the garbage collector has to walk.
+_CHECK_SETS: dict[frozenset[CheckReason], frozenset[CheckReason]] = {}
+
+
+def _shared_set(reasons: frozenset[CheckReason]) -> frozenset[CheckReason]:
+    return _CHECK_SETS.setdefault(reasons, reasons)
+
+
 def _date_verdict(outcome: DateOutcome, shared_reasons: frozenset[CheckReason], horizon_end: date) -> _Verdict:
     if outcome.timing is Timing.NEVER:
         return _Verdict(Status.NOT_ELIGIBLE, notes=outcome.notes)
-    reasons = outcome.check_reasons | shared_reasons
+    reasons = _shared_set(outcome.check_reasons | shared_reasons)
     if outcome.timing is Timing.NOW:
         return _Verdict(Status.CHECK if reasons else Status.ELIGIBLE, ends=outcome.ends, check_reasons=reasons,
                         notes=outcome.notes)
@@ -178,6 +324,8 @@ def _date_verdict(outcome: DateOutcome, shared_reasons: frozenset[CheckReason], 
 def _agreed(per_date: list[_Verdict]) -> _Verdict:
     """One child's answer from the answers for each possible birth date: theirs when they agree; 要確認
     (birth_day_needed) when the day decides. A start just beyond the horizon for some days is still soon."""
+    if len(per_date) == 1:  # a known birth date (what merging one answer gives)
+        return per_date[0]
     statuses = {verdict.status for verdict in per_date}
     if len(statuses) == 1:
         return _merged(per_date[0].status, per_date)
@@ -185,14 +333,15 @@ def _agreed(per_date: list[_Verdict]) -> _Verdict:
         return _merged(Status.SOON, [v for v in per_date if v.status is Status.SOON])
     possible = [v for v in per_date if v.status is not Status.NOT_ELIGIBLE]
     merged = _merged(Status.CHECK, possible)
-    return _Verdict(Status.CHECK, check_reasons=merged.check_reasons | {CheckReason.BIRTH_DAY_NEEDED}, notes=merged.notes)
+    return _Verdict(Status.CHECK, check_reasons=_shared_set(merged.check_reasons | {CheckReason.BIRTH_DAY_NEEDED}),
+                    notes=merged.notes)
 
 
 def _merged(status: Status, verdicts: list[_Verdict]) -> _Verdict:
     starts = [v.starts for v in verdicts if v.starts is not None]
     ends = {v.ends for v in verdicts}
     return _Verdict(status, starts=min(starts) if starts else None, ends=ends.pop() if len(ends) == 1 else None,
-                    check_reasons=frozenset().union(*(v.check_reasons for v in verdicts)),
+                    check_reasons=_shared_set(frozenset().union(*(v.check_reasons for v in verdicts))),
                     notes=_common_notes(verdicts), later=all(v.later for v in verdicts))
 
 
@@ -203,12 +352,11 @@ def _common_notes(verdicts: list[_Verdict]) -> tuple[Reason, ...]:
     return tuple(note for note in verdicts[0].notes if all(note in v.notes for v in verdicts[1:]))
 
 
-def _notes_of(household: HouseholdInput, indexes: tuple[int, ...], chosen: list[_Verdict], on: date) -> list[Reason]:
+def _notes_of(labels: tuple[Reason, ...], chosen: list[_Verdict]) -> list[Reason]:
     """The notes all chosen children share, then each child's own, with who it is about."""
     shared = _common_notes(chosen)
     lines = list(shared)
-    for index, verdict in zip(indexes, chosen, strict=True):
-        who = _label(household.children[index], on)
+    for who, verdict in zip(labels, chosen, strict=True):
         lines += [Reason(f"{who.ja}: {note.ja}", f"{texts.capitalised(who.en)}: {note.en}")
                   for note in verdict.notes if note not in shared]
     return lines
@@ -217,22 +365,28 @@ def _notes_of(household: HouseholdInput, indexes: tuple[int, ...], chosen: list[
 # --- words -----------------------------------------------------------------------------------------------------
 
 
+# Worded once per child and date: the batch words the same lines for every household with a child born that day.
+_eligible_line = lru_cache(maxsize=1 << 14)(texts.eligible)
+_becomes_eligible_line = lru_cache(maxsize=1 << 14)(texts.becomes_eligible)
+_may_be_eligible_line = lru_cache(maxsize=1 << 12)(texts.may_be_eligible)
+
+
 def _main_line(status: Status, who: Reason, chosen: list[_Verdict], soon_from: date | None) -> Reason:
-    if status is Status.ELIGIBLE:
-        return texts.eligible(who, chosen[0].ends if len(chosen) == 1 else None)
-    if status is Status.SOON and soon_from is not None:
-        return texts.becomes_eligible(who, soon_from)
-    return texts.may_be_eligible(who)
+    if status is _ELIGIBLE:
+        return _eligible_line(who, chosen[0].ends if len(chosen) == 1 else None)
+    if status is _SOON and soon_from is not None:
+        return _becomes_eligible_line(who, soon_from)
+    return _may_be_eligible_line(who)
 
 
-def _not_eligible_lines(household: HouseholdInput, verdicts: dict[int, _Verdict], on: date) -> list[Reason]:
-    later = {index: v.starts for index, v in verdicts.items() if v.later and v.starts is not None}
+def _not_eligible_lines(subjects: _Subjects, verdicts: list[_Verdict]) -> list[Reason]:
+    later = {position: v.starts for position, v in enumerate(verdicts) if v.later and v.starts is not None}
     lines: list[Reason] = []
     if later:
-        index = min(later, key=lambda i: later[i])
-        lines.append(texts.becomes_eligible(_label(household.children[index], on), later[index]))
-    lines += [note for v in verdicts.values() for note in v.notes]
-    if not lines and all(_is_expected(household.children[index], on) for index in verdicts):
+        position = min(later, key=lambda i: later[i])
+        lines.append(_becomes_eligible_line(subjects.labels[position], later[position]))
+    lines += [note for v in verdicts for note in v.notes]
+    if not lines and subjects.all_expected:
         lines.append(texts.ONLY_AFTER_BIRTH)
     return lines or [texts.NOT_IN_AGE_RANGE]
 

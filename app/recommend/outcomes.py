@@ -66,6 +66,8 @@ class DateOutcome:
     notes: tuple[Reason, ...] = ()
 
     def adding(self, reasons: Iterable[CheckReason] = (), notes: Iterable[Reason] = ()) -> DateOutcome:
+        if reasons == () and notes == ():  # nothing to add (most rules add no notes): the outcome as it is
+            return self
         return DateOutcome(self.timing, self.starts, self.ends, self.check_reasons | frozenset(reasons),
                            self.notes + tuple(notes))
 

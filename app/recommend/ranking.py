@@ -31,11 +31,13 @@ birthday), for the card's neutral note (ranking_text.MISSING_INPUT_NOTES).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
+from itertools import repeat
+from operator import mul
+from types import MappingProxyType
 from typing import Any, Literal
 
 from sqlmodel import Session, select
@@ -62,12 +64,11 @@ from app.recommend.ranking_age import (
     TargetAges,
     TriggerState,
     age_fit,
-    birthday_within,
-    child_from_birth,
-    child_tier,
+    birthday_trigger_state,
     children_from,
     is_expected,
     multiples_in,
+    parse_trigger,
     target_ages,
 )
 from app.recommend.ranking_events import Occurrence, next_occurrence
@@ -92,6 +93,7 @@ FEED_LIMIT = 10
 HORIZON_DAYS = 60  # date proximity falls linearly from 1 (today) to 0 at this many days ahead
 
 TIER_OFFSET: Mapping[AgeTier, float] = {AgeTier.INSIDE: 20.0, AgeTier.UNCERTAIN: 10.0, AgeTier.OUTSIDE: 0.0}
+_INSIDE = AgeTier.INSIDE  # read for every item: a module constant costs less than the enum's class attribute
 SECOND_AT_VENUE_PENALTY = 0.15
 THIRD_AT_VENUE_PENALTY = 1.5  # > 1 + 0.15: a venue's 3rd item comes after every venue's 2nd of the same tier
 
@@ -116,10 +118,6 @@ FRESH_DAYS = 14  # a coupon valid since fewer days than this is new
 # A venue whose coordinate may be off by more than this (catalogue coord_precision_m): its walk is "approximate".
 APPROXIMATE_COORDINATE_M = 500
 
-_BIRTHDAY_TRIGGER = re.compile(r"^child_birthday_within_(?P<days>\d+)_days$")
-_AGE_ENTERS_TRIGGER = re.compile(r"^child_age_enters_(?P<months>\d+)_months$")
-_ATTENDED_TRIGGER = re.compile(r"^attended_event:(?P<event_id>.+)$")
-
 
 # --- what one computation shares -----------------------------------------------------------------------------
 
@@ -138,26 +136,28 @@ def _home_town(city: str | None, town: str) -> Town | None:
     return None
 
 
-# Cached: a batch over every resident asks the same few venue and town points again and again.
-@lru_cache(maxsize=8192)
-def _in_ring(lat: float, lng: float) -> bool:
-    return station_distance_km(lat, lng) <= EVENTS_RING_KM
-
-
-@lru_cache(maxsize=8192)
-def _walk_band_between(from_lat: float, from_lng: float, lat: float, lng: float) -> WalkBand:
-    return walk_band(walking_minutes(great_circle_km(from_lat, from_lng, lat, lng)))
-
-
-@lru_cache(maxsize=8192)
-def _walk_band_from_station(lat: float, lng: float) -> WalkBand:
-    return walk_band(walking_minutes(station_distance_km(lat, lng)))
-
-
 @dataclass(frozen=True)
 class _Place:
     band: WalkBand
     approximate: bool  # the catalogue's coordinate error is large: the band is rougher than usual
+
+
+# A venue as far as the walk goes: id, lat, lng, coord_precision_m.
+_VenuePoint = tuple[str, float | None, float | None, int | None]
+
+
+@lru_cache(maxsize=2048)
+def _places(venues: tuple[_VenuePoint, ...], home: tuple[float, float] | None) -> Mapping[str, _Place]:
+    """The venues in the ring and their walk from `home` (lat, lng). Cached: the batch ranks for 50,000
+    households living in a few hundred towns, with the same venues."""
+    places: dict[str, _Place] = {}
+    for venue_id, lat, lng, precision_m in venues:
+        if lat is None or lng is None or not station_distance_km(lat, lng) <= EVENTS_RING_KM:
+            continue
+        # From the home town's representative point; without the town, from the station (the area's centre).
+        km = great_circle_km(*home, lat, lng) if home else station_distance_km(lat, lng)
+        places[venue_id] = _Place(walk_band(walking_minutes(km)), (precision_m or 0) > APPROXIMATE_COORDINATE_M)
+    return MappingProxyType(places)
 
 
 @dataclass(frozen=True)
@@ -169,36 +169,28 @@ class _Context:
     places: Mapping[str, _Place]  # venues in the ring only
     health_need: float  # 0 (no lift) .. 1
     expecting: bool  # a birth date after the day: an expected child
-
-    def base_used(self) -> list[str]:
-        used = ["birth_dates"] if self.inputs.birth_dates is not None else (
-            ["age_bands"] if self.inputs.age_bands is not None else [])
-        used += ["town"] if self.home is not None else []
-        used += ["history"] if self.inputs.history is not None else []
-        return used + (["health_score"] if self.inputs.health_score is not None else [])
-
-    def base_missing(self) -> list[str]:
-        missing = [] if self.inputs.birth_dates is not None else ["birth_dates"]
-        missing += [] if self.home is not None else ["town"]
-        missing += [] if self.inputs.history is not None else ["history"]
-        return missing + ([] if self.inputs.health_score is not None else ["health_score"])
+    used: tuple[str, ...]  # the inputs read (the same for every item)
+    missing: tuple[str, ...]  # the inputs not available, for every item
+    missing_birth_day: tuple[str, ...]  # … and the day of birth, for an item that it would settle
 
 
 def _context(venues: Iterable[VenueRow], inputs: RankingInput, on: date) -> _Context:
     home = _home_town(inputs.city, inputs.town) if inputs.town else None
-    places: dict[str, _Place] = {}
-    for venue in venues:
-        if venue.lat is None or venue.lng is None or not _in_ring(venue.lat, venue.lng):
-            continue
-        # From the home town's representative point; without the town, from the station (the area's centre).
-        band = _walk_band_between(home.lat, home.lng, venue.lat, venue.lng) if home else _walk_band_from_station(
-            venue.lat, venue.lng)
-        places[venue.id] = _Place(band, (venue.coord_precision_m or 0) > APPROXIMATE_COORDINATE_M)
+    places = _places(tuple((venue.id, venue.lat, venue.lng, venue.coord_precision_m) for venue in venues),
+                     (home.lat, home.lng) if home else None)
     need = 0.0
     if inputs.health_score is not None:
         need = min(1.0, max(0.0, (HEALTH_LOW_BELOW - inputs.health_score) / HEALTH_SPAN))
     expecting = any(is_expected(birth, on) for birth in inputs.birth_dates or ())
-    return _Context(on, inputs, children_from(inputs.birth_dates, inputs.age_bands, on), home, places, need, expecting)
+    held = {"town": home is not None, "history": inputs.history is not None, "health_score": inputs.health_score is not None}
+    used = ["birth_dates"] if inputs.birth_dates is not None else (["age_bands"] if inputs.age_bands is not None else [])
+    used += [name for name, is_held in held.items() if is_held]
+    missing = [] if inputs.birth_dates is not None else ["birth_dates"]
+    missing += [name for name, is_held in held.items() if not is_held]
+    # "birth_day" is missing only where birth dates were given (without the day).
+    missing_birth_day = ("birth_day", *missing) if inputs.birth_dates is not None else tuple(missing)
+    return _Context(on, inputs, children_from(inputs.birth_dates, inputs.age_bands, on), home, places, need, expecting,
+                    tuple(used), tuple(missing), missing_birth_day)
 
 
 # --- the components and their reasons ------------------------------------------------------------------------
@@ -206,13 +198,18 @@ def _context(venues: Iterable[VenueRow], inputs: RankingInput, on: date) -> _Con
 
 def _specificity(fit: AgeFit, target: TargetAges) -> float:
     # Only for an item that fits: for a household of unknown ages a narrow range is a guess, not a match.
-    if fit.tier is not AgeTier.INSIDE:
+    if fit.tier is not _INSIDE:
         return 0.0
     return max(0.0, 1 - min(target.width_months, SPECIFICITY_SPAN_MONTHS) / SPECIFICITY_SPAN_MONTHS)
 
 
+# Reasons are worded only for the items shown, but for each household: the same few sentences, worded once.
+_walk_reason_text = lru_cache(maxsize=4096)(text.walk_reason)
+_age_reason = lru_cache(maxsize=1 << 14)(text.age_reason)
+
+
 def _walk_reason(ctx: _Context, place: _Place) -> Reason:
-    return text.walk_reason(ctx.home.town if ctx.home else None, place.band, approximate=place.approximate)
+    return _walk_reason_text(ctx.home.town if ctx.home else None, place.band, approximate=place.approximate)
 
 
 def _history(ctx: _Context, keys: Iterable[str], labels: Mapping[str, tuple[str, str]]) -> tuple[float, Reason | None]:
@@ -223,21 +220,27 @@ def _history(ctx: _Context, keys: Iterable[str], labels: Mapping[str, tuple[str,
                      key=lambda pair: (-pair[0], pair[1]))
     if not matched:
         return 0.0, None
-    names = [labels.get(key, (key, key)) for _, key in matched[:2]]
-    return min(matched[0][0], HISTORY_SATURATION) / HISTORY_SATURATION, Reason(
-        f"これまでの参加・利用({'・'.join(ja for ja, _ in names)})に近い内容です。",
-        f"Similar to what you joined or used before ({', '.join(en for _, en in names)}).", "history")
+    names = tuple(labels.get(key, (key, key)) for _, key in matched[:2])
+    return min(matched[0][0], HISTORY_SATURATION) / HISTORY_SATURATION, _history_reason(names)
+
+
+@lru_cache(maxsize=4096)
+def _history_reason(names: tuple[tuple[str, str], ...]) -> Reason:
+    return Reason(f"これまでの参加・利用({'・'.join(ja for ja, _ in names)})に近い内容です。",
+                  f"Similar to what you joined or used before ({', '.join(en for _, en in names)}).", "history")
+
+
+_HEALTH_REASON = Reason("健康スコアをもとに、からだを動かす・健康づくりの内容を上にしています。",
+                        "Based on your health score, active and health-related items are placed higher.", "health")
 
 
 def _health(ctx: _Context, active: bool) -> tuple[float, Reason | None]:
     if not active or ctx.health_need <= 0:
         return 0.0, None
-    return ctx.health_need, Reason("健康スコアをもとに、からだを動かす・健康づくりの内容を上にしています。",
-                                   "Based on your health score, active and health-related items are placed higher.",
-                                   "health")
+    return ctx.health_need, _HEALTH_REASON
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: built for every item of every household, and a frozen init costs more
 class _Scored:
     item_id: str
     venue_id: str
@@ -251,14 +254,16 @@ class _Scored:
 
 def _scored(item_id: str, venue_id: str, tier: AgeTier, weights: Mapping[str, float], components: Mapping[str, float],
             explain: Callable[[], Iterable[Reason | None]], ctx: _Context, needs_birth_day: bool) -> _Scored:
-    missing = ctx.base_missing()
-    if needs_birth_day and ctx.inputs.birth_dates is not None:
-        missing.insert(0, "birth_day")
-    value = sum(weights[name] * components.get(name, 0.0) for name in weights)
-    return _Scored(item_id, venue_id, tier, value, explain, tuple(ctx.base_used()), tuple(missing))
+    # Σ weight × component in the weights' order (map: the batch sums this for every item of every household).
+    value = sum(map(mul, weights.values(), map(components.get, weights, repeat(0.0))))
+    return _Scored(item_id, venue_id, tier, value, explain, ctx.used, ctx.missing_birth_day if needs_birth_day else ctx.missing)
 
 
 # --- events --------------------------------------------------------------------------------------------------
+
+
+_MULTIPLES_REASON = Reason("ふたご・みつごのご家庭向けです。", "For families with twins or triplets.", "multiples")
+_EXPECTING_REASON = Reason("妊娠中の方も参加できます。", "Parents-to-be are welcome too.", "age_expecting")
 
 
 def _score_event(event: EventRow, ctx: _Context) -> _Scored | None:
@@ -275,24 +280,29 @@ def _score_event(event: EventRow, ctx: _Context) -> _Scored | None:
             return None
         if multiples is Multiples.MAYBE:
             tier = min(tier, AgeTier.UNCERTAIN)
-        multiples_reason = Reason("ふたご・みつごのご家庭向けです。", "For families with twins or triplets.", "multiples")
+        multiples_reason = _MULTIPLES_REASON
     # A birth date after today is an expected child (HouseholdInput): an event that welcomes parents-to-be fits.
     welcomes_expecting = event.includes_expectant_parents and ctx.expecting and tier < AgeTier.INSIDE
     tier = AgeTier.INSIDE if welcomes_expecting else tier
-    tags = [tag for tag in event.tags if tag not in GENERIC_TAGS]
+    tags = (tag for tag in event.tags if tag not in GENERIC_TAGS)
     history_value, history_reason = _history(ctx, tags, text.TAG_LABELS)
-    health_value, health_reason = _health(ctx, bool(ACTIVE_TAGS & set(event.tags)))
+    health_value, health_reason = _health(ctx, not ACTIVE_TAGS.isdisjoint(event.tags))
     components = {"date": occurrence.value, "walk": WALK_SCORE[place.band], "history": history_value,
                   "age_specificity": _specificity(fit, target), "health": health_value}
-
-    def explain() -> Iterable[Reason | None]:
-        age = (Reason("妊娠中の方も参加できます。", "Parents-to-be are welcome too.", "age_expecting") if welcomes_expecting
-               else text.age_reason(fit, target, ctx.on, occurrence.day, parent_focused=event.parent_focused, kind="event"))
-        return (age, multiples_reason, Reason(*occurrence.describe(), "date"), _walk_reason(ctx, place), history_reason,
-                health_reason)
-
+    explain = partial(_event_reasons, event, ctx, place, occurrence, fit, target, welcomes_expecting, multiples_reason,
+                      history_reason, health_reason)
     return _scored(event.id, event.venue_id, tier, EVENT_WEIGHTS, components, explain, ctx,
                    fit.uncertain_because == "birth_day")
+
+
+# A partial, not a closure: a closure's variables are cells made on every call, for every event of every household.
+def _event_reasons(event: EventRow, ctx: _Context, place: _Place, occurrence: Occurrence, fit: AgeFit, target: TargetAges,
+                   welcomes_expecting: bool, multiples_reason: Reason | None, history_reason: Reason | None,
+                   health_reason: Reason | None) -> Iterable[Reason | None]:
+    age = (_EXPECTING_REASON if welcomes_expecting
+           else _age_reason(fit, target, ctx.on, occurrence.day, parent_focused=event.parent_focused, kind="event"))
+    return (age, multiples_reason, Reason(*occurrence.describe(), "date"), _walk_reason(ctx, place), history_reason,
+            health_reason)
 
 
 def score_events(events: Iterable[EventRow], venues: Iterable[VenueRow], ranking_input: RankingInput, on: date,
@@ -305,22 +315,6 @@ def score_events(events: Iterable[EventRow], venues: Iterable[VenueRow], ranking
 # --- coupons -------------------------------------------------------------------------------------------------
 
 
-def _birthday_trigger(ctx: _Context, target: TargetAges, days: int) -> TriggerState | None:
-    """MET when a child in the coupon's ages has a birthday within ±days; None (leave the coupon out) when that is
-    known not to be so, or cannot be known (no birth dates)."""
-    best = TriggerState.NOT_MET
-    for birth in ctx.inputs.birth_dates or ():
-        child = child_from_birth(birth, ctx.on)
-        if child is None:
-            continue
-        state, tier = birthday_within(birth, ctx.on, days), child_tier(child, target, ctx.on)
-        if state is TriggerState.MET and tier is AgeTier.INSIDE:
-            return TriggerState.MET
-        if state is not TriggerState.NOT_MET and tier is not AgeTier.OUTSIDE:
-            best = TriggerState.POSSIBLE
-    return best if best is TriggerState.POSSIBLE else None
-
-
 @dataclass(frozen=True)
 class _Trigger:
     value: float = 0.0  # 1 when the coupon's occasion is met for this household
@@ -329,12 +323,19 @@ class _Trigger:
     needs_birth_day: bool = False
 
 
+_NO_TRIGGER = _Trigger()
+_ATTENDED = _Trigger(1.0, Reason("参加したイベントの特典です。", "An offer for an event you joined.", "trigger"))
+_ATTENDED_CONDITION = _Trigger(0.0, Reason("対象のイベントに参加した方への特典です。", "For those who joined the related event.",
+                                           "trigger_condition"))
+
+
 def _coupon_trigger(trigger: str, target: TargetAges, ctx: _Context) -> _Trigger | None:
     """The coupon's occasion (catalogue `trigger`); None when the coupon is for an occasion this household is known
     not to have, or one that cannot be known (a birthday without birth dates). Unknown triggers change nothing."""
-    if match := _BIRTHDAY_TRIGGER.match(trigger):
-        days = int(match["days"])
-        state = _birthday_trigger(ctx, target, days)
+    kind, number_or_id = parse_trigger(trigger) or ("", None)
+    if kind == "birthday":
+        days = number_or_id
+        state = birthday_trigger_state(ctx.inputs.birth_dates, target, ctx.on, days)
         if state is None:
             return None
         if state is TriggerState.MET:
@@ -343,21 +344,21 @@ def _coupon_trigger(trigger: str, target: TargetAges, ctx: _Context) -> _Trigger
         return _Trigger(0.0, Reason(f"お誕生日の前後{days}日間の特典です。お誕生日の日にちがあると確かめられます。",
                                     f"A birthday offer (within {days} days of the birthday); the day of birth would "
                                     "settle it.", "trigger_maybe"), AgeTier.UNCERTAIN, True)
-    if match := _AGE_ENTERS_TRIGGER.match(trigger):
-        months = int(match["months"])
+    if kind == "age_enters":
+        months = number_or_id
         if any(child.months_on(ctx.on) == (months, months) for child in ctx.children or ()):
             return _Trigger(1.0, Reason(f"生後{months}か月になったお子さま向けです。",
                                         f"For children who have just turned {months} months.", "trigger"))
-    elif match := _ATTENDED_TRIGGER.match(trigger):
+    elif kind == "attended":
         history = ctx.inputs.history
-        if history is not None and match["event_id"] in history.attended_event_ids:
-            return _Trigger(1.0, Reason("参加したイベントの特典です。", "An offer for an event you joined.", "trigger"))
+        if history is not None and number_or_id in history.attended_event_ids:
+            return _ATTENDED
         # Still shown: the event recurs, and the condition is stated plainly rather than hidden.
-        return _Trigger(0.0, Reason("対象のイベントに参加した方への特典です。", "For those who joined the related event.",
-                                    "trigger_condition"))
-    return _Trigger()
+        return _ATTENDED_CONDITION
+    return _NO_TRIGGER
 
 
+@lru_cache(maxsize=1024)  # the same few validity dates for every household of the day
 def _freshness(valid_from: date | None, on: date) -> tuple[float, Reason | None]:
     if valid_from is None or (on - valid_from).days >= FRESH_DAYS:
         return 0.0, None
@@ -381,13 +382,17 @@ def _score_coupon(coupon: CouponRow, ctx: _Context) -> _Scored | None:
     health_value, health_reason = _health(ctx, coupon.merchant_category in ACTIVE_COUPON_CATEGORIES)
     components = {"trigger": trigger.value, "walk": WALK_SCORE[place.band], "history": history_value,
                   "freshness": freshness, "age_specificity": _specificity(fit, target), "health": health_value}
-
-    def explain() -> Iterable[Reason | None]:
-        return (text.age_reason(fit, target, ctx.on, ctx.on, parent_focused=coupon.parent_focused, kind="coupon"),
-                trigger.reason, _walk_reason(ctx, place), history_reason, health_reason, freshness_reason)
-
+    explain = partial(_coupon_reasons, coupon, ctx, place, fit, target, trigger.reason, history_reason, health_reason,
+                      freshness_reason)
     return _scored(coupon.id, coupon.venue_id, min(fit.tier, trigger.tier_cap), COUPON_WEIGHTS, components, explain, ctx,
                    fit.uncertain_because == "birth_day" or trigger.needs_birth_day)
+
+
+def _coupon_reasons(coupon: CouponRow, ctx: _Context, place: _Place, fit: AgeFit, target: TargetAges,
+                    trigger_reason: Reason | None, history_reason: Reason | None, health_reason: Reason | None,
+                    freshness_reason: Reason | None) -> Iterable[Reason | None]:
+    return (_age_reason(fit, target, ctx.on, ctx.on, parent_focused=coupon.parent_focused, kind="coupon"), trigger_reason,
+            _walk_reason(ctx, place), history_reason, health_reason, freshness_reason)
 
 
 def score_coupons(coupons: Iterable[CouponRow], venues: Iterable[VenueRow], ranking_input: RankingInput, on: date,

@@ -12,10 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import MINYEAR, date, timedelta
 from enum import Enum, IntEnum
-from functools import lru_cache
-from typing import Literal
+from functools import cached_property, lru_cache
+from typing import Any, Literal
 
 from app.household.ages import (
     AgeBand,
@@ -27,6 +27,8 @@ from app.household.ages import (
     possible_birth_dates,
 )
 
+ONE_DAY = timedelta(days=1)
+
 
 class AgeTier(IntEnum):
     """The hard tier of an item: every INSIDE item ranks above every UNCERTAIN one, which ranks above OUTSIDE."""
@@ -35,6 +37,10 @@ class AgeTier(IntEnum):
     UNCERTAIN = 1  # may fit (the birth day or the birth dates would settle it), or no age is known at all
     INSIDE = 2
 
+
+# The tiers as module constants for the per-item path: reading an enum member from its class costs a descriptor
+# call (Python 3.11), and the batch fits every item to every child of 50,000 households.
+_INSIDE, _UNCERTAIN, _OUTSIDE = AgeTier.INSIDE, AgeTier.UNCERTAIN, AgeTier.OUTSIDE
 
 # The class indexes (see app.household.ages.class_index) each consented age band stands for.
 BAND_CLASS_INDEXES: dict[AgeBand, tuple[int, int]] = {
@@ -88,10 +94,12 @@ class ChildBirths:
         return class_index(self.latest, on), class_index(self.earliest, on)
 
 
+@lru_cache(maxsize=1 << 16)  # asked per household and per birthday coupon: the batch asks again for the same births
 def child_from_birth(birth: BirthDate, on: date) -> ChildBirths | None:
     """None for a birth that cannot be placed: an impossible date, or one after `on` (not born yet)."""
     try:
-        days = possible_birth_dates(birth, on)
+        # An expected child (the CLI takes any date) is not ranked for: only the days already past count.
+        days = [day for day in possible_birth_dates(birth, on) if day <= on]
     except ValueError:  # month 13, 31 April …: the CLI takes any input, the ranking just leaves it out
         return None
     if not days:
@@ -171,18 +179,45 @@ def _target_ages(min_months: int | None, max_months_exclusive: int | None, first
 def _interval_tier(low: int, high: int, allowed_low: int, allowed_high: int) -> AgeTier:
     """[low, high] against the inclusive range [allowed_low, allowed_high]."""
     if allowed_low <= low and high <= allowed_high:
-        return AgeTier.INSIDE
+        return _INSIDE
     if high < allowed_low or low > allowed_high:
-        return AgeTier.OUTSIDE
-    return AgeTier.UNCERTAIN
+        return _OUTSIDE
+    return _UNCERTAIN
+
+
+@lru_cache(maxsize=4096)
+def latest_birth_aged(months: int, on: date) -> date:
+    """The latest birth date of a child at least `months` full months old on `on`: an earlier birth is never
+    younger, so a child born by `on` is that old exactly when born on or before this day.
+
+    Cached per (months, day): the batch compares every child of every household with the same few item ages on
+    the same few days, so the ages are compared as birth dates instead of worked out for each child."""
+    if months <= 0:
+        return on
+    year, month_index = divmod(on.month - 1 - months, 12)
+    year, month = on.year + year, month_index + 1
+    if year < MINYEAR + 1:
+        return date.min  # older than the calendar: no child is
+    day = date(year, month, min(on.day, days_in_month(year, month)))  # about `months` before: then to the day
+    while _months(day, on) < months:
+        day -= ONE_DAY
+    while day < on and _months(day + ONE_DAY, on) >= months:
+        day += ONE_DAY
+    return day
 
 
 def child_tier(child: ChildBirths, target: TargetAges, on: date) -> AgeTier:
-    """How one child fits the target on `on` (the event's day, or today for a coupon)."""
-    low, high = child.months_on(on)
-    max_inclusive = target.max_months_exclusive - 1 if target.max_months_exclusive is not None else 10**6
-    tier = _interval_tier(low, high, target.min_months or 0, max_inclusive)
-    if target.grade_indexes is not None and tier is not AgeTier.OUTSIDE:
+    """How one child fits the target on `on` (the event's day, or today for a coupon): its least and greatest age
+    in months against [min_months, max_months_exclusive), as birth dates (see `latest_birth_aged`)."""
+    old_enough_by = latest_birth_aged(target.min_months or 0, on)
+    least_fits = child.latest <= old_enough_by  # the least age is at least min_months
+    greatest_too_young = child.earliest > old_enough_by
+    least_too_old, greatest_fits = False, True  # no upper limit
+    if target.max_months_exclusive is not None:
+        too_old_by = latest_birth_aged(target.max_months_exclusive, on)
+        least_too_old, greatest_fits = child.latest <= too_old_by, child.earliest > too_old_by
+    tier = _INSIDE if least_fits and greatest_fits else _OUTSIDE if greatest_too_young or least_too_old else _UNCERTAIN
+    if target.grade_indexes is not None and tier is not _OUTSIDE:
         # The organiser's grades and the catalogue's months differ at the edges (a 4th grader may be 10 in March):
         # the item is for the child only when both agree.
         tier = min(tier, _interval_tier(*child.class_indexes_on(on), *target.grade_indexes))
@@ -192,26 +227,41 @@ def child_tier(child: ChildBirths, target: TargetAges, on: date) -> AgeTier:
 @dataclass(frozen=True)
 class AgeFit:
     tier: AgeTier
-    # The children the item is (INSIDE) or may be (UNCERTAIN) for, with their least and greatest age in months.
-    fitting: tuple[tuple[ChildBirths, tuple[int, int]], ...]
+    # The children the item is (INSIDE) or may be (UNCERTAIN) for, and the day their ages are taken on.
+    children: tuple[ChildBirths, ...]
+    on: date | None
     # Why UNCERTAIN: "birth_day" (a month-only birth on the edge), "birth_dates" (only bands), "no_age" (no input),
     # "no_children" (birth dates consented, none registered); None when the tier is certain.
     uncertain_because: str | None
+
+    @cached_property
+    def fitting(self) -> tuple[tuple[ChildBirths, tuple[int, int]], ...]:
+        """The fitting children with their least and greatest age in months (worked out only for the items whose
+        reasons are worded: the batch fits every item to every household)."""
+        return tuple((child, child.months_on(self.on)) for child in self.children) if self.on is not None else ()
+
+
+_NO_AGE = AgeFit(AgeTier.UNCERTAIN, (), None, "no_age")
+_NO_CHILDREN = AgeFit(AgeTier.UNCERTAIN, (), None, "no_children")
 
 
 def age_fit(children: Sequence[ChildBirths] | None, target: TargetAges, on: date) -> AgeFit:
     """The household's tier: the best of its children's (an item is for the household if it is for one child)."""
     if children is None:
-        return AgeFit(AgeTier.UNCERTAIN, (), "no_age")
+        return _NO_AGE
     if not children:
-        return AgeFit(AgeTier.UNCERTAIN, (), "no_children")
-    tiers = [(child, child_tier(child, target, on)) for child in children]
-    best = max(tier for _, tier in tiers)
-    fitting = tuple((child, child.months_on(on)) for child, tier in tiers if tier == best and best > AgeTier.OUTSIDE)
+        return _NO_CHILDREN
+    best, fitting = _OUTSIDE, []
+    for child in children:
+        tier = child_tier(child, target, on)
+        if tier > best:
+            best, fitting = tier, [child]
+        elif tier == best and tier is not _OUTSIDE:
+            fitting.append(child)
     because = None
-    if best is AgeTier.UNCERTAIN:
-        because = "birth_dates" if any(child.source == "band" for child, _ in fitting) else "birth_day"
-    return AgeFit(best, fitting, because)
+    if best is _UNCERTAIN:
+        because = "birth_dates" if any(child.source == "band" for child in fitting) else "birth_day"
+    return AgeFit(best, tuple(fitting), on, because)
 
 
 class Multiples(Enum):
@@ -257,6 +307,7 @@ def days_from_birthday(birth: date, on: date) -> int | None:
     return min(distances) if distances else None
 
 
+@lru_cache(maxsize=1 << 16)
 def birthday_within(birth: BirthDate, on: date, days: int) -> TriggerState:
     """Is one of the child's birthdays within ±`days` of `on`? Needs the day; a month-only birth is POSSIBLE at best."""
     try:
@@ -267,3 +318,38 @@ def birthday_within(birth: BirthDate, on: date, days: int) -> TriggerState:
     if hits and all(hits):
         return TriggerState.MET
     return TriggerState.POSSIBLE if any(hits) else TriggerState.NOT_MET
+
+
+def birthday_trigger_state(birth_dates: Sequence[BirthDate] | None, target: TargetAges, on: date,
+                           days: int) -> TriggerState | None:
+    """MET when a child in the coupon's ages has a birthday within ±days; None when that is known not to be so, or
+    cannot be known (no birth dates)."""
+    best = TriggerState.NOT_MET
+    for birth in birth_dates or ():
+        child = child_from_birth(birth, on)
+        if child is None:
+            continue
+        state, tier = birthday_within(birth, on, days), child_tier(child, target, on)
+        if state is TriggerState.MET and tier is AgeTier.INSIDE:
+            return TriggerState.MET
+        if state is not TriggerState.NOT_MET and tier is not AgeTier.OUTSIDE:
+            best = TriggerState.POSSIBLE
+    return best if best is TriggerState.POSSIBLE else None
+
+
+_BIRTHDAY_TRIGGER = re.compile(r"^child_birthday_within_(?P<days>\d+)_days$")
+_AGE_ENTERS_TRIGGER = re.compile(r"^child_age_enters_(?P<months>\d+)_months$")
+_ATTENDED_TRIGGER = re.compile(r"^attended_event:(?P<event_id>.+)$")
+
+
+@lru_cache(maxsize=1024)  # every coupon's trigger is read for every household of the batch: parsed once
+def parse_trigger(trigger: str) -> tuple[str, Any] | None:
+    """A coupon's `trigger` as ("birthday", days), ("age_enters", months) or ("attended", event id); None for any
+    other trigger (it changes nothing)."""
+    if match := _BIRTHDAY_TRIGGER.match(trigger):
+        return "birthday", int(match["days"])
+    if match := _AGE_ENTERS_TRIGGER.match(trigger):
+        return "age_enters", int(match["months"])
+    if match := _ATTENDED_TRIGGER.match(trigger):
+        return "attended", match["event_id"]
+    return None

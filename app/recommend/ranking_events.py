@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from app.recommend import ranking_text as text
@@ -56,6 +56,7 @@ def _dated(starts_at: datetime, ends_at: datetime | None, on: date, horizon_days
         return None
     days = (start.date() - on).days
 
+    @cache  # the occurrence is cached per event and day: its words are worded once too
     def describe() -> tuple[str, str]:
         when_ja, when_en = text.when_ja(start, end), text.when_en(start, end)
         if days > 0:

@@ -16,7 +16,7 @@ from app.household.address import WALK_BAND_LABEL_EN, WALK_BAND_LABEL_JA, WalkBa
 from app.household.ages import AGE_BAND_LABEL_EN, AGE_BAND_LABEL_JA
 from app.recommend.ranking_age import AgeFit, AgeTier, ChildBirths, TargetAges
 from app.recommend.ranking_types import Reason
-from app.recommend.texts import months_en, months_ja
+from app.recommend.texts import grades_en, grades_ja, months_en, months_ja
 
 WEEKDAYS_JA = "月火水木金土日"
 WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -37,28 +37,13 @@ TAG_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "parent_learning": ("保護者の学び", "learning for parents"), "sports": ("スポーツ", "sports"), "free": ("無料", "free"),
 })
 
-_GRADE_JA = {"preschool": "未就学", "preschool_senior": "年長"}
-_GRADE_EN = {"preschool": "preschool", "preschool_senior": "final kindergarten year"}
-_STAGE_JA = {"elementary": "小学", "junior_high": "中学", "high": "高校"}
-_STAGE_EN = {"elementary": "elementary", "junior_high": "junior high", "high": "high school"}
-
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def grade_ja(key: str) -> str:
-    stage, _, year = key.rpartition("_")
-    return _GRADE_JA.get(key) or f"{_STAGE_JA.get(stage, stage)}{year}年"
-
-
-def grade_en(key: str) -> str:
-    stage, _, year = key.rpartition("_")
-    return _GRADE_EN.get(key) or (f"grade {year}" if stage == "elementary" else f"{_STAGE_EN.get(stage, stage)} year {year}")
-
-
 def target_ja(target: TargetAges) -> str:
-    """0〜3歳, 2〜6か月, 6か月〜8歳, 6歳以上, 年齢を問わず; grades follow in brackets: 6〜9歳(小学1〜4年)."""
+    """0〜3歳, 2〜6か月, 6か月〜8歳, 6歳以上, 年齢を問わず; grades follow: 6〜9歳、小学1〜4年生."""
     low, high = target.min_months or 0, target.max_months_exclusive
     if high is None:
         text = "年齢を問わず" if low == 0 else f"{months_ja(low)}以上"
@@ -71,7 +56,7 @@ def target_ja(target: TargetAges) -> str:
     else:
         text = f"{months_ja(low)}〜{months_ja(high - 1)}"
     if target.grade_keys:
-        text += f"({grade_ja(target.grade_keys[0])}〜{grade_ja(target.grade_keys[1])})"
+        text += f"、{grades_ja(*target.grade_keys)}"
     return text
 
 
@@ -88,7 +73,7 @@ def target_en(target: TargetAges) -> str:
     else:
         text = f"{months_en(low)} to {months_en(high - 1)}"
     if target.grade_keys:
-        text += f" ({grade_en(target.grade_keys[0])} to {grade_en(target.grade_keys[1])})"
+        text += f", {grades_en(*target.grade_keys)}"
     return text
 
 
@@ -195,14 +180,14 @@ def age_reason(fit: AgeFit, target: TargetAges, on: date, day: date, *, parent_f
                       f"On the edge of the age range ({range_en}); the day of birth would settle it.", "age_maybe")
     if day != on:
         return Reason(f"開催日に{ages_ja}のお子さまが、対象年齢({range_ja})に合います。",
-                      f"On the day, {child_en} will be {ages_en}: within the age range ({range_en}).", "age_fit")
+                      f"On the day, {child_en} will be {ages_en} old: within the age range ({range_en}).", "age_fit")
     return Reason(f"{ages_ja}のお子さまが対象年齢({range_ja})に合います。",
                   f"Suits {child_en} aged {ages_en} (age range: {range_en}).", "age_fit")
 
 
 def walk_reason(home_town: str | None, band: WalkBand, *, approximate: bool) -> Reason:
     if home_town is not None:
-        ja, en = f"{home_town}から{walk_ja(band)}(目安)です。", f"{walk_en(band)} from {home_town} (estimate)."
+        ja, en = f"{home_town}から{walk_ja(band)}(目安)です。", f"{walk_en(band)} from your home in {home_town} (estimate)."
     else:
         ja, en = (f"柏の葉キャンパス駅から{walk_ja(band)}(目安)です。",
                   f"{walk_en(band)} from Kashiwanoha-campus Station (estimate).")
@@ -218,7 +203,7 @@ MISSING_INPUT_NOTES: Mapping[str, tuple[str, str]] = MappingProxyType({
     "birth_day": ("お誕生日の日にちがあると、年齢の境目やお誕生日の特典も確かめられます。",
                   "With the day of birth, age limits and birthday offers can be checked exactly."),
     "town": ("お住まいの町丁目があると、ご自宅からの徒歩の目安で並べます。",
-             "With your 町丁目 (neighbourhood), items are ordered by the walk from home."),
+             "With your neighbourhood (町丁目), items are ordered by the walk from home."),
     "history": ("イベントの参加やクーポン利用の記録があると、これまでに近い内容を上にします。",
                 "With your event and coupon history, items like the ones you chose before come first."),
     "health_score": ("健康スコアがあると、からだを動かす内容の並び順に反映します。",

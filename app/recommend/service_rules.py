@@ -25,7 +25,7 @@ from app.household.ages import class_index
 from app.recommend.age_rules import general_outcome, outcome_of
 from app.recommend.outcomes import NEVER, CheckReason, DateOutcome, Reason, ServiceLike, Timing, age_fields
 from app.recommend.spans import ONE_DAY, Span, class_span, grade_span, months_span, over_until_reaching_span, reaches_months
-from app.recommend.texts import ended, month_en, month_ja, months_en, months_ja
+from app.recommend.texts import ended, grades_en, grades_ja, month_en, month_ja, months_en, months_ja
 
 Outcome = Callable[[ServiceLike, date, date], DateOutcome]
 
@@ -75,7 +75,7 @@ def postpartum_care(service: ServiceLike, birth: date, on: date) -> DateOutcome:
 # まで". 2歳を迎える (the 2nd birthday) in 令和7年度 = born 2023-04-01 .. 2024-03-31, as the file's range is written.
 KASHIWA_ONLY_MR_COHORT = Span(date(2023, 4, 1), date(2024, 3, 31))
 KASHIWA_ONLY_MR_COHORT_ENDS = date(2026, 3, 31)
-MR_PERIODS_EN = {"第1期": "1st period", "第2期": "2nd period"}
+MR_PERIODS_EN = {"第1期": "phase 1", "第2期": "phase 2"}
 
 
 def mr_catchup(service: ServiceLike, birth: date, on: date) -> DateOutcome:
@@ -91,7 +91,8 @@ def mr_catchup(service: ServiceLike, birth: date, on: date) -> DateOutcome:
         label = str(birth_range.get("label") or "")
         return DateOutcome(Timing.NOW, ends=ends, notes=(
             Reason(f"{label}の対象の生年月日です。まだ接種していない場合に受けられます。",
-                   f"Born within the dates of the {MR_PERIODS_EN.get(label, label)}: for children not yet vaccinated."),
+                   f"The birth date is within the dates for {MR_PERIODS_EN.get(label, label)}. It can be given if your child "
+                   "has not had it yet."),
         ))
     return NEVER
 
@@ -120,13 +121,13 @@ def child_medical_subsidy(service: ServiceLike, birth: date, on: date) -> DateOu
     if outcome.timing is Timing.NOW:
         if class_index(birth, on) >= ELEMENTARY_4_CLASS:
             return outcome.adding((CheckReason.INCOME_TEST,), (
-                Reason("以前の案内では、小学4年生以上の通院に所得制限がありました。",
-                       "Under the old rules, visits from elementary year 4 had an income limit."),))
+                Reason(f"以前の案内では、{grades_ja('elementary_4')}以上の通院に所得制限がありました。",
+                       f"Under the old rules, outpatient visits from {grades_en('elementary_4')} had an income limit."),))
         return outcome
     if outcome.timing is Timing.NEVER and grade_span(birth, "high_1", "high_3").contains(on):
         return DateOutcome(Timing.NOW, check_reasons=frozenset({CheckReason.UNVERIFIED_RULE}), notes=(
-            Reason("以前の案内では中学3年生までですが、高校3年生相当まで広がっている可能性があります。",
-                   "The old rules end at junior high year 3, but it may now cover high-school age."),))
+            Reason(f"以前の案内では{grades_ja('junior_high_3')}までですが、{grades_ja('high_3')}まで広がっている可能性があります。",
+                   f"The old rules end at {grades_en('junior_high_3')}, but it may now cover high-school age."),))
     return outcome
 
 

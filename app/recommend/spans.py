@@ -53,11 +53,11 @@ class Span:
         return self.last is not None and on > self.last
 
     def intersect(self, other: Span | None) -> Span | None:
+        # Written out (no lists): eligibility intersects spans for every service and possible birth date.
         if other is None:
             return None
         first = max(self.first, other.first)
-        lasts = [last for last in (self.last, other.last) if last is not None]
-        last = min(lasts) if lasts else None
+        last = other.last if self.last is None else self.last if other.last is None else min(self.last, other.last)
         return None if last is not None and last < first else Span(first, last)
 
 

@@ -51,6 +51,11 @@ def children_label(labels: Sequence[Reason]) -> Reason:
     suffix = "のお子さま"
     ja = "・".join(label.ja.removesuffix(suffix) for label in labels) + suffix
     parts = [label.en.removeprefix("your child ") for label in labels]
+    # "born on 1 May 2012 and 2 January 2009", not "… and born on 2 January 2009": a repeated verb goes.
+    for index in range(len(parts) - 1, 0, -1):
+        verb = " ".join(parts[index].split(" ", 2)[:2]) + " "  # "born on ", "born in ", "due in "
+        if parts[index - 1].startswith(verb):
+            parts[index] = parts[index].removeprefix(verb)
     return Reason(ja, "your children " + ", ".join(parts[:-1]) + " and " + parts[-1])
 
 
@@ -122,24 +127,50 @@ def months_en(months: int) -> str:
     return " ".join(parts)
 
 
-def grade_ja(grade: str) -> str:
-    stage, _sep, year = grade.rpartition("_")
-    names = {"elementary": "小学{}年生", "junior_high": "中学{}年生", "high": "高校{}年生相当"}
-    if grade == "preschool":
-        return "就学前"
-    if grade == "preschool_senior":
-        return "年長"
-    return names[stage].format(year) if stage in names else grade
+# School grades (meta.conventions.school_grade: preschool, preschool_senior, elementary_1..6, junior_high_1..3,
+# high_1..3), worded one way for the eligibility and the ranking reasons alike: 小学1年生, 小学1〜4年生,
+# 高校1〜3年生相当 / grade 1 of elementary school, grades 1–4 of elementary school. A key the conventions do not
+# define is shown as it is. (household.ages' class labels, 小学1年 etc., are data values and stay as they are.)
+_BEFORE_SCHOOL = {"preschool": ("就学前", "preschool age"), "preschool_senior": ("年長", "the final year of kindergarten")}
+_STAGES = {"elementary": ("小学", "", "elementary school"), "junior_high": ("中学", "", "junior high school"),
+           "high": ("高校", "相当", "high school (or the same age)")}
 
 
-def grade_en(grade: str) -> str:
+def _stage_year(grade: str) -> tuple[str, str] | None:
+    """"elementary_3" → ("elementary", "3"); None for preschool, preschool_senior or an unknown key."""
     stage, _sep, year = grade.rpartition("_")
-    names = {"elementary": "elementary year {}", "junior_high": "junior high year {}", "high": "high-school year {}"}
-    if grade == "preschool":
-        return "preschool"
-    if grade == "preschool_senior":
-        return "the last year of kindergarten"
-    return names[stage].format(year) if stage in names else grade
+    return (stage, year) if stage in _STAGES and year.isdigit() else None
+
+
+def grades_ja(first: str, last: str | None = None) -> str:
+    """"小学1年生", or a range: "小学1〜4年生", "高校1〜3年生相当", "小学3年生〜中学3年生", "年長〜小学2年生"."""
+    if last is None or last == first:
+        if first in _BEFORE_SCHOOL:
+            return _BEFORE_SCHOOL[first][0]
+        if (grade := _stage_year(first)) is None:
+            return first
+        prefix, suffix, _en = _STAGES[grade[0]]
+        return f"{prefix}{grade[1]}年生{suffix}"
+    low, high = _stage_year(first), _stage_year(last)
+    if low and high and low[0] == high[0]:
+        prefix, suffix, _en = _STAGES[low[0]]
+        return f"{prefix}{low[1]}〜{high[1]}年生{suffix}"
+    return f"{grades_ja(first)}〜{grades_ja(last)}"
+
+
+def grades_en(first: str, last: str | None = None) -> str:
+    """"grade 1 of elementary school", or a range: "grades 1–4 of elementary school",
+    "grades 1–3 of high school (or the same age)", "grade 3 of elementary school to grade 3 of junior high school"."""
+    if last is None or last == first:
+        if first in _BEFORE_SCHOOL:
+            return _BEFORE_SCHOOL[first][1]
+        if (grade := _stage_year(first)) is None:
+            return first
+        return f"grade {grade[1]} of {_STAGES[grade[0]][2]}"
+    low, high = _stage_year(first), _stage_year(last)
+    if low and high and low[0] == high[0]:
+        return f"grades {low[1]}–{high[1]} of {_STAGES[low[0]][2]}"
+    return f"{grades_en(first)} to {grades_en(last)}"
 
 
 def describe_age(age: dict[str, Any]) -> Reason | None:
@@ -157,12 +188,15 @@ def describe_age(age: dict[str, Any]) -> Reason | None:
         ja.append(f"{fiscal_age}歳になった後の最初の3月31日まで")
         en.append(f"until the first 31 March after turning {fiscal_age}")
     grade_low, grade_high = age.get("school_grade_min"), age.get("school_grade_max")
-    if grade_low:
-        ja.append(f"{grade_ja(grade_low)}から")
-        en.append(f"from {grade_en(grade_low)}")
-    if grade_high:
-        ja.append(f"{grade_ja(grade_high)}まで")
-        en.append(f"up to {grade_en(grade_high)}")
+    if grade_low and grade_high:
+        ja.append(grades_ja(grade_low, grade_high))
+        en.append(grades_en(grade_low, grade_high))
+    elif grade_low:
+        ja.append(f"{grades_ja(grade_low)}から")
+        en.append(f"from {grades_en(grade_low)}")
+    elif grade_high:
+        ja.append(f"{grades_ja(grade_high)}まで")
+        en.append(f"up to {grades_en(grade_high)}")
     classes = age.get("nursery_age_class")
     if isinstance(classes, list) and classes:
         ja.append(f"{min(classes)}〜{max(classes)}歳児クラス")

@@ -3,26 +3,29 @@ an event's iCalendar file, and a share link. The feed itself is `feed.feed_for` 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from flask import Blueprint, Response, abort, request, url_for
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlmodel import Session
+from sqlalchemy.orm import load_only
+from sqlmodel import Session, col, select
 
 from app import auth
 from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue
 from app.catalog.services import coupon_title, event_title
 from app.config import current_settings
 from app.consent.catalogue import items_by_key
-from app.db import get_session
+from app.db import get_session, in_values
 from app.household.ages import japan_today as today
 from app.htmx import render
-from app.i18n import bilingual
+from app.i18n import bilingual, current_language, date_time, long_date
 from app.recommend.feed import feed_for
 
 bp = Blueprint("recommend", __name__)
@@ -42,11 +45,17 @@ CHECK_REASONS = {
 WOULD_ADD = {
     "birth_dates": _l("With your children's dates of birth, the feed could tell which services and events fit "
                       "their ages."),
-    "home_town": _l("With your 町丁目 (neighbourhood), the feed could tell which city's services apply and how far "
+    "home_town": _l("With your neighbourhood (町丁目), the feed could tell which city's services apply and how far "
                     "a venue is from home."),
     "age_bands": _l("With your children's age bands, events could be matched to their age groups."),
     "health_score": _l("With your health score, active events could be suggested when it is low."),
+    "participation_history": _l("With the events you joined and the coupons you used, events and coupons of the "
+                                "kinds you like could come first."),
 }
+# The ranking names its inputs; the consent item of each (the day of birth has none: a consent would not add it).
+# A card shows the note of an item only when WOULD_ADD has one.
+CONSENT_ITEM_OF_INPUT = {"birth_dates": "birth_dates", "age_bands": "age_bands", "town": "home_town",
+                         "health_score": "health_score", "history": "participation_history"}
 OFFLINE_HEADER = "X-Azukari-Offline"
 COARSE_PRECISION_M = 200  # coordinates this rough (or marked estimates) are said to be approximate
 
@@ -76,7 +85,7 @@ def _item_names(db: Session) -> dict[str, str]:
     """Consent items by key, plus the ranking's names for its inputs (it says "town" for the 町丁目 item)."""
     names = {key: bilingual(item.name_ja, item.name_en) for key, item in items_by_key(db).items()}
     names["town"] = names.get("home_town", "town")
-    names["history"] = bilingual("イベント参加・クーポン利用の履歴", "Event and coupon history")
+    names["history"] = names.get("participation_history", "history")
     return names
 
 
@@ -88,10 +97,24 @@ def _reason_texts(reasons: list[dict[str, Any]]) -> list[str]:
     return [bilingual(reason.get("ja"), reason.get("en")) for reason in reasons]
 
 
+def _rows(db: Session, model: type[Any], ids: Iterable[str], *columns: Any) -> dict[str, Any]:
+    """The catalogue rows of `ids`, in one query (a feed names about fifty); only `columns` when given."""
+    wanted = list(dict.fromkeys(ids))
+    if not wanted:
+        return {}
+    statement = select(model).where(in_values(db, col(model.id), wanted))
+    if columns:
+        statement = statement.options(load_only(*columns))
+    return {row.id: row for row in db.exec(statement)}
+
+
 def _service_cards(db: Session, part: dict[str, Any]) -> list[Card]:
+    # Not the eligibility rules and sources (large JSON): the card shows only these.
+    services = _rows(db, CatalogService, (result["service_id"] for result in part["results"]), CatalogService.name_ja,
+                     CatalogService.name_en, CatalogService.source_url, CatalogService.last_checked)
     cards = []
     for result in part["results"]:
-        service = db.get(CatalogService, result["service_id"])
+        service = services.get(result["service_id"])
         if service is None:
             continue
         cards.append(Card(
@@ -104,18 +127,23 @@ def _service_cards(db: Session, part: dict[str, Any]) -> list[Card]:
     return cards
 
 
-def _ranked_cards(db: Session, items: list[dict[str, Any]], model: type[Any]) -> list[Card]:
+def _ranked_cards(db: Session, items: list[dict[str, Any]], model: type[Any], not_consented: list[str]) -> list[Card]:
+    """`missing` on a card: the consent items the ranking lacked that were not consented (one consented but with
+    nothing held, a health score not brought in, is not for the consent screen to add)."""
+    rows = _rows(db, model, (item["id"] for item in items))
+    venues = _rows(db, CatalogVenue, (row.venue_id for row in rows.values()))
     cards = []
     for item in items:
-        row = db.get(model, item["id"])
+        row = rows.get(item["id"])
         if row is None:
             continue
         is_event = model is CatalogEvent
         cards.append(Card(
             kind="event" if is_event else "coupon", id=row.id, title=event_title(row) if is_event else coupon_title(row),
-            reasons=_reason_texts(item.get("reasons") or []), venue=db.get(CatalogVenue, row.venue_id),
+            reasons=_reason_texts(item.get("reasons") or []), venue=venues.get(row.venue_id),
             starts_at=row.starts_at if is_event else None, used=list(item.get("used") or []),
-            missing=list(item.get("missing") or [])))
+            missing=[CONSENT_ITEM_OF_INPUT[key] for key in item.get("missing") or []
+                     if CONSENT_ITEM_OF_INPUT.get(key) in not_consented]))
     return cards
 
 
@@ -136,14 +164,17 @@ class FeedView:
 
 
 def feed_view(db: Session, resident: Any, tab: str) -> FeedView:
+    """The feed with the cards of `tab` (the others are not shown, so their rows are not read)."""
     payload = feed_for(db, resident, today())
     by_status: dict[str, list[Card]] = {s: [] for s in ("soon", "eligible", "check", "other_city", "not_eligible")}
-    for card in _service_cards(db, payload["services"]):
-        by_status.setdefault(card.status, []).append(card)
-    by_status["soon"].sort(key=lambda card: card.soon_from or date.max)
+    if tab == "services":
+        for card in _service_cards(db, payload["services"]):
+            by_status.setdefault(card.status, []).append(card)
+        by_status["soon"].sort(key=lambda card: card.soon_from or date.max)
+    missing = payload["events"]["missing"]
     return FeedView(tab=tab, payload=payload, services=by_status,
-                    events=_ranked_cards(db, payload["events"]["ranked"], CatalogEvent),
-                    coupons=_ranked_cards(db, payload["events"]["coupons"], CatalogCoupon),
+                    events=_ranked_cards(db, payload["events"]["ranked"], CatalogEvent, missing) if tab == "events" else [],
+                    coupons=_ranked_cards(db, payload["events"]["coupons"], CatalogCoupon, missing) if tab == "coupons" else [],
                     item_names=_item_names(db))
 
 
@@ -198,6 +229,23 @@ def _share(title: str) -> dict[str, str]:
             "line": f"https://line.me/R/share?text={quote(text)}"}
 
 
+def _event_end(event: CatalogEvent | None) -> str:
+    """What follows an event's start: the time alone when it ends the same day in Japan (… 10:00 – 12:00)."""
+    if event is None or event.starts_at is None or event.ends_at is None:
+        return ""
+    if long_date(event.ends_at) == long_date(event.starts_at):
+        return format_datetime(event.ends_at, "HH:mm")
+    return date_time(event.ends_at)
+
+
+def _japanese_only(**texts: tuple[str | None, str | None]) -> set[str]:
+    """The texts of a detail page an English reader gets in Japanese, the catalogue having no English for them
+    yet: the page marks them lang="ja" and says so once."""
+    if current_language() == "ja":
+        return set()
+    return {name for name, (ja, en) in texts.items() if ja and not en}
+
+
 def _venue_name(venue: CatalogVenue | None, coupon: CatalogCoupon | None = None) -> str:
     if venue is None:
         return ""
@@ -216,6 +264,8 @@ def service_detail(service_id: str):  # type: ignore[no-untyped-def]
     return render("recommend/detail.html", tab="home", card=card, feed=view, service=service, would_add=WOULD_ADD,
                   description=bilingual(service.description_ja, service.description_en) if service else "",
                   how_to_apply=bilingual(service.how_to_apply_ja, service.how_to_apply_en) if service else "",
+                  ja_only=_japanese_only(description=(service.description_ja, service.description_en),
+                                         how_to_apply=(service.how_to_apply_ja, service.how_to_apply_en)) if service else set(),
                   share=_share(card.title))
 
 
@@ -226,7 +276,8 @@ def event_detail(event_id: str):  # type: ignore[no-untyped-def]
     event = db.get(CatalogEvent, event_id)
     return render("recommend/detail.html", tab="home", card=card, feed=view, event=event, would_add=WOULD_ADD,
                   venue_name=_venue_name(card.venue), map_url=_map_url(card.venue), coarse=_is_coarse(card.venue),
-                  share=_share(card.title))
+                  event_end=_event_end(event), share=_share(card.title),
+                  ja_only=_japanese_only(title=(event.title_ja, event.title_en)) if event else set())
 
 
 @bp.route("/feed/coupons/<coupon_id>")
@@ -236,7 +287,10 @@ def coupon_detail(coupon_id: str):  # type: ignore[no-untyped-def]
     coupon = db.get(CatalogCoupon, coupon_id)
     return render("recommend/detail.html", tab="home", card=card, feed=view, coupon=coupon, would_add=WOULD_ADD,
                   venue_name=_venue_name(card.venue, coupon), map_url=_map_url(card.venue),
-                  coarse=_is_coarse(card.venue), share=_share(card.title))
+                  coarse=_is_coarse(card.venue), share=_share(card.title),
+                  # The file's coupons have no English title, and `conditions` is Japanese only.
+                  ja_only=_japanese_only(title=(coupon.title_ja, coupon.title_en), conditions=(coupon.conditions, None))
+                  if coupon else set())
 
 
 @bp.route("/feed/events/<event_id>.ics")

@@ -3,7 +3,7 @@ day, dropped when a consent is withdrawn or the household changes, and working w
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlmodel import select
@@ -110,3 +110,38 @@ def test_a_household_change_drops_the_days_feed(app, db, settings, family) -> No
         db.flush()
     after = feed(app, db, family)
     assert after != before and len(processing(db, family)) == 2
+
+
+def test_withdrawing_the_participation_history_changes_the_feed_and_it_is_never_read_again(  # type: ignore[no-untyped-def]
+        app, db, settings, family) -> None:
+    from app.participation import services as participation
+
+    grant(app, db, settings, family, EVENTS)
+    before_history = feed(app, db, family)
+    joined = before_history["events"]["ranked"][-1]["id"]  # the last ranked event: its kind of event moves up
+    with app.test_request_context():
+        participation.record(db, family, "event", joined, ON - timedelta(days=30))
+        participation.record(db, family, "coupon", before_history["events"]["coupons"][-1]["id"], ON - timedelta(days=9))
+        db.flush()
+    with_history = feed(app, db, family)
+    assert with_history != before_history
+    assert "participation_history" in with_history["events"]["used"]
+    assert any(reason["code"] == "history" for item in with_history["events"]["ranked"] for reason in item["reasons"])
+    assert "participation_history" in processing(db, family)[0].payload["items"]
+
+    with app.test_request_context():
+        view = catalogue.offer_view(db, catalogue.offer_for(db, *EVENTS).id)
+        decisions.withdraw(db, settings, resident=family, view=view, items=["participation_history"])
+        db.flush()
+    seen = len(processing(db, family))
+    after = feed(app, db, family)
+    assert after != with_history and "participation_history" in after["events"]["missing"]
+    assert not any(reason["code"] == "history" for item in after["events"]["ranked"] + after["events"]["coupons"]
+                   for reason in item["reasons"])
+    with app.test_request_context():  # the next days too
+        for day in (ON + timedelta(days=1), ON + timedelta(days=2)):
+            feed_for(db, family, day)
+        db.flush()
+    later = processing(db, family)[: len(processing(db, family)) - seen]
+    assert len(later) == 3 and all("participation_history" not in record.payload["items"] for record in later)
+    assert all("participation_history" in record.payload["withheld"] for record in later)

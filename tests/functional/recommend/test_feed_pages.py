@@ -67,6 +67,9 @@ def test_card_details_and_the_calendar_file(client, db, consented) -> None:  # t
     login_as(client, db, consented)
     service = page(client, "/feed/services/svc_daretsu")
     assert "こども誰でも通園制度" in service and "https://" in service
+    # The share region carries what the Web Share button (app.js) sends: the same url as the links, the label.
+    share_url = re.search(r'data-share-url="([^"]+)"', service).group(1)
+    assert share_url.endswith("/feed/services/svc_daretsu") and 'data-share-label="共有"' in service
     events = page(client, "/feed?tab=events")
     event_id = re.search(r"/feed/events/([\w-]+)\"", events).group(1)
     detail = page(client, f"/feed/events/{event_id}")
@@ -117,6 +120,9 @@ def test_english(client, db, consented) -> None:  # type: ignore[no-untyped-def]
     html = page(client, "/feed")
     assert '<html lang="en">' in html and "dates of birth" in html and "子どもの生年月日" not in html
     assert "Why is this recommended?" in html and "Eligible" in html
+    # A text the catalogue has only in Japanese is marked as such, and said once.
+    service = page(client, "/feed/services/svc_daretsu")
+    assert '<p class="inbox-body" lang="ja">' in service and "only in Japanese for now" in service
 
 
 def test_no_brand_on_a_placeholder_coupon(client, db, consented) -> None:  # type: ignore[no-untyped-def]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
-from dataclasses import dataclass
-from types import ModuleType, SimpleNamespace
+from datetime import date
 
 import pytest
 
 from app.catalog.services import CATALOG_FILE
-from app.recommend import cli as recommend_cli
+from app.household.ages import BirthDate
+from app.recommend.household import ChildInput, HouseholdInput
+from app.recommend.ranking import rank_coupons, rank_events
 from tests.unit.recommend.test_households import HOUSEHOLDS
 
 E2E_HOUSEHOLD = HOUSEHOLDS[0]  # 若柴, a 10-month-old and a 4-year-old, on 2026-11-26
@@ -98,40 +98,16 @@ def test_without_json_it_prints_one_line_per_service(app, db, loaded_catalog):
     assert "eligible      svc_daretsu" in result.output
 
 
-# --- the ranking hook ------------------------------------------------------------------------------------------
+# --- the ranking ------------------------------------------------------------------------------------------------
 
 
-def test_before_the_ranking_exists_events_and_coupons_are_empty(app, db, loaded_catalog, monkeypatch):
-    def missing(name: str):
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-    monkeypatch.setattr(recommend_cli.importlib, "import_module", missing)
+def test_the_events_and_coupons_are_the_rankings_with_id_score_and_reasons(app, db, loaded_catalog):
     result = preview(app, "--child-birth", "2026-01-15", "--town", "若柴", "--date", "2026-11-26", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert (data["events"], data["coupons"]) == ([], [])
-
-
-@dataclass(frozen=True)
-class FakeReason:
-    ja: str
-    en: str
-
-
-def test_the_ranking_results_are_shown_with_id_score_and_reasons(app, db, loaded_catalog, monkeypatch):
-    calls = []
-    fake = ModuleType("app.recommend.ranking")
-
-    def rank_events(session, household, on):
-        calls.append((household.town, household.city, on.isoformat()))
-        return [SimpleNamespace(item_id="ev_x", score=21.5, reasons=[FakeReason("近くです。", "Nearby.")])]
-
-    fake.rank_events = rank_events  # type: ignore[attr-defined]
-    # No rank_coupons: that list stays empty.
-    monkeypatch.setitem(sys.modules, "app.recommend.ranking", fake)
-    result = preview(app, "--child-birth", "2026-01-15", "--town", "若柴", "--date", "2026-11-26", "--json")
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert data["events"] == [{"id": "ev_x", "score": 21.5, "reasons": [{"ja": "近くです。", "en": "Nearby."}]}]
-    assert data["coupons"] == []
-    assert calls == [("若柴", "kashiwa", "2026-11-26")]
+    household = HouseholdInput(children=(ChildInput(BirthDate(2026, 1, 15)),), city="kashiwa", town="若柴")
+    assert data["events"] and data["events"] == rank_events(db, household, date(2026, 11, 26))
+    assert data["coupons"] and data["coupons"] == rank_coupons(db, household, date(2026, 11, 26))
+    for item in data["events"] + data["coupons"]:
+        assert set(item) == {"id", "score", "reasons"} and isinstance(item["score"], float)
+        assert item["reasons"] and all(set(reason) == {"ja", "en"} for reason in item["reasons"])

@@ -152,7 +152,7 @@ def test_grades_and_months_must_both_fit() -> None:
     assert ranked["ev_tsite_zukan_ws"].tier is AgeTier.OUTSIDE
     first_grader = by_id(score_events([workshop], VENUES, born(2019, 9, 15), date(2026, 12, 20)))
     assert first_grader["ev_tsite_zukan_ws"].tier is AgeTier.INSIDE
-    assert "(小学1年〜小学4年)" in first_grader["ev_tsite_zukan_ws"].reasons[0].ja
+    assert "6〜9歳、小学1〜4年生" in first_grader["ev_tsite_zukan_ws"].reasons[0].ja
 
 
 def test_age_bands_alone_give_inside_when_the_whole_band_fits_and_uncertain_otherwise() -> None:
@@ -196,6 +196,8 @@ def test_an_expected_child_makes_events_open_to_parents_to_be_fit() -> None:
     assert ranked["ev_lala_mini_hiroba"].tier is AgeTier.INSIDE
     assert ranked["ev_lala_mini_hiroba"].reasons[0].ja == "妊娠中の方も参加できます。"
     assert ranked["ev_lala_rhythmic"].tier is AgeTier.UNCERTAIN  # nobody born yet: no child to place it for
+    due_on_a_day = RankingInput(birth_dates=(BirthDate(ON.year + 1, 1, 15),))  # a day, not just a month
+    assert by_id(score_events([hiroba], VENUES, due_on_a_day, ON))["ev_lala_mini_hiroba"].tier is AgeTier.INSIDE
 
 
 # --- coupon triggers -------------------------------------------------------------------------------------------
@@ -407,8 +409,8 @@ def test_the_cli_input_takes_births_and_town_and_leaves_out_counted_siblings() -
     (5, 12, None, "5〜11か月", "5–11 months"),
     (6, 108, None, "6か月〜8歳", "6 months to 8 years"),
     (5, 18, None, "5か月〜1歳5か月", "5 months to 1 year 5 months"),
-    (96, 180, {"min": "elementary_3", "max": "junior_high_3"}, "8〜14歳(小学3年〜中学3年)",
-     "ages 8–14 (grade 3 to junior high year 3)"),
+    (96, 180, {"min": "elementary_3", "max": "junior_high_3"}, "8〜14歳、小学3年生〜中学3年生",
+     "ages 8–14, grade 3 of elementary school to grade 3 of junior high school"),
 ])
 def test_age_ranges_read_as_a_parent_would_say_them(low: int, high: int | None, grades: dict[str, str] | None,
                                                      expected_ja: str, expected_en: str) -> None:
