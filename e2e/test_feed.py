@@ -107,6 +107,13 @@ def test_a_family_in_wakashiba_reads_its_feed_online_and_offline(page: Page, con
     event = next(iter(ics.walk("VEVENT")))
     assert event.get("UID") and event.get("DTSTART") and event.get("SUMMARY") and event.get("URL")
 
+    # "参加した": kept in わたしのデータ (the feed uses it only with the history's consent, not given here).
+    page.get_by_role("button", name="参加した").click()
+    expect(page.get_by_text("参加を記録しました。")).to_be_visible()
+    journey.check("event joined")
+    page.goto("/my-data#participation")
+    expect(page.locator("#participation-list li").first).to_be_visible()
+
     page.goto("/feed?tab=coupons")
     journey.check("feed coupons")
 

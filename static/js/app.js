@@ -31,8 +31,36 @@
     region.appendChild(toast);
   }
 
+  // Web Share: a share region (data-share-url, data-share-title, data-share-label) gets a button that opens the
+  // phone's own share sheet; without navigator.share there is no button and the region's links do the sharing.
+  function addShareButtons(root) {
+    if (typeof navigator.share !== "function" || !root.querySelectorAll) return;
+    var regions = Array.prototype.slice.call(root.querySelectorAll("[data-share-url]"));
+    if (root.matches && root.matches("[data-share-url]")) regions.push(root);
+    regions.forEach(function (region) {
+      if (region.hasAttribute("data-share-ready")) return;
+      region.setAttribute("data-share-ready", "");
+      var title = region.getAttribute("data-share-title") || "";
+      // The links send "title url"; here the url goes on its own and the share target joins them.
+      var data = { title: title, text: title, url: region.getAttribute("data-share-url") };
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "button button--primary";
+      button.textContent = region.getAttribute("data-share-label");
+      button.addEventListener("click", function () {
+        navigator.share(data).catch(function (error) {
+          // Closing the share sheet is an AbortError: nothing to do. Any other refusal: the links do the sharing.
+          if (error && error.name !== "AbortError") button.remove();
+        });
+      });
+      var actions = region.querySelector(".actions") || region;
+      actions.insertBefore(button, actions.firstChild);
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var body = document.body;
+    addShareButtons(document);
     if (body.hasAttribute("data-clear-personal-cache")) clearPersonalCaches();
 
     var banner = document.getElementById("offline-banner");
@@ -49,6 +77,9 @@
       if (toast) toast.remove();
     }
   });
+
+  // Content htmx swapped in gets the same enhancements as the page it lands on.
+  document.addEventListener("htmx:load", function (event) { addShareButtons(event.target); });
 
   // htmx: a request that never reached the server becomes a toast instead of silence.
   document.addEventListener("htmx:sendError", function () {
