@@ -21,21 +21,10 @@ fi
 make --no-print-directory install || exit 1
 
 # --- a throwaway PostgreSQL on a unix socket, stopped on any exit -------------------------------------
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
-PGTMP=$(mktemp -d /tmp/azukari-pg.XXXXXX)
-as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-if [ "$(id -u)" -eq 0 ]; then chown postgres: "$PGTMP"; PGUSER=postgres; else PGUSER=$(id -un); fi
-stop_pg() {
-  as_pg "$PGBIN/pg_ctl" -D "$PGTMP/data" -m immediate stop >/dev/null 2>&1
-  rm -rf "$PGTMP"
-}
-trap stop_pg EXIT
-as_pg "$PGBIN/initdb" -D "$PGTMP/data" -U "$PGUSER" -A trust -E UTF8 --no-sync >/dev/null || { echo "initdb failed"; exit 1; }
-as_pg "$PGBIN/pg_ctl" -D "$PGTMP/data" -l "$PGTMP/server.log" -w -o \
-  "-k $PGTMP -c listen_addresses='' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
-  start >/dev/null || { cat "$PGTMP/server.log"; exit 1; }
-as_pg "$PGBIN/createdb" -h "$PGTMP" -U "$PGUSER" azukari_test || exit 1
-export TEST_DATABASE_URL="postgresql+psycopg://${PGUSER}@/azukari_test?host=${PGTMP}"
+source scripts/pg.sh
+trap pg_stop EXIT
+pg_start azukari_test -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 || exit 1
+export TEST_DATABASE_URL="$PG_URL"
 echo "PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}') on ${PGTMP}"
 
 # --- the layers ---------------------------------------------------------------------------------------
