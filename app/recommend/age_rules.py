@@ -12,10 +12,9 @@ Rules particular to one service (with their sources) are in `service_rules`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.recommend.outcomes import NEVER, CheckReason, DateOutcome, Reason, ServiceLike, Timing, age_fields
 from app.recommend.spans import (
@@ -108,8 +107,7 @@ def _note(ja: str, en: str) -> Reason:
     return Reason(ja, en)
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):  # a named tuple: made for every milestone of every possible birth date
     name: Reason
     span: Span
     female_only: bool
@@ -145,7 +143,7 @@ def windows(service: ServiceLike, birth: date, within: Span | None) -> list[Wind
         cut = span.intersect(within) if span is not None and within is not None else None
         if cut is not None:
             name_ja = str(milestone.get("vaccine") or milestone.get("name_ja") or "")
-            found.append(Window(Reason(name_ja, MILESTONE_NAMES_EN.get(name_ja, name_ja)), cut,
+            found.append(Window(_note(name_ja, MILESTONE_NAMES_EN.get(name_ja, name_ja)), cut,
                                 milestone.get("sex") == "female"))
     return found
 

@@ -29,7 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.household.ages import BirthDate, possible_birth_dates
 from app.recommend import texts
@@ -37,7 +37,7 @@ from app.recommend.age_rules import expected_child_outcome, general_outcome, ser
 from app.recommend.allowance import CHILD_ALLOWANCE_ID, third_child_notes
 from app.recommend.household import ChildInput, HouseholdInput
 from app.recommend.outcomes import NEVER, CheckReason, DateOutcome, Reason, ServiceLike, Status, Timing, age_fields
-from app.recommend.residence import apply_residence
+from app.recommend.residence import apply_residence, turned_away
 from app.recommend.service_rules import ServiceRule, rule_for
 from app.recommend.spans import UnreadableRule, add_months
 
@@ -70,10 +70,9 @@ class ServiceResult:
     last_checked: date
 
 
-@dataclass(frozen=True, slots=True)  # slots: the batch's memo holds one per service and birth date
-class _Verdict:
+class _Verdict(NamedTuple):
     """The answer for one possible birth date, then for one child. `later`: not eligible only because it starts
-    after the horizon."""
+    after the horizon. (A named tuple: the batch's memo holds one per service and birth date, made on first ask.)"""
 
     status: Status
     starts: date | None = None
@@ -87,6 +86,7 @@ class _Verdict:
 _PLAIN_NOT_ELIGIBLE = _Verdict(Status.NOT_ELIGIBLE)
 # What the memo holds for a child of a service whose rule cannot be read (the result is then 要確認).
 _UNREADABLE = None
+_NOT_ASKED = object()  # a service the child's table has no answer for yet
 # A child's answers by service id: one table per birth date and day, in the memo.
 _Answers = dict[str, "_Verdict | None"]
 
@@ -101,6 +101,9 @@ class _ServiceFacts:
     # The result when no child is in the age range and nothing more is to be said, by "every child is expected".
     plain_not_eligible: dict[bool, ServiceResult] = field(default_factory=dict)
     no_child: ServiceResult | None = None  # the result for a household without children
+    # By city: the result when the city alone makes it not_eligible (residence.turned_away), else None.
+    turned_away: dict[str | None, ServiceResult | None] = field(default_factory=dict)
+    residence: dict[Any, Any] = field(default_factory=dict)  # see _residence
 
 
 @dataclass(frozen=True)
@@ -173,42 +176,61 @@ def _evaluate_service(service: ServiceLike, household: HouseholdInput, on: date,
     best = _PRIORITY[best_rank]
     if best is _NOT_ELIGIBLE:  # the residence changes nothing then
         return _not_eligible_result(service, facts, subjects, verdicts)
-    positions = [position for position, verdict in enumerate(verdicts) if verdict.status is best]
-    chosen = [verdicts[position] for position in positions]
-    indexes = tuple(subjects.indexes[position] for position in positions)
-    status, soon_from, reasons, lines = _decided(service, household.city, best, chosen,
-                                                 tuple(subjects.labels[position] for position in positions))
-    if status is _NOT_ELIGIBLE:
-        return _result(service, status, None, frozenset(), (), lines + facts.description)
+    if (away := _turned_away(service, facts, household.city)) is not None:
+        return away
+    if len(verdicts) == 1:  # one child (most households): it is the one chosen
+        chosen, indexes, labels = verdicts, subjects.indexes, subjects.labels
+    else:
+        positions = [position for position, verdict in enumerate(verdicts) if verdict.status is best]
+        chosen = [verdicts[position] for position in positions]
+        indexes = tuple(subjects.indexes[position] for position in positions)
+        labels = tuple(subjects.labels[position] for position in positions)
+    status, soon_from, reasons, lines = _decided(service, facts, household.city, best, chosen, labels)
     if service.id == CHILD_ALLOWANCE_ID and best is _ELIGIBLE:
         lines += third_child_notes(household, indexes, on)
     return _result(service, status, soon_from, reasons, indexes, lines + facts.description)
 
 
-def _decided(service: ServiceLike, city: str | None, best: Status, chosen: list[_Verdict],
+def _turned_away(service: ServiceLike, facts: _ServiceFacts, city: str | None) -> ServiceResult | None:
+    if city not in facts.turned_away:
+        lines = turned_away(service, city)
+        facts.turned_away[city] = None if lines is None else _result(
+            service, _NOT_ELIGIBLE, None, frozenset(), (), lines + facts.description)
+    return facts.turned_away[city]
+
+
+def _residence(service: ServiceLike, facts: _ServiceFacts, status: Status, reasons: frozenset[CheckReason],
+               city: str | None) -> tuple[Status, frozenset[CheckReason], list[Reason]]:
+    """apply_residence, kept per (status, codes, city): a service sees few of them (the lines are not changed)."""
+    key = (status, reasons, city)
+    if key not in facts.residence:
+        facts.residence[key] = apply_residence(service, status, reasons, city)
+    return facts.residence[key]
+
+
+def _decided(service: ServiceLike, facts: _ServiceFacts, city: str | None, best: Status, chosen: list[_Verdict],
              labels: tuple[Reason, ...]) -> tuple[Status, date | None, frozenset[CheckReason], list[Reason]]:
     """The status, soon_from, check codes and lines (but the description) once the chosen children's answers (`best`
     for each) and the city are taken into account."""
-    reasons = frozenset().union(*(v.check_reasons for v in chosen)) if best in (_CHECK, _SOON) else frozenset()
+    reasons = frozenset()
+    if best in (_CHECK, _SOON):
+        reasons = chosen[0].check_reasons if len(chosen) == 1 else frozenset().union(*(v.check_reasons for v in chosen))
     starts = [v.starts for v in chosen if v.starts is not None]
     soon_from = min(starts) if best is _SOON and starts else None
-    status, reasons, residence_lines = apply_residence(service, best, reasons, city)
-    if status is _NOT_ELIGIBLE:  # 柏市 residents only: apply_residence says so
-        return status, None, frozenset(), list(residence_lines)
+    status, reasons, residence_lines = _residence(service, facts, best, reasons, city)  # not turned away (see above)
     lines = list(residence_lines) if status is _OTHER_CITY else []
     # Other city: what the national rule says for the children; otherwise the final status (a residence condition
     # may have turned eligible into check).
-    lines.append(_main_line(best if status is _OTHER_CITY else status, _children_label(labels), chosen, soon_from))
+    who = labels[0] if len(labels) == 1 else _children_label(labels)
+    lines.append(_main_line(best if status is _OTHER_CITY else status, who, chosen, soon_from))
     if status is not _SOON:
         soon_from = None  # other_city: 流山市 sends its own notices and dates
-    lines += _notes_of(labels, chosen)
+    if any(verdict.notes for verdict in chosen):
+        lines += _notes_of(labels, chosen)
     if status is not _OTHER_CITY:
         lines += residence_lines
-        lines += [texts.CHECK_REASON_TEXTS[code] for code in _EXPLAINED_CHECKS if code in reasons]
+        lines += _check_lines(reasons)
     return status, soon_from, reasons, lines
-
-
-_NOT_ASKED = object()  # a service the child's table has no answer for yet
 
 
 def _not_eligible_result(service: ServiceLike, facts: _ServiceFacts, subjects: _Subjects,
@@ -242,9 +264,19 @@ def _children_label(labels: tuple[Reason, ...]) -> Reason:
 
 def _result(service: ServiceLike, status: Status, soon_from: date | None, reasons: frozenset[CheckReason],
             indexes: tuple[int, ...], lines: list[Reason]) -> ServiceResult:
-    codes = tuple(code for code in _CHECK_ORDER if code in reasons) if reasons else ()
-    return ServiceResult(service.id, status, soon_from, codes, tuple(dict.fromkeys(lines)), indexes, service.source_url,
-                         service.last_checked)
+    return ServiceResult(service.id, status, soon_from, _codes(reasons), tuple(dict.fromkeys(lines)), indexes,
+                         service.source_url, service.last_checked)
+
+
+# By set of codes (a handful of sets): results list the codes, and explain them, in the order of declaration.
+@lru_cache(maxsize=256)
+def _codes(reasons: frozenset[CheckReason]) -> tuple[CheckReason, ...]:
+    return tuple(code for code in _CHECK_ORDER if code in reasons)
+
+
+@lru_cache(maxsize=256)
+def _check_lines(reasons: frozenset[CheckReason]) -> tuple[Reason, ...]:
+    return tuple(texts.CHECK_REASON_TEXTS[code] for code in _EXPLAINED_CHECKS if code in reasons)
 
 
 # --- one child -------------------------------------------------------------------------------------------------
@@ -347,8 +379,8 @@ def _merged(status: Status, verdicts: list[_Verdict]) -> _Verdict:
 
 def _common_notes(verdicts: list[_Verdict]) -> tuple[Reason, ...]:
     """The notes every verdict has (a note that depends on the unknown day is left out), in the first's order."""
-    if not verdicts:
-        return ()
+    if len(verdicts) <= 1:
+        return verdicts[0].notes if verdicts else ()
     return tuple(note for note in verdicts[0].notes if all(note in v.notes for v in verdicts[1:]))
 
 

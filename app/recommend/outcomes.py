@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 
 class Status(StrEnum):
@@ -50,13 +50,15 @@ class Timing(StrEnum):
     NEVER = "never"
 
 
-@dataclass(frozen=True)
-class DateOutcome:
+class DateOutcome(NamedTuple):
     """What a service's rule says for one possible birth date on the evaluation day.
 
     NOW: the age conditions hold (`ends` is the last day they hold, None when open-ended); LATER: they will hold
     from `starts`; NEVER: not any more, or not at all. `check_reasons` are particular to this date (an income test
     only from 小学4年生, say); `notes` explain (which vaccines are due now, when the check-up is held).
+
+    A named tuple rather than a frozen dataclass: one is made for every service and possible birth date, and these
+    are cheaper to make.
     """
 
     timing: Timing

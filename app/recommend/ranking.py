@@ -212,11 +212,12 @@ def _walk_reason(ctx: _Context, place: _Place) -> Reason:
     return _walk_reason_text(ctx.home.town if ctx.home else None, place.band, approximate=place.approximate)
 
 
-def _history(ctx: _Context, keys: Iterable[str], labels: Mapping[str, tuple[str, str]]) -> tuple[float, Reason | None]:
+def _history(ctx: _Context, keys: Iterable[str], labels: Mapping[str, tuple[str, str]],
+             ignored: frozenset[str] = frozenset()) -> tuple[float, Reason | None]:
     history = ctx.inputs.history
     if history is None:
         return 0.0, None
-    matched = sorted(((history.counts.get(key, 0), key) for key in set(keys) if history.counts.get(key, 0) > 0),
+    matched = sorted(((history.counts.get(key, 0), key) for key in set(keys) - ignored if history.counts.get(key, 0) > 0),
                      key=lambda pair: (-pair[0], pair[1]))
     if not matched:
         return 0.0, None
@@ -284,8 +285,7 @@ def _score_event(event: EventRow, ctx: _Context) -> _Scored | None:
     # A birth date after today is an expected child (HouseholdInput): an event that welcomes parents-to-be fits.
     welcomes_expecting = event.includes_expectant_parents and ctx.expecting and tier < AgeTier.INSIDE
     tier = AgeTier.INSIDE if welcomes_expecting else tier
-    tags = (tag for tag in event.tags if tag not in GENERIC_TAGS)
-    history_value, history_reason = _history(ctx, tags, text.TAG_LABELS)
+    history_value, history_reason = _history(ctx, event.tags, text.TAG_LABELS, GENERIC_TAGS)
     health_value, health_reason = _health(ctx, not ACTIVE_TAGS.isdisjoint(event.tags))
     components = {"date": occurrence.value, "walk": WALK_SCORE[place.band], "history": history_value,
                   "age_specificity": _specificity(fit, target), "health": health_value}
@@ -419,8 +419,8 @@ def _ordered(items: list[_Scored], kind: Literal["event", "coupon"], limit: int 
             scored.append((TIER_OFFSET[item.tier] + item.value - penalty, item))
     scored.sort(key=lambda pair: (-pair[0], pair[1].item_id))
     kept = scored if limit is None else scored[:limit]
-    return [Ranked(item.item_id, kind, score, tuple(r for r in item.explain() if r is not None), item.used, item.missing,
-                   item.venue_id, item.tier) for score, item in kept]
+    return [Ranked(item.item_id, kind, score, tuple(filter(None, item.explain())), item.used, item.missing, item.venue_id,
+                   item.tier) for score, item in kept]
 
 
 # --- the CLI adapters (`flask recommend preview`) ------------------------------------------------------------

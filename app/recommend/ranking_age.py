@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import MINYEAR, date, timedelta
 from enum import Enum, IntEnum
-from functools import cached_property, lru_cache
-from typing import Any, Literal
+from functools import lru_cache
+from typing import Any, Literal, NamedTuple
 
 from app.household.ages import (
     AgeBand,
@@ -76,9 +75,9 @@ def grade_class_indexes(key: str) -> tuple[int, int] | None:
     return (index, index)
 
 
-@dataclass(frozen=True)
-class ChildBirths:
-    """One child: the earliest and latest day the birth may have been on, and how that was known."""
+class ChildBirths(NamedTuple):
+    """One child: the earliest and latest day the birth may have been on, and how that was known. (Named tuples
+    here: the batch hashes these and the items' ages for every shown item's reason of every household.)"""
 
     earliest: date
     latest: date
@@ -140,8 +139,7 @@ def children_from(birth_dates: Sequence[BirthDate] | None, age_bands: Sequence[A
     return None
 
 
-@dataclass(frozen=True)
-class TargetAges:
+class TargetAges(NamedTuple):
     """An item's ages: months at the item's date (min inclusive, max exclusive) and, for events, school grades."""
 
     min_months: int | None
@@ -224,8 +222,9 @@ def child_tier(child: ChildBirths, target: TargetAges, on: date) -> AgeTier:
     return tier
 
 
-@dataclass(frozen=True)
-class AgeFit:
+class AgeFit(NamedTuple):
+    """A named tuple rather than a frozen dataclass: one is built for every item of every household."""
+
     tier: AgeTier
     # The children the item is (INSIDE) or may be (UNCERTAIN) for, and the day their ages are taken on.
     children: tuple[ChildBirths, ...]
@@ -234,18 +233,24 @@ class AgeFit:
     # "no_children" (birth dates consented, none registered); None when the tier is certain.
     uncertain_because: str | None
 
-    @cached_property
+    @property
     def fitting(self) -> tuple[tuple[ChildBirths, tuple[int, int]], ...]:
         """The fitting children with their least and greatest age in months (worked out only for the items whose
         reasons are worded: the batch fits every item to every household)."""
-        return tuple((child, child.months_on(self.on)) for child in self.children) if self.on is not None else ()
+        return _fitting(self.children, self.on) if self.on is not None else ()
+
+
+@lru_cache(maxsize=1024)  # a reason reads `fitting` several times
+def _fitting(children: tuple[ChildBirths, ...], on: date) -> tuple[tuple[ChildBirths, tuple[int, int]], ...]:
+    return tuple((child, child.months_on(on)) for child in children)
 
 
 _NO_AGE = AgeFit(AgeTier.UNCERTAIN, (), None, "no_age")
 _NO_CHILDREN = AgeFit(AgeTier.UNCERTAIN, (), None, "no_children")
 
 
-def age_fit(children: Sequence[ChildBirths] | None, target: TargetAges, on: date) -> AgeFit:
+@lru_cache(maxsize=1 << 15)  # households with the same children's births (one child, mostly) share their fits
+def age_fit(children: tuple[ChildBirths, ...] | None, target: TargetAges, on: date) -> AgeFit:
     """The household's tier: the best of its children's (an item is for the household if it is for one child)."""
     if children is None:
         return _NO_AGE

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Literal
 
@@ -42,6 +43,7 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+@lru_cache(maxsize=1024)  # pure: the same few items' ages are worded for every household's reasons
 def target_ja(target: TargetAges) -> str:
     """0〜3歳, 2〜6か月, 6か月〜8歳, 6歳以上, 年齢を問わず; grades follow: 6〜9歳、小学1〜4年生."""
     low, high = target.min_months or 0, target.max_months_exclusive
@@ -60,6 +62,7 @@ def target_ja(target: TargetAges) -> str:
     return text
 
 
+@lru_cache(maxsize=1024)
 def target_en(target: TargetAges) -> str:
     low, high = target.min_months or 0, target.max_months_exclusive
     if high is None:
@@ -77,6 +80,7 @@ def target_en(target: TargetAges) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)  # pure: a child's age is worded for each shown item of the household
 def child_age_ja(child: ChildBirths, months: tuple[int, int]) -> str:
     if child.source == "band" and child.band is not None:
         return AGE_BAND_LABEL_JA[child.band]
@@ -86,6 +90,7 @@ def child_age_ja(child: ChildBirths, months: tuple[int, int]) -> str:
     return f"{low}〜{high}か月" if high < 12 else f"{months_ja(low)}〜{months_ja(high)}"
 
 
+@lru_cache(maxsize=4096)
 def child_age_en(child: ChildBirths, months: tuple[int, int]) -> str:
     if child.source == "band" and child.band is not None:
         return AGE_BAND_LABEL_EN[child.band].lower()

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.recommend import texts
 from app.recommend.outcomes import CheckReason, Reason, ServiceLike, Status
 
@@ -28,12 +30,29 @@ KASHIWA_RESIDENCE_OR_ATTENDANCE: dict[str, Reason] = {
 NO_RESIDENCE_CONDITION_STATED = ("open_not_restricted",)
 
 
+def _residence(service: ServiceLike) -> Any:
+    return (service.eligibility or {}).get("residence") if isinstance(service.eligibility, dict) else None
+
+
+def turned_away(service: ServiceLike, city: str | None) -> list[Reason] | None:
+    """Why a household in `city` cannot use the service whatever its children's ages (a 柏市-only service for a
+    流山市 household: `apply_residence` makes it not_eligible); None when the city does not decide it alone."""
+    if city != "nagareyama" or service.fact_scope in NATIONAL_SCOPES:
+        return None
+    residence = _residence(service)
+    if residence in KASHIWA_RESIDENCE and residence not in KASHIWA_RESIDENCE_OR_ATTENDANCE:
+        return [texts.KASHIWA_RESIDENTS_ONLY]
+    return None
+
+
 def apply_residence(service: ServiceLike, status: Status, reasons: frozenset[CheckReason],
                     city: str | None) -> tuple[Status, frozenset[CheckReason], list[Reason]]:
     """The status, check codes and extra lines once the household's city is taken into account."""
     if status is Status.NOT_ELIGIBLE:
         return status, reasons, []
-    residence = (service.eligibility or {}).get("residence") if isinstance(service.eligibility, dict) else None
+    if (away := turned_away(service, city)) is not None:
+        return Status.NOT_ELIGIBLE, frozenset(), away
+    residence = _residence(service)
     if city == "nagareyama" and service.fact_scope in NATIONAL_SCOPES:
         return Status.OTHER_CITY, frozenset(), [texts.OTHER_CITY]
     added: set[CheckReason] = set()
@@ -45,9 +64,7 @@ def apply_residence(service: ServiceLike, status: Status, reasons: frozenset[Che
     elif residence in KASHIWA_RESIDENCE or residence in KASHIWA_RESIDENCE_OR_ATTENDANCE:
         if city is None:
             added.add(CheckReason.ADDRESS_NEEDED)
-        elif city == "nagareyama":
-            if residence not in KASHIWA_RESIDENCE_OR_ATTENDANCE:
-                return Status.NOT_ELIGIBLE, frozenset(), [texts.KASHIWA_RESIDENTS_ONLY]
+        elif city == "nagareyama":  # attending a nursery or school in 柏市 is enough (else turned_away)
             added.add(CheckReason.OTHER_CONDITION)
             lines.append(KASHIWA_RESIDENCE_OR_ATTENDANCE[residence])
     else:

@@ -17,8 +17,8 @@ about it); each has its own function here:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import NamedTuple
 
 from app.household.ages import days_in_month, reaches_age_on, school_cohort
 
@@ -39,9 +39,9 @@ class UnreadableRule(ValueError):
     """An age condition the engine cannot read (an unknown grade code, say): the service is then 要確認."""
 
 
-@dataclass(frozen=True)
-class Span:
-    """The days from `first` to `last`, both included; `last` None = no end."""
+class Span(NamedTuple):
+    """The days from `first` to `last`, both included; `last` None = no end. (A named tuple rather than a frozen
+    dataclass: eligibility makes several for every service and possible birth date, and these are cheaper to make.)"""
 
     first: date
     last: date | None = None
@@ -63,10 +63,18 @@ class Span:
 
 def intersect_all(birth: date, spans: list[Span | None]) -> Span | None:
     """Every condition at once, and never before the day of birth; None when no day satisfies them all."""
-    result: Span | None = Span(birth)
+    # Span(birth).intersect(…) with each in turn, without making the spans in between.
+    first: date = birth
+    last: date | None = None
     for span in spans:
-        result = result.intersect(span) if result is not None else None
-    return result
+        if span is None:
+            return None
+        first = max(first, span.first)
+        if span.last is not None and (last is None or span.last < last):
+            last = span.last
+        if last is not None and last < first:
+            return None
+    return Span(first, last)
 
 
 def reaches_months(birth: date, months: int) -> date:
