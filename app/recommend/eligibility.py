@@ -304,6 +304,7 @@ def _child_verdict(memo: dict[Any, Any], service: ServiceLike, facts: _ServiceFa
 
 
 def _interned(verdict: _Verdict | None) -> _Verdict | None:
+    """The shared plain not_eligible answer for an equal one: the per-household path tells it by identity."""
     if verdict is not None and verdict.status is _NOT_ELIGIBLE and verdict == _PLAIN_NOT_ELIGIBLE:
         return _PLAIN_NOT_ELIGIBLE
     return verdict
