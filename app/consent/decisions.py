@@ -17,7 +17,7 @@ from app.audit import EventTag
 from app.config import Settings
 from app.consent import receipts
 from app.consent.catalogue import OfferView
-from app.consent.events import ConsentWithdrawn, consent_withdrawn
+from app.consent.events import ConsentGiven, ConsentWithdrawn, consent_given, consent_withdrawn
 from app.consent.models import BANK, ConsentReceipt, Grant, Recipient, Sensitivity
 from app.db import utcnow
 from app.errors import DomainError
@@ -103,6 +103,10 @@ def grant(session: Session, settings: Settings, *, resident: Resident, view: Off
         session.add(row)
     audit.record(session, EventTag.CONSENT_GRANT, actor=resident.principal, ip=ip, recipient=view.recipient.key,
                  purpose=view.purpose.key, items=chosen, receipt=str(receipt.id))
+    session.flush()
+    consent_given.send(current_app._get_current_object(), session=session,  # type: ignore[attr-defined]
+                       change=ConsentGiven(subject=resident.principal, recipient=view.recipient.key,
+                                           purpose=view.purpose.key, items=tuple(chosen)))
     return receipt
 
 

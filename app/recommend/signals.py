@@ -1,5 +1,6 @@
-"""The feed kept for the day is dropped when what it was computed from changes: a withdrawal of the bank's own
-consent, or a change to the household. Both arrive inside the change's transaction."""
+"""The feed kept for the day is dropped when what it was computed from changes: the bank's own consent given or
+withdrawn, or a change to the household (or the participation history). All arrive inside the change's
+transaction."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.consent.events import ConsentWithdrawn, consent_withdrawn
+from app.consent.events import ConsentGiven, ConsentWithdrawn, consent_given, consent_withdrawn
 from app.consent.models import BANK
 from app.household.events import household_changed
 from app.principals import parse_principal
 from app.recommend.feed import invalidate
 
 
-def _on_withdrawal(_sender: Any, *, session: Session, change: ConsentWithdrawn, **_: Any) -> None:
+def _on_consent_change(_sender: Any, *, session: Session, change: ConsentGiven | ConsentWithdrawn, **_: Any) -> None:
     parsed = parse_principal(change.subject)
     if change.recipient == BANK and parsed is not None and parsed[0] == "resident":
         invalidate(session, parsed[1])
@@ -25,5 +26,6 @@ def _on_household_change(_sender: Any, *, session: Session, resident_id: Any, **
 
 
 def init_app() -> None:
-    consent_withdrawn.connect(_on_withdrawal)
+    consent_withdrawn.connect(_on_consent_change)
+    consent_given.connect(_on_consent_change)
     household_changed.connect(_on_household_change)

@@ -145,3 +145,11 @@ def test_withdrawing_the_participation_history_changes_the_feed_and_it_is_never_
     later = processing(db, family)[: len(processing(db, family)) - seen]
     assert len(later) == 3 and all("participation_history" not in record.payload["items"] for record in later)
     assert all("participation_history" in record.payload["withheld"] for record in later)
+
+
+def test_a_consent_given_after_the_days_feed_is_used_the_same_day(app, db, settings, family) -> None:  # type: ignore[no-untyped-def]
+    before = feed(app, db, family)
+    assert before["services"]["results"] == [] and "birth_dates" in before["services"]["missing"]
+    grant(app, db, settings, family, SERVICES)
+    after = feed(app, db, family)
+    assert after["services"]["results"] and after["services"]["missing"] == []
