@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session, SQLModel
@@ -39,6 +40,13 @@ def utcnow() -> datetime:
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def insert_ignoring_conflicts(session: Session, model: Any, *index_elements: str) -> Any:
+    """INSERT … ON CONFLICT (index_elements) DO NOTHING for `model`, in the session's dialect (PostgreSQL or
+    SQLite): a row that exists already stays, and two inserts at once make one row."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    return insert(model).on_conflict_do_nothing(index_elements=list(index_elements))
 
 
 def in_values(session: Session, column: Any, values: Iterable[Any]) -> Any:

@@ -13,13 +13,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, col, select
 
 from app import audit
 from app.audit import EventTag
-from app.db import utcnow
+from app.db import insert_ignoring_conflicts, utcnow
 from app.errors import NotFound
 from app.jobs.models import Job, JobStatus
 
@@ -62,9 +61,7 @@ def enqueue(
         session.add(job)
         session.flush()
         return job
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert(Job) if dialect == "postgresql" else sqlite.insert(Job)
-    statement = insert.values(**values).on_conflict_do_nothing(index_elements=["unique_key"]).returning(Job.id)
+    statement = insert_ignoring_conflicts(session, Job, "unique_key").values(**values).returning(Job.id)
     job_id = session.execute(statement).scalar()
     return session.get(Job, job_id) if job_id is not None else None
 

@@ -22,11 +22,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.accounts.providers import OAuthProvider
-from app.db import in_values, new_id, utcnow
+from app.db import in_values, insert_ignoring_conflicts, new_id, utcnow
 from app.ledger.chain import ZERO_HASH, anchor_digest, new_salt, normalise_payload, payload_digest, record_hash, timestamp
 from app.ledger.models import LedgerAnchor, LedgerChain, LedgerPayload, LedgerRecord, RecordKind
 from app.ledger.verification import BreakReason, Verification, verify_all, verify_anchor, verify_chain
@@ -78,14 +77,11 @@ def lock_chains(session: Session, subjects: Collection[str]) -> dict[str, Ledger
     chains = _select_for_update(session, wanted)
     missing = [subject for subject in wanted if subject not in chains]
     if missing:  # rare in a batch: a first record for these residents
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         now = utcnow()
         session.execute(
-            insert(LedgerChain)
+            insert_ignoring_conflicts(session, LedgerChain, "subject")
             .values([{"id": new_id(), "subject": subject, "created_at": now, "head_seq": 0, "head_hash": ZERO_HASH}
                      for subject in missing])
-            .on_conflict_do_nothing(index_elements=["subject"])
         )
         chains.update(_select_for_update(session, missing))
     return chains

@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app import audit
@@ -25,7 +24,7 @@ from app.accounts.models import Resident
 from app.audit import EventTag
 from app.catalog.models import CatalogCoupon, CatalogEvent
 from app.catalog.services import coupon_title, event_title
-from app.db import in_values, new_id, utcnow
+from app.db import in_values, insert_ignoring_conflicts, new_id, utcnow
 from app.errors import DomainError, NotFound
 from app.household.ages import days_in_month, japan_today
 from app.household.events import announce_change
@@ -89,13 +88,10 @@ def record(session: Session, resident: Resident, kind: str, item_id: str, on: da
     row = _catalogue_row(session, kind, item_id)
     if on > japan_today():
         raise FutureParticipation()
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = session.execute(
-        insert(Participation)
+        insert_ignoring_conflicts(session, Participation, "resident_id", "kind", "item_id", "occurred_on")
         .values(id=new_id(), resident_id=resident.id, kind=kind, item_id=row.id, venue_id=row.venue_id,
                 categories=_categories(row), occurred_on=on, source=source, recorded_at=utcnow())
-        .on_conflict_do_nothing(index_elements=["resident_id", "kind", "item_id", "occurred_on"])
         .returning(col(Participation.id))
     )
     inserted = result.first() is not None  # nothing comes back when the day's record was already there

@@ -15,11 +15,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Resident
-from app.db import utcnow
+from app.db import insert_ignoring_conflicts, utcnow
 from app.household.ages import japan_today
 from app.jobs.registry import JobHandler, PeriodicTask
 from app.jobs.runner import JobContext
@@ -98,9 +97,8 @@ def keep_feeds(db: Session, feeds: dict[uuid.UUID, dict[str, Any]], day: date) -
     """Insert the feeds; one already kept for the resident and day (a visit at the same moment) stays."""
     if not feeds:
         return
-    insert = postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
     now = utcnow()
-    db.execute(insert(RecommendFeed).on_conflict_do_nothing(index_elements=["resident_id", "day"]),
+    db.execute(insert_ignoring_conflicts(db, RecommendFeed, "resident_id", "day"),
                [{"resident_id": resident_id, "day": day, "payload": payload, "computed_at": now}
                 for resident_id, payload in feeds.items()])
 
