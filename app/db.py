@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 from sqlalchemy import event
@@ -83,7 +84,10 @@ class Database:
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
-        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True}
+        # JSON columns through orjson: the daily batch writes 50,000 feeds of ~25 KB, which the standard json
+        # module spent a fifth of the batch's time encoding. Non-str keys become strings, as json.dumps made them.
+        options: dict[str, Any] = {"echo": echo, "pool_pre_ping": True, "json_serializer": _json_dumps,
+                                   "json_deserializer": orjson.loads}
         if url.startswith("sqlite"):
             options["connect_args"] = {"check_same_thread": False, "timeout": 30}
         else:
@@ -103,6 +107,10 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -33,7 +33,7 @@ from feed_seed import EMAIL_DOMAIN, open_sessions, refresh_sessions, seeded_coun
 from joserfc.jwk import ECKey
 from sqlalchemy import text
 
-from app.db import get_database
+from app.db import get_database, utcnow
 from app.household.address import locate_home
 from app.household.ages import japan_today
 
@@ -161,9 +161,13 @@ def run_batch(app: Any, day: date) -> dict[str, Any]:
         dropped = session.execute(text("DELETE FROM recommend_feed WHERE day = :day"), {"day": day}).rowcount
         if dropped:
             print(f"  dropped {dropped:,} feeds kept from an earlier run for {day}")
-        job = session.exec(select(Job).where(Job.kind == JOB_KIND, Job.status == "queued")).first()
+        # An earlier run's parts for this day would stand for this run's (a part is queued once per day and part).
+        session.execute(text("DELETE FROM job WHERE kind = :kind AND payload->>'day' = :day"),
+                        {"kind": PART_KIND, "day": day.isoformat()})
+        # The scheduler's slot for today, if it is due; the next day's slot (queued for 04:00 JST) is left alone.
+        job = session.exec(select(Job).where(Job.kind == JOB_KIND, Job.status == "queued", Job.run_at <= utcnow())).first()
         origin = "the scheduler's daily job"
-        if job is None:  # this day's slot already ran (an earlier run on the same database)
+        if job is None:  # this day's slot already ran (an earlier run on the same database) or is not due yet
             job, origin = enqueue(session, JOB_KIND, {"day": day.isoformat()}, started_by="bench"), "enqueued"
         assert job is not None and job.id is not None
         session.commit()

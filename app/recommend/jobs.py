@@ -70,13 +70,27 @@ def precompute_feeds(db: Session, day: date, *, after: uuid.UUID | None = None, 
     """Compute and keep the feed of every resident without one for `day` whose id is in [low, high) and after
     `after`; `save` commits each chunk (the job's checkpoint). Returns how many feeds were computed, `computed`
     included."""
-    catalogue = Catalogue.read(db)
+    catalogue = _with_shared_memo(Catalogue.read(db), day)
     while residents := _next_chunk(db, day, after, low, high):
         keep_feeds(db, compute_many(db, residents, day, catalogue), day)
         after, computed = residents[-1].id, computed + len(residents)
         if save is not None:
             save(after, computed)
     return computed
+
+
+# The eligibility memo outlives a part: a worker process takes several parts of the day, and most children of a
+# later part were born on a day an earlier part already asked about. Dropped when the day or any service changes.
+_SHARED_MEMO: dict[str, Any] = {}
+
+
+def _with_shared_memo(catalogue: Catalogue, day: date) -> Catalogue:
+    key = (day, catalogue.services)  # the services' plain copies compare by every column
+    if _SHARED_MEMO.get("key") != key:
+        _SHARED_MEMO.clear()
+        _SHARED_MEMO.update(key=key, memo={})
+    catalogue.memo = _SHARED_MEMO["memo"]
+    return catalogue
 
 
 def _next_chunk(db: Session, day: date, after: uuid.UUID | None, low: uuid.UUID | None = None,
