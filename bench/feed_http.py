@@ -70,7 +70,10 @@ def gunicorn(env: dict[str, str], log_path: Path) -> Iterator[tuple[int, str]]:
         _wait_until_up(port, process, log_path)
         yield port, command
     finally:
-        os.killpg(process.pid, signal.SIGTERM)  # the group this Popen created: gunicorn's master and workers
+        try:
+            os.killpg(process.pid, signal.SIGTERM)  # the group this Popen created: gunicorn's master and workers
+        except ProcessLookupError:  # it never came up (its log says why; _wait_until_up raised)
+            return
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
