@@ -50,18 +50,26 @@ def create_app(settings: Settings | None = None) -> Flask:
     errors.init_app(app)
     _register_blueprints(app, settings)
     _init_oauth(app)
+    _connect_signals()
     cli.init_app(app)
     return app
 
 
 def _init_oauth(app: Flask) -> None:
     from app.oauth import api, revocation, views
-    from app.recommend import signals as recommend_signals
 
     views.init_app(app)
     api.init_app()
     revocation.init_app(app)
+
+
+def _connect_signals() -> None:
+    """Domains that act on another's events (a consent change, a household change) connect here."""
+    from app.recommend import signals as recommend_signals
+    from app.surveys import signals as survey_signals
+
     recommend_signals.init_app()
+    survey_signals.init_app()
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:
@@ -91,6 +99,9 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.partners.views import bp as partners_bp
     from app.recommend.views import bp as recommend_bp
     from app.staff.views import bp as staff_bp
+    from app.surveys.analyst_views import bp as analysts_bp
+    from app.surveys.views import admin_bp as surveys_admin_bp
+    from app.surveys.views import bp as surveys_bp
     from app.switching.views import bp as switching_bp
 
     for blueprint in (
@@ -110,6 +121,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         inbox_bp,
         recommend_bp,
         participation_bp,
+        surveys_bp,
         oauth_bp,
         oauth_connections_bp,
         api_bp,
@@ -122,6 +134,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         municipal_bp,
         catalog_console_bp,
         partners_bp,
+        surveys_admin_bp,
+        analysts_bp,
     ):
         app.register_blueprint(blueprint)
     if settings.mail_backend == "outbox":  # the development mailbox; production refuses this backend

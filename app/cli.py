@@ -1,4 +1,5 @@
-"""Command-line tools: `flask --app app demo seed`, `demo totp`, `jobs run-once`, `catalog load`, `recommend preview`."""
+"""Command-line tools: `flask --app app demo seed`, `demo totp`, `jobs run-once`, `catalog load`, `recommend preview`,
+`surveys load`."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(ledger)
     app.cli.add_command(oauth)
     app.cli.add_command(recommend)
+    app.cli.add_command(surveys)
 
 
 consent = AppGroup("consent", help="The consent catalogue.")
@@ -57,6 +59,23 @@ def catalog_load() -> None:
     click.echo(f"catalog: {added} added; {counts['updated']} updated; {counts['kept as edited']} kept as edited")
 
 
+surveys = AppGroup("surveys", help="The pilot's surveys.")
+
+
+@surveys.command("load", help="A survey (a draft, until the operator opens it) for every questionnaire in "
+                              "app/surveys/data/ without one (idempotent).")
+def surveys_load() -> None:
+    from app.surveys.services import load_surveys
+
+    session = get_database().new_session()
+    try:
+        added = load_surveys(session)
+        session.commit()
+    finally:
+        session.close()
+    click.echo(f"surveys: {added} added")
+
+
 demo = AppGroup("demo", help="Demo data for development.")
 
 
@@ -83,6 +102,9 @@ def demo_seed() -> None:
         from app.demo.participation import seed_participation
 
         created.update(seed_participation(session))
+        from app.demo.surveys import seed_surveys
+
+        created.update(seed_surveys(session, settings))
         session.commit()
     finally:
         session.close()

@@ -15,28 +15,25 @@ from app.partners.models import Partner
 from app.recommend.models import RecommendFeed
 from app.sessions import BrowserSession
 from app.staff.models import StaffMember
+from app.surveys.models import Survey, SurveyRespondent, SurveyResponse, SurveySubmission
 from app.throttle import ThrottleHit
 from app.tokens import ActionToken
 
 __all__ = [
     "ActionToken",
-    "AuthorizationCode",
-    "ClientAssertionUse",
     "AuditEvent",
+    "AuthorizationCode",
     "BrowserSession",
     "CatalogCoupon",
     "CatalogEvent",
     "CatalogService",
     "CatalogVenue",
     "Child",
+    "ClientAssertionUse",
     "ConsentReceipt",
     "DataItem",
     "EthicsApproval",
     "Grant",
-    "Offer",
-    "Purpose",
-    "Recipient",
-    "RecommendFeed",
     "HealthScore",
     "HomeAddress",
     "Job",
@@ -49,11 +46,19 @@ __all__ = [
     "Notice",
     "OAuthClient",
     "OAuthToken",
+    "Offer",
     "PairwiseSubject",
     "Participation",
     "Partner",
+    "Purpose",
+    "Recipient",
+    "RecommendFeed",
     "Resident",
     "StaffMember",
+    "Survey",
+    "SurveyRespondent",
+    "SurveyResponse",
+    "SurveySubmission",
     "TermsAcceptance",
     "ThrottleHit",
 ]

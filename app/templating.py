@@ -26,6 +26,7 @@ CONSOLE_NAMES = {
     "operator": _l("Operator console"),
     "municipal": _l("Kashiwa City console"),
     "partner": _l("Partner console"),
+    "analysts": _l("Pilot analysts' console"),
 }
 
 

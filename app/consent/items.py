@@ -25,6 +25,7 @@ from app.household.ages import describe_child, japan_today
 from app.household.models import Child, HealthScore, HomeAddress
 from app.household.services import birth_of
 from app.participation import services as participation
+from app.surveys import answers as survey_answers
 
 Loader = Callable[[Session, list[uuid.UUID]], Mapping[uuid.UUID, Any]]
 
@@ -76,6 +77,7 @@ LOADERS: dict[str, Loader] = {
     "address": _load_addresses,
     "health": _load_health,
     "participation": _load_participation,
+    "surveys": survey_answers.submitted_rows,
     "nothing": _load_nothing,
 }
 
@@ -173,6 +175,7 @@ ITEMS: dict[str, Item] = {
     "health_score": Item("health", _as_is),
     "participation_history": Item("participation", _participation_history),
     "ecg": Item("nothing", _ecg),
+    "survey_answers": Item("surveys", _as_is),
 }
 
 

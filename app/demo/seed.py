@@ -43,6 +43,8 @@ DEMO_STAFF = [
               "AZUKARIKASHIWACITYDEMOSECRET2345"),
     DemoStaff("partner@example.jp", "kashiwanoha-shop-26", "協力店 次郎", StaffRole.PARTNER,
               "AZUKARIPARTNERSHOPDEMOSECRET2345"),
+    DemoStaff("analyst@example.jp", "jissho-bunseki-2026", "実証 分析チーム 三郎", StaffRole.ANALYST,
+              "AZUKARIPILOTANALYSTDEMOSECRET234"),
 ]
 DEMO_PARTNER = ("柏の葉デモ協力店", "Kashiwa-no-ha demo partner shop")
 

@@ -8,6 +8,7 @@ from app.db import get_session
 from app.htmx import render
 from app.inbox import services as inbox
 from app.recommend.views import feed_context
+from app.surveys import services as surveys
 
 bp = Blueprint("home", __name__)
 
@@ -26,6 +27,6 @@ def index():  # type: ignore[no-untyped-def]
         return refusal
     db, resident = get_session(), current_user._get_current_object()
     latest_notices = inbox.notices_of(db, resident, limit=inbox.LATEST_ON_HOME)
-    return render("home/index.html", tab="home", latest_notices=latest_notices,
+    return render("home/index.html", tab="home", latest_notices=latest_notices, surveys=surveys.waiting_for(db, resident),
                   notice_senders=inbox.senders_of(db, latest_notices), unread_notices=inbox.unread_count(db, resident),
                   **feed_context(db, resident))

@@ -16,6 +16,7 @@ from app.db import utcnow
 from app.household.models import Child, HealthScore, HomeAddress
 from app.ledger.services import history
 from app.participation.services import history_of as participations_of
+from app.surveys.services import responses_of as survey_responses_of
 
 README = """Azukari（預かり）情報銀行 — あなたのデータの書き出し
 =================================================
@@ -32,6 +33,7 @@ README = """Azukari（預かり）情報銀行 — あなたのデータの書�
 - linked_accounts.json  連携している外部サービス（連携日。アクセストークンは含めません）
 - participation.json    参加したイベント・使ったクーポンの記録（日付、イベント／クーポンの ID、種類、
                         記録した人：resident=ご自身で記録）
+- surveys.json          実証アンケートへの回答（アンケートごと。submitted_at は分析チームへ送信した日時）
 - consents.json         同意の状態（提供先・目的・項目ごと、有効期限）
 - consent_receipts/     同意の記録（ISO/IEC TS 27560 形式）。*.jws は Azukari の署名つきで、
                         https://（Azukari のアドレス）/.well-known/jwks.json の公開鍵で誰でも検証できます。
@@ -73,6 +75,10 @@ def export_zip(session: Session, resident: Resident) -> bytes:
             "date": p.occurred_on.isoformat(), "kind": p.kind, "item_id": p.item_id, "venue_id": p.venue_id,
             "categories": p.categories, "source": p.source, "recorded_at": _iso(p.recorded_at),
         } for p in reversed(participations_of(session, resident))],
+        "surveys.json": [{
+            "survey": r.survey_key, "answers": r.answers, "started_at": _iso(r.started_at), "updated_at": _iso(r.updated_at),
+            "submitted_at": _iso(r.submitted_at),
+        } for r in survey_responses_of(session, resident).values()],
         "consents.json": [{
             "recipient": g.recipient_key, "purpose": g.purpose_key, "item": g.item_key, "granted": g.granted,
             "decided_at": _iso(g.decided_at), "expires_at": _iso(g.expires_at),

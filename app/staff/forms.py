@@ -12,6 +12,7 @@ ROLE_LABELS = {
     StaffRole.OPERATOR.value: _l("Operator (Azukari)"),
     StaffRole.MUNICIPAL.value: _l("Municipal staff (Kashiwa City)"),
     StaffRole.PARTNER.value: _l("Partner staff"),
+    StaffRole.ANALYST.value: _l("Pilot analyst"),
 }
 
 

@@ -15,6 +15,7 @@ class StaffRole(StrEnum):
     OPERATOR = "operator"  # 情報銀行 運営
     MUNICIPAL = "municipal"  # 柏市 子育て支援
     PARTNER = "partner"  # a partner's staff, bound to one partner
+    ANALYST = "analyst"  # 実証 分析チーム: the surveys' results, nothing about any one resident
 
 
 class StaffMember(SQLModel, table=True):

@@ -34,6 +34,7 @@ CONSOLES = {
     StaffRole.OPERATOR.value: "operator.index",
     StaffRole.MUNICIPAL.value: "municipal.index",
     StaffRole.PARTNER.value: "partners.index",
+    StaffRole.ANALYST.value: "analysts.index",
 }
 
 

@@ -42,6 +42,7 @@ class StaffFactory(factory.alchemy.SQLAlchemyModelFactory):
     class Params:
         operator = factory.Trait(role=StaffRole.OPERATOR.value)
         municipal = factory.Trait(role=StaffRole.MUNICIPAL.value)
+        analyst = factory.Trait(role=StaffRole.ANALYST.value)
         partner = factory.Trait(
             role=StaffRole.PARTNER.value, partner_id=factory.LazyFunction(lambda: PartnerFactory().id)
         )

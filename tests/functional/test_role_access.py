@@ -11,15 +11,17 @@ from tests.factories.staff import StaffFactory
 
 pytestmark = pytest.mark.smoke
 
-RESIDENT_PAGES = ["/", "/my-data", "/consents", "/consents/connections", "/inbox", "/switching", "/settings", "/terms"]
+RESIDENT_PAGES = ["/", "/my-data", "/consents", "/consents/connections", "/inbox", "/switching", "/settings", "/terms",
+                 "/surveys/"]
 CONSOLES = {
-    "operator": ["/operator/", "/operator/staff", "/operator/jobs", "/operator/clients/"],
+    "operator": ["/operator/", "/operator/staff", "/operator/jobs", "/operator/clients/", "/operator/surveys/"],
     "municipal": ["/municipal/", "/municipal/services/"],
     "partner": ["/partner/"],
+    "analyst": ["/analysts/"],
 }
 CONSOLE_PAGES = [path for paths in CONSOLES.values() for path in paths]
-PRINCIPALS = ["anonymous", "resident", "operator", "municipal", "partner"]
-STAFF_HOME = {"operator": "/operator/", "municipal": "/municipal/", "partner": "/partner/"}
+PRINCIPALS = ["anonymous", "resident", "operator", "municipal", "partner", "analyst"]
+STAFF_HOME = {"operator": "/operator/", "municipal": "/municipal/", "partner": "/partner/", "analyst": "/analysts/"}
 
 
 def console_of(path: str) -> str:
