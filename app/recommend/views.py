@@ -83,7 +83,8 @@ def _resident():  # type: ignore[no-untyped-def]
 
 def _item_names(db: Session) -> dict[str, str]:
     """Consent items by key, plus the ranking's names for its inputs (it says "town" for the 町丁目 item)."""
-    names = {key: bilingual(item.name_ja, item.name_en) for key, item in items_by_key(db).items()}
+    language = current_language()
+    names = {key: bilingual(item.name_ja, item.name_en, language) for key, item in items_by_key(db).items()}
     names["town"] = names.get("home_town", "town")
     names["history"] = names.get("participation_history", "history")
     return names
@@ -93,8 +94,8 @@ def _day(value: str | None) -> date | None:
     return date.fromisoformat(value) if value else None
 
 
-def _reason_texts(reasons: list[dict[str, Any]]) -> list[str]:
-    return [bilingual(reason.get("ja"), reason.get("en")) for reason in reasons]
+def _reason_texts(reasons: list[dict[str, Any]], language: str, first_only: bool = False) -> list[str]:
+    return [bilingual(reason.get("ja"), reason.get("en"), language) for reason in (reasons[:1] if first_only else reasons)]
 
 
 def _rows(db: Session, model: type[Any], ids: Iterable[str], *columns: Any) -> dict[str, Any]:
@@ -108,18 +109,21 @@ def _rows(db: Session, model: type[Any], ids: Iterable[str], *columns: Any) -> d
     return {row.id: row for row in db.exec(statement)}
 
 
-def _service_cards(db: Session, part: dict[str, Any]) -> list[Card]:
+def _service_cards(db: Session, part: dict[str, Any], brief: bool = False) -> list[Card]:
+    """`brief`: a service not usable now keeps only its first line (the feed lists it so; its detail page, which
+    builds the cards without `brief`, has the rest)."""
     # Not the eligibility rules and sources (large JSON): the card shows only these.
     services = _rows(db, CatalogService, (result["service_id"] for result in part["results"]), CatalogService.name_ja,
                      CatalogService.name_en, CatalogService.source_url, CatalogService.last_checked)
-    cards = []
+    cards, language = [], current_language()
     for result in part["results"]:
         service = services.get(result["service_id"])
         if service is None:
             continue
         cards.append(Card(
-            kind="service", id=service.id, title=bilingual(service.name_ja, service.name_en), status=result["status"],
-            reasons=_reason_texts(result.get("reasons") or []),
+            kind="service", id=service.id, title=bilingual(service.name_ja, service.name_en, language),
+            status=result["status"],
+            reasons=_reason_texts(result.get("reasons") or [], language, first_only=brief and result["status"] == "not_eligible"),
             check_reasons=[str(CHECK_REASONS.get(code, code)) for code in result.get("check_reasons") or []],
             soon_from=_day(result.get("soon_from")), source_url=result.get("source_url") or service.source_url,
             last_checked=_day(result.get("last_checked")) or service.last_checked,
@@ -132,7 +136,7 @@ def _ranked_cards(db: Session, items: list[dict[str, Any]], model: type[Any], no
     nothing held, a health score not brought in, is not for the consent screen to add)."""
     rows = _rows(db, model, (item["id"] for item in items))
     venues = _rows(db, CatalogVenue, (row.venue_id for row in rows.values()))
-    cards = []
+    cards, language = [], current_language()
     for item in items:
         row = rows.get(item["id"])
         if row is None:
@@ -140,7 +144,7 @@ def _ranked_cards(db: Session, items: list[dict[str, Any]], model: type[Any], no
         is_event = model is CatalogEvent
         cards.append(Card(
             kind="event" if is_event else "coupon", id=row.id, title=event_title(row) if is_event else coupon_title(row),
-            reasons=_reason_texts(item.get("reasons") or []), venue=venues.get(row.venue_id),
+            reasons=_reason_texts(item.get("reasons") or [], language), venue=venues.get(row.venue_id),
             starts_at=row.starts_at if is_event else None, used=list(item.get("used") or []),
             missing=[CONSENT_ITEM_OF_INPUT[key] for key in item.get("missing") or []
                      if CONSENT_ITEM_OF_INPUT.get(key) in not_consented]))
@@ -163,12 +167,13 @@ class FeedView:
         return [self.item_names.get(key, key) for key in self.missing_of(part)]
 
 
-def feed_view(db: Session, resident: Any, tab: str) -> FeedView:
-    """The feed with the cards of `tab` (the others are not shown, so their rows are not read)."""
+def feed_view(db: Session, resident: Any, tab: str, brief: bool = False) -> FeedView:
+    """The feed with the cards of `tab` (the others are not shown, so their rows are not read); `brief`: see
+    `_service_cards`."""
     payload = feed_for(db, resident, today())
     by_status: dict[str, list[Card]] = {s: [] for s in ("soon", "eligible", "check", "other_city", "not_eligible")}
     if tab == "services":
-        for card in _service_cards(db, payload["services"]):
+        for card in _service_cards(db, payload["services"], brief):
             by_status.setdefault(card.status, []).append(card)
         by_status["soon"].sort(key=lambda card: card.soon_from or date.max)
     missing = payload["events"]["missing"]
@@ -185,7 +190,7 @@ def chosen_tab() -> str:
 
 def feed_context(db: Session, resident: Any) -> dict[str, Any]:
     """What the feed card needs (the /feed page and the home tab)."""
-    return {"feed": feed_view(db, resident, chosen_tab()), "tab_labels": TAB_LABELS, "tabs": TABS,
+    return {"feed": feed_view(db, resident, chosen_tab(), brief=True), "tab_labels": TAB_LABELS, "tabs": TABS,
             "would_add": WOULD_ADD}
 
 
