@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 
 from flask import Flask, has_request_context, request, session
 from flask_babel import format_date, format_datetime, get_locale, get_translations
@@ -40,10 +41,16 @@ def long_date(value: date | datetime | None) -> str:
     """2026年12月1日(火) / Tue, 1 Dec 2026."""
     if value is None:
         return ""
-    pattern = "y年M月d日(E)" if current_language() == "ja" else "EEE, d MMM y"
+    language = current_language()
+    pattern = "y年M月d日(E)" if language == "ja" else "EEE, d MMM y"
     if isinstance(value, datetime):
         return format_datetime(value, pattern)
-    return format_date(value, pattern)
+    return _long_day(value, language, pattern)
+
+
+@lru_cache(maxsize=4096)  # a day reads the same in a language (no time zone): the feed shows the same few on its cards
+def _long_day(value: date, language: str, pattern: str) -> str:
+    return format_date(value, pattern)  # in the current locale, which is `language` (part of the key)
 
 
 def date_time(value: datetime | None) -> str:

@@ -14,7 +14,7 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy.orm import load_only
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app import auth
@@ -103,10 +103,10 @@ def _rows(db: Session, model: type[Any], ids: Iterable[str], *columns: Any) -> d
     wanted = list(dict.fromkeys(ids))
     if not wanted:
         return {}
-    statement = select(model).where(in_values(db, col(model.id), wanted))
-    if columns:
-        statement = statement.options(load_only(*columns))
-    return {row.id: row for row in db.exec(statement)}
+    if columns:  # plain rows of those columns: no ORM objects to build (the feed page reads thirty services)
+        rows = db.execute(sa_select(col(model.id), *columns).where(in_values(db, col(model.id), wanted)))
+        return {row.id: row for row in rows}
+    return {row.id: row for row in db.exec(select(model).where(in_values(db, col(model.id), wanted)))}
 
 
 def _service_cards(db: Session, part: dict[str, Any], brief: bool = False) -> list[Card]:
@@ -159,6 +159,8 @@ class FeedView:
     events: list[Card]
     coupons: list[Card]
     item_names: dict[str, str]
+    # What every card's "why" says, translated once per page instead of once per card (a page has ten or more).
+    labels: dict[str, str] = field(default_factory=dict)
 
     def missing_of(self, part: str) -> list[str]:
         return list(self.payload[part]["missing"])
@@ -180,7 +182,13 @@ def feed_view(db: Session, resident: Any, tab: str, brief: bool = False) -> Feed
     return FeedView(tab=tab, payload=payload, services=by_status,
                     events=_ranked_cards(db, payload["events"]["ranked"], CatalogEvent, missing) if tab == "events" else [],
                     coupons=_ranked_cards(db, payload["events"]["coupons"], CatalogCoupon, missing) if tab == "coupons" else [],
-                    item_names=_item_names(db))
+                    item_names=_item_names(db), labels=_why_labels())
+
+
+def _why_labels() -> dict[str, str]:
+    return {"why": _("Why is this recommended?"), "to_check": _("To check:"), "used": _("Data used (with your consent):"),
+            "none": _("none"), "if_shared": _("Only if you choose to share it:"), "consents": _("Consents"),
+            "consents_url": url_for("consent.index")}
 
 
 def chosen_tab() -> str:
