@@ -16,7 +16,7 @@ from app import audit
 from app.accounts.models import Resident
 from app.audit import EventTag
 from app.consent import enforce
-from app.db import insert_ignoring_conflicts, utcnow
+from app.db import insert_ignoring_conflicts, new_id, utcnow
 from app.errors import DomainError, NotFound
 from app.ledger.models import RecordKind
 from app.ledger.services import append
@@ -154,7 +154,7 @@ def save_group(session: Session, resident: Resident, view: SurveyView, index: in
     response = response_of(session, resident, view.key)
     if response is None:
         session.execute(insert_ignoring_conflicts(session, SurveyResponse, "survey_key", "resident_id").values(
-            id=SurveyResponse().id, survey_key=view.key, resident_id=resident.id, answers={}, position=0,
+            id=new_id(), survey_key=view.key, resident_id=resident.id, answers={}, position=0,
             started_at=utcnow(), updated_at=utcnow()))
         response = response_of(session, resident, view.key)
         assert response is not None
