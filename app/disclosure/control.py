@@ -5,14 +5,16 @@ The unit is a person (a respondent, a household). The rules, with THRESHOLD = 10
 1. Primary suppression. A count of 1 to 9 is not shown (「10未満のため非表示」 / "Hidden (fewer than 10)"). A count
    of 0 is shown: it says that nobody is in the cell, which protects nobody.
 2. Small tables. A table about fewer than 10 people (its total from 1 to 9) is suppressed whole: every cell and the
-   total. A table about nobody (total 0) is shown, all zeros.
+   total. A table about nobody (total 0) is shown, all zeros. So is one whose hidden cells cannot be given a wide
+   enough range by rule 3 (e.g. 1 and 9 and nothing else).
 3. Complementary (secondary) suppression, for a one-way table of mutually exclusive categories whose total is shown
-   (every person in exactly one cell, so the cells add up to the total). If exactly one cell is hidden by rule 1,
-   it could be worked out by subtracting the shown cells from the total; so the next smallest non-zero shown cell is
-   hidden too (on equal counts, the first in the table's order). Then only the sum of the two hidden cells can be
-   worked out, and either of them may be the small one (two cells of 1 to 9 look the same), so neither count is
-   known. With two or more cells hidden by rule 1, they already protect each other. A zero is never the
-   complementary cell: the two hidden cells would then add up to the small count itself.
+   (every person in exactly one cell, so the cells add up to the total). The hidden cells' sum can then be worked
+   out by subtracting the shown cells from the total, and each hidden cell is known to be at least 1 (a zero is
+   shown), so a hidden cell can be anything from 1 to that sum minus one for each other hidden cell: a range as wide
+   as the sum minus the number of hidden cells. While that is under 10, the next smallest non-zero shown cell is
+   hidden too (on equal counts, the first in the table's order). One small cell alone takes one more cell (of 10 or
+   more) with it; two hidden cells of 1 each take more. A zero is never the complementary cell: it adds nothing to
+   the sum. `app.disclosure.audit` checks the result by linear programming (the tests run it over random tables).
    Tables whose cells overlap (a multiple-choice question: one person may be in several cells) do not add up to a
    total, so subtraction reveals nothing and only rules 1 and 2 apply.
 4. Percentages are computed only for shown cells of a shown total (a percentage of a hidden count would give the
@@ -153,18 +155,22 @@ def exclusive_table(counts: Mapping[Any, int] | Iterable[tuple[Any, int]],
     Rules 1–4: small cells hidden, the complementary cell when one alone is hidden, the whole table under 10.
     `group_of` (rule 6): the cells' groups whose sums are shown or can be worked out (a cell not in it is a group of
     its own); the complementary rule then holds within each group too."""
-    pairs = _pairs(counts)
+    return _exclusive(_pairs(counts), group_of)
+
+
+def _exclusive(pairs: Sequence[tuple[Any, int]], group_of: Mapping[Hashable, Hashable] | None = None,
+               forced: Iterable[int] = ()) -> Table:
+    """`exclusive_table`, with the cells at positions `forced` hidden whatever their counts (complementary)."""
     total = sum(count for _key, count in pairs)
     if is_small(total):
         return Table(tuple(Cell(key, None, None, Suppressed.TABLE) for key, _count in pairs), None, True, True)
     hidden: dict[int, Suppressed] = {i: Suppressed.SMALL for i, (_key, count) in enumerate(pairs) if is_small(count)}
-    if group_of:
-        groups: dict[Hashable, list[int]] = {}
-        for i, (key, _count) in enumerate(pairs):
-            groups.setdefault(group_of.get(key, ("cell", key)), []).append(i)
-        for members in groups.values():
-            _complement(pairs, hidden, members)
-    _complement(pairs, hidden, range(len(pairs)))
+    hidden.update((i, Suppressed.COMPLEMENTARY) for i in forced if i not in hidden)
+    # Until nothing changes: a cell hidden for one known sum adds to another's hidden cells.
+    while any([_complement(pairs, hidden, members) for members in _known_sums(pairs, group_of)]):
+        pass
+    if (inside := list(hidden)) and not _wide_enough(pairs, inside):  # too few cells to hide among: the whole table
+        return Table(tuple(Cell(key, None, None, Suppressed.TABLE) for key, _count in pairs), None, True, True)
     cells = tuple(
         Cell(key, None, None, hidden[i]) if i in hidden else Cell(key, count, percent(count, total))
         for i, (key, count) in enumerate(pairs)
@@ -172,29 +178,56 @@ def exclusive_table(counts: Mapping[Any, int] | Iterable[tuple[Any, int]],
     return Table(cells, total, True)
 
 
-def _complement(pairs: Sequence[tuple[Any, int]], hidden: dict[int, Suppressed], members: Iterable[int]) -> None:
-    """Rule 3 over `members` (a table, or a group of its cells whose sum is known): a hidden cell alone there takes
-    the next smallest non-zero cell with it (none when it is the group's only non-zero cell: then the group's sum is
-    small, and rule 6 keeps it from being shown)."""
+def _known_sums(pairs: Sequence[tuple[Any, int]], group_of: Mapping[Hashable, Hashable] | None) -> list[list[int]]:
+    """The sets of cells (positions) whose sum is known: each group (rule 6), then the whole table."""
+    everything = list(range(len(pairs)))
+    if not group_of:
+        return [everything]
+    groups: dict[Hashable, list[int]] = {}
+    for i, (key, _count) in enumerate(pairs):
+        groups.setdefault(group_of.get(key, ("cell", key)), []).append(i)
+    return [*groups.values(), everything]
+
+
+def _complement(pairs: Sequence[tuple[Any, int]], hidden: dict[int, Suppressed], members: Iterable[int]) -> bool:
+    """Rule 3 over `members` (a table, or a group of its cells whose sum is known): while the hidden cells there
+    leave a range under 10, the next smallest non-zero shown cell is hidden too (none left: the sum itself is small,
+    and rules 2 and 6 keep it from being shown). True when a cell was hidden."""
     members = list(members)
-    if sum(1 for i in members if i in hidden) != 1:
-        return
-    candidates = [(pairs[i][1], i) for i in members if i not in hidden and pairs[i][1] > 0]
-    if candidates:
+    changed = False
+    while (inside := [i for i in members if i in hidden]) and not _wide_enough(pairs, inside):
+        candidates = [(pairs[i][1], i) for i in members if i not in hidden and pairs[i][1] > 0]
+        if not candidates:
+            break
         hidden[min(candidates)[1]] = Suppressed.COMPLEMENTARY
+        changed = True
+    return changed
+
+
+def _wide_enough(pairs: Sequence[tuple[Any, int]], hidden: Sequence[int]) -> bool:
+    """Each hidden cell is known to be 1 or more and the hidden cells' sum is known: with two or more, each lies in a
+    range as wide as the sum minus the number of hidden cells; one alone is the sum itself."""
+    return len(hidden) >= 2 and sum(pairs[i][1] for i in hidden) - len(hidden) >= THRESHOLD
 
 
 def group_table(counts: Mapping[Any, int] | Iterable[tuple[Any, int]], group_of: Mapping[Hashable, Hashable],
                 groups: Sequence[Hashable]) -> Table:
     """The sums of the groups of an exclusive table's cells (in the order of `groups`), as an exclusive table
     itself (rules 1–3). A figure that gives the group sums away may be shown only when none is hidden."""
+    pairs = _pairs(counts)
     sums: dict[Hashable, int] = dict.fromkeys(groups, 0)
-    for key, count in _pairs(counts):
+    for key, count in pairs:
         group = group_of.get(key)
         if group not in sums:
             raise ValueError(f"{key!r} is in no group")
         sums[group] += count
-    return exclusive_table(sums)
+    # A group whose hidden cells cannot be given a wide enough range inside it (too few non-zero cells) must not
+    # have its sum shown: that sum would narrow them.
+    cells = _exclusive(pairs, group_of)
+    exposed = [position for position, group in enumerate(sums)
+               if (inside := [i for i, (key, _count) in enumerate(pairs) if group_of.get(key) == group
+                              and not cells.cells[i].shown]) and not _wide_enough(pairs, inside)]
+    return _exclusive(list(sums.items()), forced=exposed)
 
 
 def overlapping_table(counts: Mapping[Any, int] | Iterable[tuple[Any, int]], people: int, *,

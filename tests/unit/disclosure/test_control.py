@@ -92,10 +92,13 @@ def test_the_complementary_cell_is_never_a_zero_and_ties_take_the_first():
     assert shown(table) == {"a": 0, "b": None, "c": None, "d": 20}
 
 
-def test_two_small_cells_protect_each_other():
+def test_two_small_cells_take_a_third_when_together_they_leave_a_narrow_range():
+    # 3 and 4 hidden: their sum (7) is known from the total, so each would lie between 1 and 6.
     table = exclusive_table({"a": 30, "b": 3, "c": 4, "d": 12})
-    assert shown(table) == {"a": 30, "b": None, "c": None, "d": 12}
-    assert all(cell.suppressed == Suppressed.SMALL for cell in table.cells if not cell.shown)
+    assert shown(table) == {"a": 30, "b": None, "c": None, "d": None}
+    assert [cell.suppressed for cell in table.cells] == [None, Suppressed.SMALL, Suppressed.SMALL, Suppressed.COMPLEMENTARY]
+    # 5 and 8: their sum (13) leaves each a range of 11 (1 to 12): enough.
+    assert shown(exclusive_table({"a": 30, "b": 5, "c": 8, "d": 12})) == {"a": 30, "b": None, "c": None, "d": 12}
 
 
 def test_a_hidden_cell_of_an_exclusive_table_can_never_be_worked_out_by_subtraction():
@@ -103,6 +106,9 @@ def test_a_hidden_cell_of_an_exclusive_table_can_never_be_worked_out_by_subtract
         if sum(counts) < THRESHOLD:
             continue
         table = exclusive_table(list(enumerate(counts)))
+        if table.suppressed:  # too few cells to hide the small ones among (e.g. 1, 9, 0): nothing is shown
+            assert table.total is None and table.hidden_cells == 3, counts
+            continue
         assert table.total == sum(counts)
         assert table.hidden_cells != 1, counts  # one hidden cell would be the total minus the shown ones
         assert all(cell.count is None or not is_small(cell.count) for cell in table.cells), counts
@@ -121,8 +127,9 @@ def test_a_table_about_fewer_than_10_people_is_hidden_whole(total, suppressed):
 
 
 def test_a_table_of_9_and_1_and_of_10_and_0():
-    table = exclusive_table({"a": 9, "b": 1})  # total 10 is shown, both cells small
-    assert not table.suppressed and table.total == 10 and shown(table) == {"a": None, "b": None}
+    # Both cells small and nothing else to hide with them: with the total, each would be known to lie in 1–9.
+    table = exclusive_table({"a": 9, "b": 1})
+    assert table.suppressed and table.total is None and shown(table) == {"a": None, "b": None}
     assert shown(exclusive_table({"a": 10, "b": 0})) == {"a": 10, "b": 0}
 
 
@@ -199,7 +206,9 @@ def test_with_groups_every_group_with_a_hidden_cell_has_two_and_so_has_the_table
 
 def test_the_group_sums_are_an_exclusive_table_of_their_own():
     sums = group_table({0: 3, 1: 4, 2: 5, 3: 40, 4: 11}, GROUP_OF, ("low", "high"))
-    assert shown(sums) == {"low": 12, "high": 51}
+    # 3, 4 and 5 under a known sum of 12 would each lie between 1 and 10: the sum is not shown (nor, then, the other)
+    assert shown(sums) == {"low": None, "high": None}
+    assert shown(group_table({0: 3, 1: 9, 2: 5, 3: 40, 4: 11}, GROUP_OF, ("low", "high"))) == {"low": 17, "high": 51}
     sums = group_table({0: 3, 1: 4, 2: 0, 3: 40, 4: 11}, GROUP_OF, ("low", "high"))
     assert shown(sums) == {"low": None, "high": None}  # 7 hidden, and the only other group with it
     with pytest.raises(ValueError):
