@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -64,8 +64,9 @@ def _download(view: SurveyView, body: str, kind: str) -> Response:
     response = Response(body, mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{safe_key}-{kind}-{today}.csv"'
-    audit.record(get_session(), EventTag.SURVEY_EXPORT, actor=current_user.principal, ip=auth.client_ip(),
-                 survey=view.key, file=kind)
+    if request.method == "GET":  # a HEAD (Flask answers it with the GET view) sends no file: nothing was exported
+        audit.record(get_session(), EventTag.SURVEY_EXPORT, actor=current_user.principal, ip=auth.client_ip(),
+                     survey=view.key, file=kind)
     return response
 
 

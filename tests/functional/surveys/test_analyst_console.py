@@ -200,6 +200,9 @@ def test_the_answers_download_as_csv_that_reads_back_as_the_stored_rows(client, 
     event = db.exec(select(AuditEvent).where(AuditEvent.tag == EventTag.SURVEY_EXPORT.value)).one()
     assert event.actor == analyst.principal and event.details == {"survey": "pre_pilot", "file": "responses"}
     assert event.ip == "127.0.0.1"
+    # A HEAD sends no file: nothing more is recorded.
+    assert client.head("/analysts/surveys/pre_pilot/responses.csv").status_code == 200
+    assert len(db.exec(select(AuditEvent).where(AuditEvent.tag == EventTag.SURVEY_EXPORT.value)).all()) == 1
 
 
 def test_the_summary_downloads_as_csv_with_hidden_counts_in_japanese(client, db, analyst, surveys):
