@@ -116,7 +116,8 @@ def test_a_survey_with_fewer_than_10_answers_shows_the_count_hidden(client, db, 
     row = page(client.get(LIST)).split('id="survey-pre_pilot"')[1].split("</tr>")[0]
     assert "<td>9</td>" not in row and row.count("Hidden (fewer than 10)") == 2  # the count and the rate
     text = page(client.get(PRE))
-    assert "This table is not shown: it is about fewer than 10 people, or its small counts could be worked out from its total." in text
+    assert ("This table is not shown: it is about fewer than 10 people, or its small counts could be worked out from "
+            "its total.") in text
     assert "コメント2" not in text and "Listed once the survey has at least 10 answers." in text
 
 
