@@ -82,7 +82,10 @@ _TEMPLATE_MESSAGES_MAX = 10_000
 
 
 def _template_gettext(message: str) -> str:
-    key = (current_language(), message)
+    locale = get_locale()
+    if locale is None:  # outside an app context the translations are the null ones: nothing to keep for a language
+        return get_translations().ugettext(message)
+    key = (locale.language, message)
     found = _TEMPLATE_MESSAGES.get(key)
     if found is None:
         found = get_translations().ugettext(message)
