@@ -33,8 +33,8 @@ def seed_surveys(session: Session, settings: Settings) -> dict[str, int]:
     if view.row.status == SurveyStatus.DRAFT:  # a closed one stays closed: the seed runs at every start
         view = services.set_status(session, "demo-seed", OPEN_IN_DEMO, SurveyStatus.OPEN)
     created = {"surveys": added, "survey answers": 0}
-    offer = next((v for v in catalogue.active_offers(session)
-                  if (v.recipient.key, v.purpose.key) == (services.RECIPIENT, services.PURPOSE)), None)
+    row = catalogue.offer_for(session, services.RECIPIENT, services.PURPOSE)
+    offer = catalogue.offer_view(session, row.id) if row is not None and row.active and row.id is not None else None
     if offer is None or not view.is_open:
         return created
     draw = random.Random(2026)

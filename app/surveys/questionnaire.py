@@ -199,6 +199,12 @@ def read_group(group: Group, form: Mapping[str, Sequence[str]], earlier: Mapping
     return found, errors
 
 
+def with_screen(group: Group, answers: Mapping[str, Any], found: Mapping[str, Any]) -> dict[str, Any]:
+    """The answers with the screen's own replaced by `found` (what it holds now: an answer left empty goes)."""
+    asked_here = {question.key for question in group.questions}
+    return {**{k: v for k, v in answers.items() if k not in asked_here}, **found}
+
+
 def _parse(question: Question, raw: list[str]) -> tuple[Any, Any]:
     if not raw:
         return None, None

@@ -22,7 +22,7 @@ from app.ledger.models import RecordKind
 from app.ledger.services import append
 from app.surveys.answers import ITEM_KEY, ITEM_NAME_JA
 from app.surveys.models import Survey, SurveyRespondent, SurveyResponse, SurveyStatus, SurveySubmission
-from app.surveys.questionnaire import AnswerError, Questionnaire, available, load, read_group
+from app.surveys.questionnaire import AnswerError, Questionnaire, available, load, read_group, with_screen
 
 RECIPIENT = "pilot_analysts"
 PURPOSE = "pilot_research"
@@ -160,9 +160,7 @@ def save_group(session: Session, resident: Resident, view: SurveyView, index: in
         assert response is not None
     group = groups[index]
     found, errors = read_group(group, form, response.answers, require=forward)
-    answers = {k: v for k, v in response.answers.items() if k not in {q.key for q in group.questions}}
-    answers.update(found)
-    response.answers = view.questionnaire.cleaned(answers)
+    response.answers = view.questionnaire.cleaned(with_screen(group, response.answers, found))
     if not errors:
         response.position = min(index + 1, len(groups)) if forward else max(index - 1, 0)
     response.updated_at = utcnow()
@@ -190,8 +188,7 @@ def submit(session: Session, resident: Resident, view: SurveyView, ip: str | Non
     if answers is None:  # the door gave no answers: consent to them is not live (checked above; a race)
         raise ConsentNeeded()
     respondent = pseudonym(session, resident)
-    session.execute(delete(SurveySubmission).where(col(SurveySubmission.survey_key) == view.key,
-                                                   col(SurveySubmission.respondent) == respondent))
+    _forget_submissions(session, resident.id, view.key)  # an earlier submission of this survey is replaced
     submission = SurveySubmission(survey_key=view.key, respondent=respondent, answers=answers,
                                   attributes={k: values[k] for k in ATTRIBUTE_ITEMS if k in values}, submitted_at=now,
                                   ledger_seq=record.seq)
@@ -205,7 +202,7 @@ def withdraw(session: Session, resident: Resident, view: SurveyView, ip: str | N
     """The resident takes their answers back: the analysts' copy is deleted (it leaves every output, now and in
     later exports) and so are the resident's own answers. Possible while open or closed. False: nothing to do."""
     response = response_of(session, resident, view.key)
-    removed = _forget_submissions(session, resident, [view.key])
+    removed = _forget_submissions(session, resident.id, view.key)
     if response is None and not removed:
         return False
     if response is not None:
@@ -221,26 +218,25 @@ def withdraw(session: Session, resident: Resident, view: SurveyView, ip: str | N
 def forget_after_withdrawn_consent(session: Session, resident_id: Any) -> int:
     """The consent to give answers was withdrawn: the analysts' copies go, and the resident's answers count as not
     submitted (kept as the resident's own data; sending them again needs a new consent)."""
-    respondent = session.get(SurveyRespondent, resident_id)
-    removed = 0
-    if respondent is not None:
-        removed = session.execute(delete(SurveySubmission).where(
-            col(SurveySubmission.respondent) == respondent.pseudonym)).rowcount or 0  # type: ignore[attr-defined]
+    removed = _forget_submissions(session, resident_id)
     for response in session.exec(select(SurveyResponse).where(SurveyResponse.resident_id == resident_id,
                                                               col(SurveyResponse.submitted_at).is_not(None))):
         response.submitted_at = None
         session.add(response)
     session.flush()
-    return int(removed)
+    return removed
 
 
-def _forget_submissions(session: Session, resident: Resident, keys: list[str]) -> int:
-    respondent = session.get(SurveyRespondent, resident.id)
+def _forget_submissions(session: Session, resident_id: Any, key: str | None = None) -> int:
+    """Delete what the analysts hold of the resident: one survey's submission, or (no `key`) every one. Returns how
+    many rows went."""
+    respondent = session.get(SurveyRespondent, resident_id)
     if respondent is None:
         return 0
-    result = session.execute(delete(SurveySubmission).where(col(SurveySubmission.survey_key).in_(keys),
-                                                            col(SurveySubmission.respondent) == respondent.pseudonym))
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    statement = delete(SurveySubmission).where(col(SurveySubmission.respondent) == respondent.pseudonym)
+    if key is not None:
+        statement = statement.where(col(SurveySubmission.survey_key) == key)
+    return int(session.execute(statement).rowcount or 0)  # type: ignore[attr-defined]
 
 
 def pseudonym(session: Session, resident: Resident) -> str:

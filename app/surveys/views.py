@@ -24,7 +24,7 @@ from app.i18n import current_language
 from app.staff.models import StaffRole
 from app.surveys import analysis, services
 from app.surveys.models import SurveyResponse, SurveyStatus
-from app.surveys.questionnaire import NPS_ENDS, SCALES, read_group, screen_after, shown_on_screen
+from app.surveys.questionnaire import NPS_ENDS, SCALES, read_group, screen_after, shown_on_screen, with_screen
 from app.surveys.services import SurveyView
 
 bp = Blueprint("surveys", __name__, url_prefix="/surveys")
@@ -41,9 +41,9 @@ def _resident():  # type: ignore[no-untyped-def]
 
 def _consent_url() -> str:
     """The consent page at the pilot analysts' request (the offer that lets answers be sent)."""
-    for view in catalogue.offer_views(get_session(), active_only=True):
-        if (view.recipient.key, view.purpose.key) == (services.RECIPIENT, services.PURPOSE):
-            return url_for("consent.index", _anchor=f"offer-{view.offer.id}")
+    offer = catalogue.offer_for(get_session(), services.RECIPIENT, services.PURPOSE)
+    if offer is not None and offer.active:
+        return url_for("consent.index", _anchor=f"offer-{offer.id}")
     return url_for("consent.index")
 
 
@@ -85,8 +85,7 @@ def _screen_context(view: SurveyView, index: int, answers: dict[str, Any], *, pr
     group = questionnaire.groups[index]
     return {"view": view, "q": questionnaire, "group": group, "index": index, "total": len(questionnaire.groups),
             "questions": shown_on_screen(group, answers, preview=preview), "answers": answers, "errors": errors or {},
-            "scales": SCALES, "nps_ends": NPS_ENDS, "target": QUESTIONS_TARGET,
-            "back": screen_after(questionnaire, answers, index, -1) if index > 0 else None}
+            "scales": SCALES, "nps_ends": NPS_ENDS, "target": QUESTIONS_TARGET}
 
 
 def _screen_index(view: SurveyView, number: int) -> int:
@@ -107,11 +106,10 @@ def screen(key: str, number: int):  # type: ignore[no-untyped-def]
     answers = dict(response.answers) if response else {}
     if request.method == "GET":
         if request.args.get("preview") and wants_fragment():  # htmx: the screen's questions with these answers
-            found, _errors = read_group(view.questionnaire.groups[index], request.args.to_dict(flat=False), answers,
-                                        require=False)
-            merged = {k: v for k, v in answers.items() if k not in {q.key for q in view.questionnaire.groups[index].questions}}
-            merged.update(found)
-            return render("surveys/screen.html", block="questions", **_screen_context(view, index, merged, preview=True))
+            group = view.questionnaire.groups[index]
+            found, _errors = read_group(group, request.args.to_dict(flat=False), answers, require=False)
+            return render("surveys/screen.html", block="questions",
+                          **_screen_context(view, index, with_screen(group, answers, found), preview=True))
         return render("surveys/screen.html", tab="home", form=EmptyForm(), **_screen_context(view, index, answers))
     form = EmptyForm()
     if not form.validate_on_submit():
