@@ -98,11 +98,20 @@ TERMS_EXEMPT_ENDPOINTS = {"settings.terms", "accounts.logout", "accounts.set_lan
 
 
 def _has_current_terms() -> bool:
-    from app.accounts.services import has_accepted_current_terms
+    """An acceptance is never taken back, so once seen it is kept in the (server-side) session under the terms'
+    version: later requests skip the query, and a new version of the terms asks again."""
+    from app.accounts import services
 
     if "terms_ok" not in g:
-        g.terms_ok = has_accepted_current_terms(get_session(), current_user._get_current_object())
+        version = services.current_terms().version
+        g.terms_ok = session.get(ACCEPTED_TERMS_KEY) == version
+        if not g.terms_ok and services.has_accepted_current_terms(get_session(), current_user._get_current_object()):
+            session[ACCEPTED_TERMS_KEY] = version
+            g.terms_ok = True
     return bool(g.terms_ok)
+
+
+ACCEPTED_TERMS_KEY = "terms_accepted"
 
 
 def refuse_access() -> Any:

@@ -67,6 +67,7 @@ def test_a_new_version_of_the_terms_is_asked_again(client, login, monkeypatch):
     resident = ResidentFactory()
     login(client, resident)
     assert client.get("/my-data").status_code == 200
+    assert client.get("/my-data").status_code == 200  # the acceptance now kept in the session
     newer = Terms(**{**current_terms().__dict__, "version": "2099-01"})
     monkeypatch.setattr("app.accounts.services.current_terms", lambda: newer)
     monkeypatch.setattr("app.accounts.views.current_terms", lambda: newer)
