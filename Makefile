@@ -30,7 +30,7 @@ STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 CATALOG := app/translations/ja/LC_MESSAGES/messages
 
-install: $(STAMP_PY) $(STAMP_NPM) static/vendor/htmx.min.js $(CATALOG).mo
+install: $(STAMP_PY) $(STAMP_NPM) static/vendor/htmx.min.js static/vendor/jsQR.js $(CATALOG).mo
 	@echo "install: done"
 
 $(STAMP_PY): pyproject.toml | $(PY)
@@ -44,6 +44,11 @@ $(STAMP_NPM): package.json package-lock.json
 static/vendor/htmx.min.js: $(STAMP_NPM)
 	@mkdir -p static/vendor
 	@cp node_modules/htmx.org/dist/htmx.min.js $@
+
+# The QR decoder of the partner's scanning page (loaded only there).
+static/vendor/jsQR.js: $(STAMP_NPM)
+	@mkdir -p static/vendor
+	@cp node_modules/jsqr/dist/jsQR.js $@
 
 $(CATALOG).mo: $(CATALOG).po | $(STAMP_PY)
 	@$(VENV)/bin/pybabel compile --statistics -d app/translations

@@ -97,6 +97,9 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.operator.views import bp as operator_bp
     from app.participation.views import bp as participation_bp
     from app.partners.views import bp as partners_bp
+    from app.passes.poster_views import checkin_bp, posters_bp
+    from app.passes.scan_views import bp as scan_bp
+    from app.passes.views import bp as passes_bp
     from app.recommend.views import bp as recommend_bp
     from app.staff.views import bp as staff_bp
     from app.surveys.analyst_views import bp as analysts_bp
@@ -121,6 +124,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         inbox_bp,
         recommend_bp,
         participation_bp,
+        passes_bp,
+        checkin_bp,
         surveys_bp,
         oauth_bp,
         oauth_connections_bp,
@@ -134,6 +139,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         municipal_bp,
         catalog_console_bp,
         partners_bp,
+        scan_bp,
+        posters_bp,
         surveys_admin_bp,
         analysts_bp,
     ):

@@ -12,6 +12,7 @@ from app.mail.models import MailMessage
 from app.oauth.models import AuthorizationCode, ClientAssertionUse, OAuthClient, OAuthToken, PairwiseSubject
 from app.participation.models import Participation
 from app.partners.models import Partner
+from app.passes.models import CouponRedemption, PassScan, ResidentPass
 from app.recommend.models import RecommendFeed
 from app.sessions import BrowserSession
 from app.staff.models import StaffMember
@@ -31,6 +32,7 @@ __all__ = [
     "Child",
     "ClientAssertionUse",
     "ConsentReceipt",
+    "CouponRedemption",
     "DataItem",
     "EthicsApproval",
     "Grant",
@@ -49,11 +51,13 @@ __all__ = [
     "Offer",
     "PairwiseSubject",
     "Participation",
+    "PassScan",
     "Partner",
     "Purpose",
     "Recipient",
     "RecommendFeed",
     "Resident",
+    "ResidentPass",
     "StaffMember",
     "Survey",
     "SurveyRespondent",

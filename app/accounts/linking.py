@@ -142,7 +142,8 @@ def log_in_with(
     session.add(resident)
     session.flush()
     _create_link(session, settings, resident, result)
-    record_receipt(session, principal=resident.principal, provider=provider, items=["email"], kept=True)
+    record_receipt(session, principal=resident.principal, source_key=provider.key, source=provider.source, items=["email"],
+                   kept=True)
     audit.record(session, EventTag.RESIDENT_SIGNUP, actor=resident.principal, ip=ip, method=provider.key)
     audit.record(session, EventTag.ACCOUNT_LINK, actor=resident.principal, ip=ip, provider=provider.key)
     return resident, True

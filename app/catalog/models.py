@@ -8,6 +8,7 @@ listed or edited has its own column. `edited_by` / `edited_at` mark a row someon
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +21,16 @@ from app.db import UTCDateTime
 CONFIDENCE_LEVELS = ("high", "medium", "low")
 PLACEHOLDER_DISPLAY = "placeholder_category_not_a_real_offer"
 EXAMPLE_LABEL_JA = "例"
+
+
+class ListingStatus:
+    """An event's or coupon's life in the partner console. Rows from the catalogue file are published; a partner's
+    own start as drafts. Only published ones reach residents (feed, detail pages, check-in)."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+    ALL = (DRAFT, PUBLISHED, WITHDRAWN)
 EXAMPLE_LABEL_EN = "Example"
 
 
@@ -99,6 +110,7 @@ class CatalogEvent(SQLModel, table=True):
     """An event at a venue; most are examples (invented dates) and must be labelled as such."""
 
     __tablename__ = "catalog_event"
+    __table_args__ = (sa.CheckConstraint("status IN ('draft', 'published', 'withdrawn')", name="status_valid"),)
 
     id: str = Field(primary_key=True, max_length=60)
     title_ja: str = Field(max_length=200)
@@ -125,6 +137,15 @@ class CatalogEvent(SQLModel, table=True):
     based_on_source: str = Field(default="", max_length=500)
     note: str = Field(default="", max_length=1000)
     extra: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # Set for an event or coupon a partner created in its console (its id then starts with "p"); the catalogue
+    # file's rows have none and are read-only to partners.
+    partner_id: uuid.UUID | None = Field(default=None, foreign_key="partner.id", ondelete="RESTRICT", index=True)
+    status: str = Field(default=ListingStatus.PUBLISHED, max_length=10,
+                        sa_column_kwargs={"server_default": ListingStatus.PUBLISHED})
+    description_ja: str = Field(default="", max_length=2000, sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    description_en: str = Field(default="", max_length=2000, sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    # Incremented by each edit in the partner console: a form from an older version is refused (no lost edit).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     example: bool = False
     edited_by: str | None = Field(default=None, max_length=64)
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -142,6 +163,7 @@ class CatalogCoupon(SQLModel, table=True):
     """A coupon. Placeholders are invented offers in a store category: shown by that category, never by a brand."""
 
     __tablename__ = "catalog_coupon"
+    __table_args__ = (sa.CheckConstraint("status IN ('draft', 'published', 'withdrawn')", name="status_valid"),)
 
     id: str = Field(primary_key=True, max_length=60)
     title_ja: str = Field(max_length=200)
@@ -168,6 +190,15 @@ class CatalogCoupon(SQLModel, table=True):
     valid_to: date | None = None
     note: str = Field(default="", max_length=1000)
     extra: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # Set for an event or coupon a partner created in its console (its id then starts with "p"); the catalogue
+    # file's rows have none and are read-only to partners.
+    partner_id: uuid.UUID | None = Field(default=None, foreign_key="partner.id", ondelete="RESTRICT", index=True)
+    status: str = Field(default=ListingStatus.PUBLISHED, max_length=10,
+                        sa_column_kwargs={"server_default": ListingStatus.PUBLISHED})
+    description_ja: str = Field(default="", max_length=2000, sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    description_en: str = Field(default="", max_length=2000, sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    # Incremented by each edit in the partner console: a form from an older version is refused (no lost edit).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     example: bool = False
     edited_by: str | None = Field(default=None, max_length=64)
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

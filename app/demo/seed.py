@@ -46,7 +46,11 @@ DEMO_STAFF = [
     DemoStaff("analyst@example.jp", "jissho-bunseki-2026", "実証 分析チーム 三郎", StaffRole.ANALYST,
               "AZUKARIPILOTANALYSTDEMOSECRET234"),
 ]
-DEMO_PARTNER = ("柏の葉デモ協力店", "Kashiwa-no-ha demo partner shop")
+# The consent catalogue's recipient `kashiwanoha_partner` (same key and name), running events and coupons at two of
+# the catalogue's venues.
+DEMO_PARTNER = dict(key="kashiwanoha_partner", name_ja="柏の葉デモ協力店", name_en="Kashiwa-no-ha demo partner shop",
+                    address="千葉県柏市若柴（デモ）", representative="店長 協力 次郎（デモ）",
+                    venue_ids=["v_lalaport_main", "v_tsite"])
 
 
 def seed(session: Session, settings: Settings) -> dict[str, int]:
@@ -60,9 +64,13 @@ def seed(session: Session, settings: Settings) -> dict[str, int]:
             session.flush()
             session.add(TermsAcceptance(resident_id=resident.id, terms_version=terms.version))
             created["residents"] += 1
-    partner = session.exec(select(Partner).where(Partner.name_ja == DEMO_PARTNER[0])).first()
+    partner = session.exec(select(Partner).where(Partner.key == DEMO_PARTNER["key"])).first()
+    partner = partner or session.exec(select(Partner).where(Partner.name_ja == DEMO_PARTNER["name_ja"])).first()
+    if partner is not None and partner.key != DEMO_PARTNER["key"]:  # made before partners had keys and venues
+        for name, value in DEMO_PARTNER.items():
+            setattr(partner, name, value)
     if partner is None:
-        partner = Partner(name_ja=DEMO_PARTNER[0], name_en=DEMO_PARTNER[1])
+        partner = Partner(**DEMO_PARTNER)
         session.add(partner)
         session.flush()
         created["partners"] += 1

@@ -98,7 +98,7 @@ def fetch(session: Session, *, resident: Resident, provider: OAuthProvider, toke
     deadline = request_deadline()
     raw = get_resource(f"{provider.issuer}{CHILDREN_API}", tokens.access_token, deadline)
     children = parse_children(raw)
-    receipt = record_receipt(session, principal=resident.principal, provider=provider,
+    receipt = record_receipt(session, principal=resident.principal, source_key=provider.key, source=provider.source,
                              items=["children.birth_date", "children.given_name"], kept=False,
                              children=len(children), held_for="the resident's confirmation")
     session.flush()

@@ -157,8 +157,8 @@ def fetch(session: Session, settings: Settings, *, resident: Resident, link: Lin
     data.scores = parse_scores(raw_scores) if raw_scores is not None else []
     # An address that was not taken is not a receipt of one.
     items = (["address"] if data.area is not None else []) + (["health_score"] if raw_scores is not None else [])
-    record_receipt(session, principal=resident.principal, provider=provider, items=items, kept=link.keep_copy,
-                   health_days=len(data.scores), address_refused=data.address_problem is not None)
+    record_receipt(session, principal=resident.principal, source_key=provider.key, source=provider.source, items=items,
+                   kept=link.keep_copy, health_days=len(data.scores), address_refused=data.address_problem is not None)
     link.last_received_at = utcnow()
     session.add(link)
     return data

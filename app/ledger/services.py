@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.accounts.providers import OAuthProvider
+from app.accounts.providers import DataSource
 from app.db import in_values, insert_ignoring_conflicts, new_id, utcnow
 from app.ledger.chain import ZERO_HASH, anchor_digest, new_salt, normalise_payload, payload_digest, record_hash, timestamp
 from app.ledger.models import LedgerAnchor, LedgerChain, LedgerPayload, LedgerRecord, RecordKind
@@ -278,18 +278,18 @@ class ReceiptView:
 
 
 def record_receipt(
-    session: Session, *, principal: str, provider: OAuthProvider, items: Iterable[str], kept: bool, **details: object
+    session: Session, *, principal: str, source_key: str, source: DataSource, items: Iterable[str], kept: bool,
+    basis: str = CONSENT_BASIS, **details: object,
 ) -> LedgerRecord:
     """Append the APPI 法30条 record of one receipt, in the caller's transaction (with the data it records):
     who provided it (name, address, representative), how they obtained it, on what basis, which items."""
-    source = provider.source
     return append(session, subject=principal, kind=RecordKind.RECEIPT, payload={
-        "source_key": provider.key,
+        "source_key": source_key,
         "provider_name": source.legal_name,
         "provider_address": source.address,
         "provider_representative": source.representative,
         "how_obtained": source.how_obtained,
-        "basis": CONSENT_BASIS,
+        "basis": basis,
         "items": sorted(items),
         # False for the "保存しない" choice (used for the request, not kept) and for a MyNa Portal read waiting
         # for the resident's confirmation; a later PROCESSING record with its `receipt_seq` says it was stored.

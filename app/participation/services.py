@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from app import audit
 from app.accounts.models import Resident
 from app.audit import EventTag
-from app.catalog.models import CatalogCoupon, CatalogEvent
+from app.catalog.models import CatalogCoupon, CatalogEvent, ListingStatus
 from app.catalog.services import coupon_title, event_title
 from app.db import in_values, insert_ignoring_conflicts, new_id, utcnow
 from app.errors import DomainError, NotFound
@@ -57,7 +57,8 @@ class UnknownParticipation(NotFound):
 def _catalogue_row(session: Session, kind: str, item_id: str) -> CatalogEvent | CatalogCoupon:
     model = {ParticipationKind.EVENT: CatalogEvent, ParticipationKind.COUPON: CatalogCoupon}.get(kind)
     row = session.get(model, item_id) if model is not None and item_id else None
-    if row is None:
+    # Only a published listing can be joined or used: a partner's draft or withdrawn one is as good as missing.
+    if row is None or row.status != ListingStatus.PUBLISHED:
         raise UnknownItem()
     return row
 
@@ -83,8 +84,8 @@ def record(session: Session, resident: Resident, kind: str, item_id: str, on: da
     Idempotent per (resident, kind, item, day): recording again returns the record already there, unchanged, and
     audits nothing. A new record drops the day's kept feed (`household_changed`, as any change to what the
     resident entrusted). Two requests at once insert one row (INSERT … ON CONFLICT DO NOTHING, on PostgreSQL and
-    SQLite alike). Raises UnknownItem for an id the catalogue does not have, FutureParticipation for a day after
-    today in Japan."""
+    SQLite alike). Raises UnknownItem for an id the catalogue does not have or has not published, FutureParticipation
+    for a day after today in Japan."""
     row = _catalogue_row(session, kind, item_id)
     if on > japan_today():
         raise FutureParticipation()

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, select
 
 from app.accounts.models import Resident
-from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue
+from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue, ListingStatus
 from app.consent import enforce
 from app.consent.models import BANK
 from app.household.ages import BirthDate
@@ -75,8 +75,14 @@ class Catalogue:
 
     @classmethod
     def read(cls, session: Session) -> Catalogue:
-        return cls(*(_plain(session.exec(select(model).order_by(model.id)))  # type: ignore[attr-defined]
-                     for model in (CatalogService, CatalogVenue, CatalogEvent, CatalogCoupon)))
+        """Only published events and coupons: a partner's draft or withdrawn listing reaches no resident."""
+        def rows(model: Any, published_only: bool = False) -> list[SimpleNamespace]:
+            statement = select(model).order_by(model.id)
+            if published_only:
+                statement = statement.where(model.status == ListingStatus.PUBLISHED)
+            return _plain(session.exec(statement))
+
+        return cls(rows(CatalogService), rows(CatalogVenue), rows(CatalogEvent, True), rows(CatalogCoupon, True))
 
 
 def _plain(rows: Iterable[SQLModel]) -> list[SimpleNamespace]:
@@ -181,3 +187,9 @@ def invalidate(session: Session, resident_id: Any) -> None:
     """Forget the resident's kept feeds (after a withdrawal or a change to the household)."""
     session.execute(delete(RecommendFeed).where(RecommendFeed.resident_id == resident_id))  # type: ignore[arg-type]
 
+
+def catalogue_changed(session: Session, on: date) -> None:
+    """Forget every resident's kept feed of the day `on` (a partner published, withdrew or edited a published
+    listing): the next visit computes the feed again from the catalogue as it is now. Earlier days' feeds are never
+    shown again, so only that day's go."""
+    session.execute(delete(RecommendFeed).where(RecommendFeed.day == on))  # type: ignore[arg-type]

@@ -42,7 +42,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session, select
 
-from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogVenue
+from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogVenue, ListingStatus
 from app.household.address import (
     EVENTS_RING_KM,
     KASHIWA,
@@ -439,12 +439,15 @@ def as_dicts(ranked: Sequence[Ranked]) -> list[dict[str, Any]]:
 
 
 def rank_events(session: Session, household: HouseholdLike, on: date, limit: int | None = FEED_LIMIT) -> list[dict[str, Any]]:
-    events = session.exec(select(CatalogEvent).order_by(CatalogEvent.id)).all()
+    # Only published events reach residents (a partner's draft or withdrawn listing is not ranked).
+    events = session.exec(select(CatalogEvent).where(CatalogEvent.status == ListingStatus.PUBLISHED)
+                          .order_by(CatalogEvent.id)).all()
     venues = session.exec(select(CatalogVenue).order_by(CatalogVenue.id)).all()
     return as_dicts(score_events(events, venues, ranking_input_from_household(household), on, limit))
 
 
 def rank_coupons(session: Session, household: HouseholdLike, on: date, limit: int | None = FEED_LIMIT) -> list[dict[str, Any]]:
-    coupons = session.exec(select(CatalogCoupon).order_by(CatalogCoupon.id)).all()
+    coupons = session.exec(select(CatalogCoupon).where(CatalogCoupon.status == ListingStatus.PUBLISHED)
+                           .order_by(CatalogCoupon.id)).all()
     venues = session.exec(select(CatalogVenue).order_by(CatalogVenue.id)).all()
     return as_dicts(score_coupons(coupons, venues, ranking_input_from_household(household), on, limit))

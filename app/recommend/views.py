@@ -18,7 +18,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from app import auth
-from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue
+from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue, ListingStatus
 from app.catalog.services import coupon_title, event_title
 from app.config import current_settings
 from app.consent.catalogue import items_by_key
@@ -133,8 +133,11 @@ def _service_cards(db: Session, part: dict[str, Any], brief: bool = False) -> li
 
 def _ranked_cards(db: Session, items: list[dict[str, Any]], model: type[Any], not_consented: list[str]) -> list[Card]:
     """`missing` on a card: the consent items the ranking lacked that were not consented (one consented but with
-    nothing held, a health score not brought in, is not for the consent screen to add)."""
-    rows = _rows(db, model, (item["id"] for item in items))
+    nothing held, a health score not brought in, is not for the consent screen to add). An item whose row is no
+    longer published (a partner withdrew it after the feed was kept) is left out like a missing row, so its detail
+    page and calendar file are not found either."""
+    rows = {key: row for key, row in _rows(db, model, (item["id"] for item in items)).items()
+            if row.status == ListingStatus.PUBLISHED}
     venues = _rows(db, CatalogVenue, (row.venue_id for row in rows.values()))
     cards, language = [], current_language()
     for item in items:

@@ -99,4 +99,10 @@
     }
   });
   // A 401 from an expired session carries HX-Redirect to the login page; htmx follows it.
+
+  // "Print" buttons (the event poster): no inline handler under the CSP.
+  document.addEventListener("click", function (event) {
+    var button = event.target && event.target.closest && event.target.closest("[data-print]");
+    if (button) window.print();
+  });
 })();

@@ -19,8 +19,12 @@ class PartnerFactory(factory.alchemy.SQLAlchemyModelFactory):
         sqlalchemy_session_factory = current_session
         sqlalchemy_session_persistence = "flush"
 
+    key = factory.Sequence(lambda n: f"test_partner_{n}")
     name_ja = factory.Sequence(lambda n: f"テスト協力店{n}")
     name_en = factory.Sequence(lambda n: f"Test partner {n}")
+    address = "千葉県柏市若柴（テスト）"
+    representative = "代表 テスト"
+    venue_ids = factory.LazyFunction(lambda: ["v_lalaport_main", "v_tsite"])
 
 
 class StaffFactory(factory.alchemy.SQLAlchemyModelFactory):

@@ -20,8 +20,8 @@ PROVIDER = OAuthProvider(
 
 def test_a_receipt_records_who_how_what_and_on_what_basis(db):
     subject = new_subject()
-    record = record_receipt(db, principal=subject, provider=PROVIDER, items=["children.given_name", "children.birth_date"],
-                            kept=False, children=2)
+    record = record_receipt(db, principal=subject, source_key=PROVIDER.key, source=PROVIDER.source,
+                            items=["children.given_name", "children.birth_date"], kept=False, children=2)
     (entry,) = history(db, subject)
     assert entry.record.id == record.id and entry.record.kind == RecordKind.RECEIPT
     assert entry.payload == {
@@ -34,8 +34,10 @@ def test_a_receipt_records_who_how_what_and_on_what_basis(db):
 
 def test_receipts_for_shows_the_latest_and_counts_a_later_store_as_kept(db):
     subject = new_subject()
-    held = record_receipt(db, principal=subject, provider=PROVIDER, items=["children.birth_date"], kept=False)
-    record_receipt(db, principal=subject, provider=PROVIDER, items=["children.birth_date"], kept=False)
+    held = record_receipt(db, principal=subject, source_key=PROVIDER.key, source=PROVIDER.source,
+                          items=["children.birth_date"], kept=False)
+    record_receipt(db, principal=subject, source_key=PROVIDER.key, source=PROVIDER.source,
+                   items=["children.birth_date"], kept=False)
     append(db, subject=subject, kind=RecordKind.PROCESSING, payload={"receipt_seq": held.seq})
     views = receipts_for(db, subject, limit=10)
     assert [(v.seq, v.kept) for v in views] == [(2, False), (1, True)]

@@ -1,6 +1,7 @@
 """The participation history is resident data like the household's: besides its own domain, only the consent door
 (app.consent.items, whose item `participation_history` the bank reads under consent), the schema registry, the
-app factory (the blueprint), the seed, and わたしのデータ (the resident's own list and export) import it. The
+app factory (the blueprint), the seed, わたしのデータ (the resident's own list and export) and the pass (which records
+what a partner hands over at a scan, and shows residents their own check-in from a poster) import it. The
 recommendation engine in particular gets it only through `enforce.use`."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from tests.test_data_access_contract import APP, ROOT, absolute, module_name
 pytestmark = pytest.mark.smoke
 
 READERS = ("app/participation/", "app/consent/items.py", "app/models.py", "app/__init__.py", "app/demo/",
-           "app/household/views.py", "app/household/export.py")
+           "app/household/views.py", "app/household/export.py", "app/passes/")
 
 
 def participation_imports(path: Path, root: Path = ROOT) -> list[str]:
