@@ -12,6 +12,7 @@ from app.accounts import linking, oauth_client
 from app.accounts import services as accounts
 from app.accounts.forms import EmptyForm
 from app.accounts.providers import MYNAPORTAL, SMART_LIFE_PASS, configured_providers
+from app.city_records import services as city_records
 from app.audit import EventTag
 from app.config import current_settings
 from app.db import get_session
@@ -21,7 +22,7 @@ from app.household.address import WALK_BAND_LABEL_EN, WALK_BAND_LABEL_JA, WalkBa
 from app.household.export import export_zip
 from app.household.forms import ChildForm
 from app.htmx import hx_redirect, render
-from app.i18n import bilingual
+from app.i18n import bilingual, current_language
 from app.ledger.services import receipts_for
 from app.participation.services import history_views
 
@@ -65,6 +66,7 @@ def index():  # type: ignore[no-untyped-def]
         mynaportal_enabled=MYNAPORTAL in configured_providers(current_settings()),
         receipts=receipts_for(db, resident.principal, limit=10),
         participations=history_views(db, resident),
+        city_usage=city_records.usage_views(db, resident, current_language()),
         form=EmptyForm(),
     )
 
@@ -252,6 +254,8 @@ RECEIPT_ITEMS = {
     "health_score": _l("health score"),
     "children.birth_date": _l("children's birth dates"),
     "children.given_name": _l("children's given names"),
+    "participation_history": _l("event participation and coupon use"),
+    "email": _l("email address"),
 }
 
 
