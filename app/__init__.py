@@ -79,6 +79,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.accounts.views import bp as accounts_bp
     from app.accounts.views import settings_bp
     from app.catalog.console import bp as catalog_console_bp
+    from app.city_records.console import bp as city_records_console_bp
+    from app.city_records.views import bp as city_records_bp
     from app.consent.console import bp as catalogue_bp
     from app.consent.views import bp as consent_bp
     from app.consent.views import public_bp as receipts_bp
@@ -96,6 +98,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.oauth.views import connections_bp as oauth_connections_bp
     from app.operator.views import bp as operator_bp
     from app.participation.views import bp as participation_bp
+    from app.partners.media import bp as media_bp
     from app.partners.views import bp as partners_bp
     from app.passes.poster_views import checkin_bp, posters_bp
     from app.passes.scan_views import bp as scan_bp
@@ -124,6 +127,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         inbox_bp,
         recommend_bp,
         participation_bp,
+        city_records_bp,
         passes_bp,
         checkin_bp,
         surveys_bp,
@@ -138,7 +142,9 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         ledger_console_bp,
         municipal_bp,
         catalog_console_bp,
+        city_records_console_bp,
         partners_bp,
+        media_bp,
         scan_bp,
         posters_bp,
         surveys_admin_bp,

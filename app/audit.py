@@ -78,6 +78,17 @@ class EventTag(StrEnum):
     STAFF_REINVITE = "staff:member:reinvite"
     ACCESS_DENIED = "auth:access:denied"
     JOB_RETRY = "jobs:job:retry"
+    CITY_RECORDS_REQUEST = "city_records:request:create"
+    CITY_RECORDS_SENT = "city_records:request:sent"
+    CITY_RECORDS_ACCEPTED = "city_records:request:accepted"
+    CITY_RECORDS_DECIDED = "city_records:request:decided"
+    CITY_RECORDS_DELIVERED = "city_records:request:delivered"
+    CITY_RECORDS_IMPORTED = "city_records:request:imported"
+    CITY_RECORDS_DISCARDED = "city_records:request:discarded"
+    CITY_RECORDS_CANCELED = "city_records:request:canceled"
+    CITY_RECORDS_CITY_TOLD = "city_records:request:city_told"
+    CITY_RECORDS_UPLOAD = "city_records:answers:upload"
+    CITY_RECORDS_USAGE_DELETE = "city_records:usage:delete"
 
 
 class AuditEvent(SQLModel, table=True):

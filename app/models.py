@@ -3,6 +3,7 @@
 from app.accounts.models import LinkedAccount, Resident, TermsAcceptance
 from app.audit import AuditEvent
 from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue
+from app.city_records.models import CityRecordRequest, ServiceUsage
 from app.consent.models import ConsentReceipt, DataItem, EthicsApproval, Grant, Offer, Purpose, Recipient
 from app.household.models import Child, HealthScore, HomeAddress
 from app.inbox.models import Notice
@@ -11,7 +12,7 @@ from app.ledger.models import LedgerAnchor, LedgerChain, LedgerPayload, LedgerRe
 from app.mail.models import MailMessage
 from app.oauth.models import AuthorizationCode, ClientAssertionUse, OAuthClient, OAuthToken, PairwiseSubject
 from app.participation.models import Participation
-from app.partners.models import Partner
+from app.partners.models import ListingImage, Partner, PartnerReport
 from app.passes.models import CouponRedemption, PassScan, ResidentPass
 from app.recommend.models import RecommendFeed
 from app.sessions import BrowserSession
@@ -29,6 +30,7 @@ __all__ = [
     "CatalogEvent",
     "CatalogService",
     "CatalogVenue",
+    "CityRecordRequest",
     "Child",
     "ClientAssertionUse",
     "ConsentReceipt",
@@ -44,6 +46,7 @@ __all__ = [
     "LedgerPayload",
     "LedgerRecord",
     "LinkedAccount",
+    "ListingImage",
     "MailMessage",
     "Notice",
     "OAuthClient",
@@ -53,11 +56,13 @@ __all__ = [
     "Participation",
     "PassScan",
     "Partner",
+    "PartnerReport",
     "Purpose",
     "Recipient",
     "RecommendFeed",
     "Resident",
     "ResidentPass",
+    "ServiceUsage",
     "StaffMember",
     "Survey",
     "SurveyRespondent",

@@ -57,6 +57,7 @@ def shell_urls() -> list[str]:
         url_for("pwa.offline"),
         asset_url("css/app.css"),
         asset_url("js/app.js"),
+        asset_url("js/pass.js"),  # the pass page offline shows its saved codes (templates/pwa/sw.js)
         asset_url("vendor/htmx.min.js"),
         asset_url("icons/icon-192.png"),
         asset_url("icons/favicon.svg"),

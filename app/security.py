@@ -29,7 +29,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
 # Pages that are the same for everyone may be cached; everything else is personal or a form with a token.
 PUBLIC_PATH_PREFIXES = ("/static/", "/manifest.webmanifest", "/sw.js", "/offline", "/favicon.ico",
                         "/.well-known/jwks.json", "/.well-known/oauth-authorization-server",
-                        "/api/v1/openapi.json")
+                        "/api/v1/openapi.json", "/media/")
 
 
 def is_loopback_host(host: str) -> bool:

@@ -4,13 +4,15 @@ partner's new event reaches a family's feed, who checks in at the venue (pass ty
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from playwright.sync_api import Page, Playwright, expect
+from PIL import Image
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 
 from app.demo.seed import DEMO_RESIDENTS, DEMO_STAFF
 from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CSP_RECORDER, PHONE, Journey, add_child
@@ -39,15 +41,12 @@ def test_a_clerk_scans_a_residents_pass_with_the_camera(page: Page, journey: Jou
     code = page.locator("[data-offline-code] figcaption").first.text_content() or ""
     video = qr_video(code.replace(" ", ""), tmp_path / "pass.y4m")
 
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}"])
+    browser = camera_browser(playwright, video)
     try:
         context = browser.new_context(**PHONE, base_url=base_url, permissions=["camera"])
         context.add_init_script(CSP_RECORDER)
         clerk = context.new_page()
-        staff_login(clerk, CLERK.email, CLERK.password)
-        enter_code(clerk, CLERK.totp_secret)
+        clerk_login(clerk)
         clerk.goto("/partner/scan/")
         expect(clerk.get_by_role("heading", name="パスを読み取る")).to_be_visible()
         journey.check("scan page", page=clerk)
@@ -77,21 +76,35 @@ def test_a_clerk_scans_a_residents_pass_with_the_camera(page: Page, journey: Jou
     journey.check("my data with the coupon use")
 
 
+def clerk_login(page: Page) -> None:
+    staff_login(page, CLERK.email, CLERK.password)
+    enter_code(page, CLERK.totp_secret)
+    expect(page).to_have_url(re.compile(r"/partner/"))
+
+
+def camera_browser(playwright: Playwright, video: Path) -> Browser:
+    """A Chromium whose camera plays `video` (the phone held up to a QR code)."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+        *CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+
+
 def test_a_partners_new_event_reaches_a_family_who_checks_in_at_the_venue(page: Page, journey: Journey,
-                                                                          playwright: Playwright, base_url: str) -> None:
+                                                                          playwright: Playwright, base_url: str,
+                                                                          tmp_path: Path) -> None:
     title = f"親子でクリスマスリース作り {uuid.uuid4().hex[:4]}"
+    email, password = f"wreath-{uuid.uuid4().hex[:8]}@example.jp", "kashiwanoha-wreath-26"
     now = datetime.now(JAPAN)
     starts, ends = now + timedelta(minutes=30), now + timedelta(minutes=90)
     if starts.date() != now.date():  # late at night: an event running now, from a minute ago
         starts, ends = now - timedelta(minutes=1), now + timedelta(minutes=1)
 
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    clerk_browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
     try:
-        context = browser.new_context(**PHONE, base_url=base_url)
+        context = clerk_browser.new_context(**PHONE, base_url=base_url)
         context.add_init_script(CSP_RECORDER)
         clerk = context.new_page()
-        staff_login(clerk, CLERK.email, CLERK.password)
-        enter_code(clerk, CLERK.totp_secret)
+        clerk_login(clerk)
         clerk.goto("/partner/")
         journey.check("partner home", page=clerk)
         clerk.get_by_role("link", name="イベントを作成").click()
@@ -101,17 +114,23 @@ def test_a_partners_new_event_reaches_a_family_who_checks_in_at_the_venue(page: 
         clerk.get_by_label("終了（日本時間）").fill(ends.strftime("%Y-%m-%dT%H:%M"))
         clerk.get_by_label("下限（歳）").fill("0")
         clerk.get_by_label("上限（歳）").fill("5")
+        clerk.get_by_label("画像（任意）").set_input_files(files=[{"name": "wreath.png", "mimeType": "image/png",
+                                                              "buffer": picture_png()}])
         journey.check("new event form", page=clerk)
         clerk.get_by_role("button", name="下書きとして保存").click()
         expect(clerk.get_by_text("下書きとして保存しました")).to_be_visible()
         clerk.get_by_role("button", name="公開する").click()
         expect(clerk.get_by_text("公開しました")).to_be_visible()
         journey.check("event published", page=clerk)
+        clerk.get_by_role("link", name="チェックイン用ポスター").click()
+        expect(clerk.get_by_role("img", name=re.compile("チェックイン用 QR コード"))).to_be_visible()
+        journey.check("poster", page=clerk)
+        poster_url = (clerk.locator(".poster__url").text_content() or "").strip()
 
-        # A family with a 2-year-old who lets the bank recommend events sees it.
+        # A family with a 2-year-old who lets the bank recommend events sees it, with its picture.
         page.goto("/signup")
-        page.get_by_label("メールアドレス").fill(f"lease-{uuid.uuid4().hex[:8]}@example.jp")
-        page.get_by_label("パスワード").fill("kashiwanoha-wreath-26")
+        page.get_by_label("メールアドレス").fill(email)
+        page.get_by_label("パスワード").fill(password)
         page.get_by_role("button", name="アカウントを作成する").click()
         page.get_by_role("checkbox").check()
         page.get_by_role("button", name="同意してはじめる").click()
@@ -125,10 +144,34 @@ def test_a_partners_new_event_reaches_a_family_who_checks_in_at_the_venue(page: 
         card.get_by_role("button", name="選んだ項目に同意する").click()
         expect(page.get_by_role("heading", name="同意の記録")).to_be_visible()
         page.goto("/feed?tab=events")
-        expect(page.get_by_role("link", name=title)).to_be_visible()
-        journey.check("feed with the new event")
+        page.get_by_role("link", name=title).click()
+        expect(page.locator(".listing-picture img")).to_be_visible()
+        journey.check("the new event with its picture")
 
-        # At the venue: her pass, typed in by the clerk.
+        # At the entrance she scans the poster with the app's own scanner (her phone's camera sees the poster).
+        phone = camera_browser(playwright, qr_video(poster_url, tmp_path / "poster.y4m"))
+        try:
+            her = phone.new_context(**PHONE, base_url=base_url, permissions=["camera"])
+            her.add_init_script(CSP_RECORDER)
+            mine = her.new_page()
+            mine.goto("/login")
+            mine.get_by_label("メールアドレス").fill(email)
+            mine.get_by_label("パスワード").fill(password)
+            mine.get_by_role("button", name="ログイン", exact=True).click()
+            mine.goto("/pass/")
+            mine.get_by_role("link", name="チェックイン用のポスターを読み取る").click()
+            journey.check("poster scanner", page=mine)
+            mine.get_by_role("button", name="カメラで読み取る").click()
+            expect(mine.get_by_role("heading", name=title)).to_be_visible(timeout=15_000)
+            journey.check("check in from the poster", page=mine)
+            mine.get_by_role("button", name="チェックイン").click()
+            expect(mine.get_by_text(f"{title} にチェックインしました")).to_be_visible()
+            journey.check("checked in from the poster", page=mine)
+            her.close()
+        finally:
+            phone.close()
+
+        # Later the clerk scans her pass for the same event: it says she is already in.
         page.goto("/pass/")
         code = page.locator("#pass-code .pass__text").text_content() or ""
         clerk.goto("/partner/scan/")
@@ -136,23 +179,52 @@ def test_a_partners_new_event_reaches_a_family_who_checks_in_at_the_venue(page: 
         clerk.get_by_label("パスのコード").fill(code.replace("入力用のコード：", "").strip())
         clerk.get_by_role("button", name="パスを確認").click()
         expect(clerk.locator("#scan-result")).to_contain_text("チェックインしました")
-        journey.check("checked in", page=clerk)
-
-        # The poster of the event: scanning it on the same day says she is already checked in.
-        clerk.goto("/partner/")
-        clerk.get_by_role("link", name=re.compile(re.escape(title))).click()
-        clerk.get_by_role("link", name="チェックイン用ポスター").click()
-        expect(clerk.get_by_role("img", name=re.compile("チェックイン用 QR コード"))).to_be_visible()
-        journey.check("poster", page=clerk)
-        poster_url = clerk.locator(".poster__url").text_content() or ""
+        expect(clerk.locator("#scan-result")).to_contain_text("本日このイベントにチェックイン済みです")
+        journey.check("checked in at the till", page=clerk)
+        clerk.get_by_role("link", name="集計").click()
+        expect(clerk.get_by_role("heading", name="週ごとの集計")).to_be_visible()
+        journey.check("weekly report", page=clerk)
         context.close()
     finally:
-        browser.close()
+        clerk_browser.close()
 
-    page.goto(poster_url.strip())
-    expect(page.get_by_text("本日チェックイン済みです")).to_be_visible()
-    journey.check("poster after the check-in")
     page.goto("/my-data")
     expect(page.locator("#participation")).to_contain_text(title)
-    expect(page.get_by_text("柏の葉デモ協力店 から")).to_be_visible()  # the receipt on the ledger
+    expect(page.get_by_text("柏の葉デモ協力店 から").first).to_be_visible()  # the receipts on the ledger
     journey.check("my data with the check-in")
+
+
+def picture_png() -> bytes:
+    image = Image.new("RGB", (1200, 800), (30, 107, 58))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def test_offline_the_pass_shows_its_saved_codes_one_at_a_time(page: Page, context: BrowserContext,
+                                                                journey: Journey) -> None:
+    page.goto("/login")
+    page.get_by_label("メールアドレス").fill(HANAKO.email)
+    page.get_by_label("パスワード").fill(HANAKO.password)
+    page.get_by_role("button", name="ログイン", exact=True).click()
+    page.goto("/pass/")
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
+    page.reload()
+    page.wait_for_function("caches.open('azukari-personal-pass').then(c => c.match('/pass/')).then(Boolean)")
+    saved = [text.strip() for text in page.locator("[data-offline-code] figcaption").all_text_contents()]
+    assert len(saved) == 10 and len(set(saved)) == 10
+    expect(page.locator("#pass-offline")).to_be_hidden()  # online: the rotating code
+
+    context.set_offline(True)
+    page.reload()
+    offline = page.locator("#pass-offline")
+    expect(offline).to_be_visible()
+    expect(page.locator("#pass-online")).to_be_hidden()
+    shown = offline.locator("[data-offline-code]:visible figcaption")
+    expect(shown).to_have_text(saved[0])
+    expect(offline).to_contain_text("1 / 10")
+    journey.check("pass offline")
+    offline.get_by_role("button", name="このコードは使いました（次のコードを表示）").click()
+    expect(shown).to_have_text(saved[1])
+    expect(offline).to_contain_text("2 / 10")
+    context.set_offline(False)

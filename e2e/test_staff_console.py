@@ -4,6 +4,7 @@ and an authenticator app from the mail and lands in the partner console, and can
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import pyotp
@@ -24,8 +25,16 @@ def staff_login(page: Page, email: str, password: str) -> None:
     expect(page).to_have_url(re.compile(r"/staff/login/code$"))
 
 
+_USED_STEPS: set[tuple[str, int]] = set()
+
+
 def enter_code(page: Page, secret: str) -> None:
-    page.get_by_label("6桁のコード").fill(pyotp.TOTP(secret).now())
+    """The current TOTP code. A code is accepted once (replay protection), so a second login of the same member
+    in the same 30 s step (another journey) waits for the next step."""
+    while (secret, step := int(time.time()) // 30) in _USED_STEPS:
+        time.sleep(1)
+    _USED_STEPS.add((secret, step))
+    page.get_by_label("6桁のコード").fill(pyotp.TOTP(secret).at(step * 30))
     page.get_by_role("button", name="ログイン", exact=True).click()
 
 

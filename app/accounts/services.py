@@ -12,6 +12,7 @@ from app.accounts.models import Resident, TermsAcceptance
 from app.accounts.passwords import check_new_password, hash_password, needs_rehash, verify_password
 from app.accounts.terms import current_terms
 from app.audit import EventTag
+from app.city_records import services as city_records
 from app.config import Settings
 from app.db import utcnow
 from app.errors import DomainError, RateLimited
@@ -177,6 +178,7 @@ def delete_account(session: Session, *, resident: Resident, ip: str | None) -> N
     principal, email, locale = resident.principal, resident.email, resident.locale
     end_sessions_of(session, principal)
     ledger.lock_chain(session, principal)  # nothing is appended to the chain between the erasure and the deletion
+    city_records.withdraw_all(session, resident)  # 柏市 is told that mandates still open are withdrawn
     erased = ledger.erase_payloads(session, principal)
     ledger.append(session, subject=principal, kind=RecordKind.DELETION,
                   payload={"action": "account.deleted", "description": "account deleted", "erased_payloads": erased})

@@ -106,7 +106,21 @@ class CatalogService(SQLModel, table=True):
         return age if isinstance(age, dict) else {}
 
 
-class CatalogEvent(SQLModel, table=True):
+class ListingColumns(SQLModel):
+    """What events and coupons have for the partner console (a base without a table: each table gets its own)."""
+
+    # Set for an event or coupon a partner created in its console (its id then starts with "p"); the catalogue
+    # file's rows have none and are read-only to partners.
+    partner_id: uuid.UUID | None = Field(default=None, foreign_key="partner.id", ondelete="RESTRICT", index=True)
+    status: str = Field(default=ListingStatus.PUBLISHED, max_length=10,
+                        sa_column_kwargs={"server_default": ListingStatus.PUBLISHED})
+    description_ja: str = Field(default="", max_length=2000, sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    description_en: str = Field(default="", max_length=2000, sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
+    # Incremented by each edit in the partner console: a form from an older version is refused (no lost edit).
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+
+
+class CatalogEvent(ListingColumns, table=True):
     """An event at a venue; most are examples (invented dates) and must be labelled as such."""
 
     __tablename__ = "catalog_event"
@@ -137,15 +151,6 @@ class CatalogEvent(SQLModel, table=True):
     based_on_source: str = Field(default="", max_length=500)
     note: str = Field(default="", max_length=1000)
     extra: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    # Set for an event or coupon a partner created in its console (its id then starts with "p"); the catalogue
-    # file's rows have none and are read-only to partners.
-    partner_id: uuid.UUID | None = Field(default=None, foreign_key="partner.id", ondelete="RESTRICT", index=True)
-    status: str = Field(default=ListingStatus.PUBLISHED, max_length=10,
-                        sa_column_kwargs={"server_default": ListingStatus.PUBLISHED})
-    description_ja: str = Field(default="", max_length=2000, sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
-    description_en: str = Field(default="", max_length=2000, sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
-    # Incremented by each edit in the partner console: a form from an older version is refused (no lost edit).
-    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     example: bool = False
     edited_by: str | None = Field(default=None, max_length=64)
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -159,7 +164,7 @@ class CatalogEvent(SQLModel, table=True):
         return _with_example_label(self.title_en or self.title_ja, self.example, "en")
 
 
-class CatalogCoupon(SQLModel, table=True):
+class CatalogCoupon(ListingColumns, table=True):
     """A coupon. Placeholders are invented offers in a store category: shown by that category, never by a brand."""
 
     __tablename__ = "catalog_coupon"
@@ -190,15 +195,6 @@ class CatalogCoupon(SQLModel, table=True):
     valid_to: date | None = None
     note: str = Field(default="", max_length=1000)
     extra: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    # Set for an event or coupon a partner created in its console (its id then starts with "p"); the catalogue
-    # file's rows have none and are read-only to partners.
-    partner_id: uuid.UUID | None = Field(default=None, foreign_key="partner.id", ondelete="RESTRICT", index=True)
-    status: str = Field(default=ListingStatus.PUBLISHED, max_length=10,
-                        sa_column_kwargs={"server_default": ListingStatus.PUBLISHED})
-    description_ja: str = Field(default="", max_length=2000, sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
-    description_en: str = Field(default="", max_length=2000, sa_type=sa.Text, sa_column_kwargs={"server_default": ""})
-    # Incremented by each edit in the partner console: a form from an older version is refused (no lost edit).
-    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     example: bool = False
     edited_by: str | None = Field(default=None, max_length=64)
     edited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -19,6 +19,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Resident
+from app.city_records import usage as city_usage
 from app.db import in_values
 from app.household.address import AddressError, HomeArea, locate_home
 from app.household.ages import describe_child, japan_today
@@ -78,6 +79,7 @@ LOADERS: dict[str, Loader] = {
     "health": _load_health,
     "participation": _load_participation,
     "surveys": survey_answers.submitted_rows,
+    "service_usage": city_usage.usage_rows,
     "nothing": _load_nothing,
 }
 
@@ -160,6 +162,12 @@ def _participation_history(rows: list[Any] | None, on: date) -> dict[str, Any] |
     return None if participation.is_empty(summary) else summary
 
 
+def _service_usage_history(rows: list[Any] | None, on: date) -> list[dict[str, Any]] | None:
+    """The records of 柏市's services the resident kept from a disclosure request (service, day, child); None
+    without any (app.city_records.usage.history_value)."""
+    return city_usage.history_value(rows)
+
+
 def _ecg(_nothing: None, on: date) -> None:
     return None  # no ECG is held yet (Apple Health import brings them)
 
@@ -176,6 +184,7 @@ ITEMS: dict[str, Item] = {
     "participation_history": Item("participation", _participation_history),
     "ecg": Item("nothing", _ecg),
     "survey_answers": Item("surveys", _as_is),
+    "service_usage_history": Item("service_usage", _service_usage_history),
 }
 
 

@@ -11,6 +11,8 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from app.accounts.models import LinkedAccount, Resident, TermsAcceptance
+from app.city_records.services import requests_of as city_requests_of
+from app.city_records.usage import usage_of as city_usage_of
 from app.consent.models import ConsentReceipt, Grant
 from app.db import utcnow
 from app.household.models import Child, HealthScore, HomeAddress
@@ -33,6 +35,9 @@ README = """Azukari（預かり）情報銀行 — あなたのデータの書�
 - linked_accounts.json  連携している外部サービス（連携日。アクセストークンは含めません）
 - participation.json    参加したイベント・使ったクーポンの記録（日付、イベント／クーポンの ID、種類、
                         記録した人：resident=ご自身で記録）
+- service_usage.json    柏市から開示を受けて取り込んだ、子育て関連サービスの利用記録（サービスの ID、利用日、
+                        どのお子さんの記録か〔生年月日〕、メモ、取得元：kashiwa-city=柏市）
+- city_record_requests.json  柏市への開示請求（状態、受付番号、期限、決定と理由、委任状〔署名つき JWS〕）
 - surveys.json          実証アンケートへの回答（アンケートごと。submitted_at は分析チームへ送信した日時）
 - consents.json         同意の状態（提供先・目的・項目ごと、有効期限）
 - consent_receipts/     同意の記録（ISO/IEC TS 27560 形式）。*.jws は Azukari の署名つきで、
@@ -75,6 +80,19 @@ def export_zip(session: Session, resident: Resident) -> bytes:
             "date": p.occurred_on.isoformat(), "kind": p.kind, "item_id": p.item_id, "venue_id": p.venue_id,
             "categories": p.categories, "source": p.source, "recorded_at": _iso(p.recorded_at),
         } for p in reversed(participations_of(session, resident))],
+        "service_usage.json": [{
+            "service_id": u.service_id, "used_from": u.used_from.isoformat(),
+            "used_to": u.used_to.isoformat() if u.used_to else None,
+            "child_birth_date": u.child_birth_date.isoformat() if u.child_birth_date else None, "note": u.note,
+            "source": u.source, "received_at": _iso(u.received_at),
+        } for u in reversed(city_usage_of(session, resident.id))],
+        "city_record_requests.json": [{
+            "id": str(r.id), "state": r.state, "created_at": _iso(r.created_at),
+            "period": [r.period_from.isoformat(), r.period_to.isoformat()], "receipt_number": r.receipt_number,
+            "accepted_at": _iso(r.accepted_at), "deadline": r.deadline_on.isoformat() if r.deadline_on else None,
+            "decided_at": _iso(r.decided_at), "decision_reason": r.decision_reason, "delivered_at": _iso(r.delivered_at),
+            "closed_at": _iso(r.closed_at), "delivered_records": r.delivered_records, "mandate_jws": r.mandate_jws,
+        } for r in reversed(city_requests_of(session, resident))],
         "surveys.json": [{
             "survey": r.survey_key, "answers": r.answers, "started_at": _iso(r.started_at), "updated_at": _iso(r.updated_at),
             "submitted_at": _iso(r.submitted_at),

@@ -157,3 +157,12 @@ def delete_held_item(session: Session, resident: Resident, what: str) -> None:
                payload={"item": "home_address" if what == "address" else "health_score", "by": "resident",
                         "rows": deleted})
         announce_change(session, resident.id)
+
+
+def address_line(session: Session, resident: Resident) -> str | None:
+    """The home address the bank holds, as one line for the resident's own form (the disclosure mandate they are about
+    to give, app/city_records/views.py, pre-fills it for them to check); None without one. Not for any other use."""
+    address = session.get(HomeAddress, resident.id)
+    if address is None:
+        return None
+    return f"{address.region}{address.locality}{address.town}{address.block}"

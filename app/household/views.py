@@ -12,8 +12,8 @@ from app.accounts import linking, oauth_client
 from app.accounts import services as accounts
 from app.accounts.forms import EmptyForm
 from app.accounts.providers import MYNAPORTAL, SMART_LIFE_PASS, configured_providers
-from app.city_records import services as city_records
 from app.audit import EventTag
+from app.city_records import services as city_records
 from app.config import current_settings
 from app.db import get_session
 from app.errors import DomainError, NotFound
@@ -256,6 +256,7 @@ RECEIPT_ITEMS = {
     "children.given_name": _l("children's given names"),
     "participation_history": _l("event participation and coupon use"),
     "email": _l("email address"),
+    "service_usage_history": _l("use of child-raising services"),
 }
 
 

@@ -42,6 +42,7 @@ ITEM_LABELS = {
 ACTION_LABELS = {
     "household.children_from_mynaportal": _l("Stored the children you confirmed from MyNa Portal"),
     "account.deleted": _l("Your account was deleted and the details of earlier records were erased"),
+    "city_records.imported": _l("Stored the records from Kashiwa City that you chose to keep"),
 }
 
 # A CONSENT record's `event` (app.consent.decisions).

@@ -10,7 +10,9 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
     Field,
     HiddenField,
     IntegerField,
@@ -145,6 +147,10 @@ class ListingForm(FlaskForm):
                                    description=_l("A few plain sentences for families: what happens, what to bring."))
     description_en = TextAreaField(_l("Description (English, optional)"), validators=[Optional(), Length(max=2000)])
     venue_id = SelectField(_l("Venue"), validate_choice=False, validators=[DataRequired(_l("Choose one of your venues."))])
+    picture = FileField(_l("Picture (optional)"), description=_l(
+        "A JPEG, PNG or WebP photo of up to 5 MB. Residents see it on the event's or coupon's page; we remove the "
+        "photo's hidden data (such as where it was taken)."))
+    remove_picture = BooleanField(_l("Remove the picture"))
     age_min_years = _years(_l("From (years)"))
     age_min_months = _months(_l("and months"))
     age_max_years = _years(_l("To (years)"))

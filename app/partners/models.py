@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
 from app.db import UTCDateTime, new_id, utcnow
@@ -29,3 +31,33 @@ class Partner(SQLModel, table=True):
 
     def name(self, language: str) -> str:
         return self.name_en if language == "en" else self.name_ja
+
+
+class PartnerReport(SQLModel, table=True):
+    """A weekly release of the partner's report (app/partners/report.py): only the figures as they may be shown."""
+
+    __tablename__ = "partner_report"
+    __table_args__ = (sa.UniqueConstraint("partner_id", "week_of"),)
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    partner_id: uuid.UUID = Field(foreign_key="partner.id", ondelete="CASCADE")
+    week_of: date  # the Monday of the week it was released; it covers the eight weeks before
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ListingImage(SQLModel, table=True):
+    """The picture of a partner's event or coupon, as the bank re-encoded it (WebP, at most 1200 px, no metadata)."""
+
+    __tablename__ = "listing_image"
+    __table_args__ = (sa.UniqueConstraint("kind", "listing_id"),
+                      sa.CheckConstraint("kind IN ('event', 'coupon')", name="kind_valid"))
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    partner_id: uuid.UUID = Field(foreign_key="partner.id", ondelete="CASCADE", index=True)
+    kind: str = Field(max_length=10)
+    listing_id: str = Field(max_length=60)
+    width: int
+    height: int
+    data: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

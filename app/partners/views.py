@@ -7,9 +7,11 @@ saved in between or the status cannot change so). Guarded for the `partner` role
 
 from __future__ import annotations
 
+import uuid
+from datetime import date
 from typing import Any
 
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,12 +20,14 @@ from sqlmodel import Session, select
 from app import auth
 from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogVenue, ListingStatus
 from app.db import get_session
+from app.disclosure.control import HIDDEN_LABEL
 from app.errors import Conflict, Forbidden
 from app.htmx import render
 from app.i18n import bilingual
-from app.partners import listings
+from app.partners import images, listings
+from app.partners import report as weekly_report
 from app.partners.forms import DISCOUNT_CHOICES, FORMS, REGISTRATION_CHOICES, ListingForm
-from app.partners.models import Partner
+from app.partners.models import ListingImage, Partner
 from app.recommend.ranking_age import target_ages
 from app.recommend.ranking_text import target_en, target_ja
 from app.staff.models import StaffRole
@@ -77,7 +81,29 @@ def _form_page(db: Session, partner: Partner, kind: str, form: ListingForm | Non
     return render("partners/listing.html", status=status, kind=kind, kinds=f"{kind}s", form=form, row=row,
                   read_only=row is not None and not listings.is_own(partner, row), form_error=form_error,
                   discount_choices=DISCOUNT_CHOICES, registration_choices=REGISTRATION_CHOICES,
-                  **_context(db, partner))
+                  picture=images.image_of(db, kind, row.id) if row is not None else None, **_context(db, partner))
+
+
+def _cleaned_picture(form: ListingForm) -> tuple[bytes, int, int] | None:
+    """The uploaded picture, checked and re-encoded (app/partners/images.py); its problem goes on the field."""
+    upload = form.picture.data
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    try:
+        return images.clean(upload.read(images.MAX_BYTES + 1))
+    except images.BadImage as error:
+        form.picture.errors = [str(error.message)]
+        return None
+
+
+@bp.route("/pictures/<uuid:image_id>")
+def picture(image_id: uuid.UUID):  # type: ignore[no-untyped-def]
+    """A picture of the partner's own listing, whatever its status (the public one is at /media/…)."""
+    partner = _partner()
+    held = get_session().get(ListingImage, image_id)
+    if held is None or partner is None or held.partner_id != partner.id:
+        abort(404)
+    return Response(held.data, mimetype="image/webp", headers={"Cache-Control": "private, no-store"})
 
 
 def _prepared_form(db: Session, partner: Partner, kind: str) -> ListingForm:
@@ -93,13 +119,17 @@ def new(kinds: str):  # type: ignore[no-untyped-def]
     form = _prepared_form(db, partner, kind)
     if not form.is_submitted():
         return _form_page(db, partner, kind, form)
-    if not form.validate():
+    valid = form.validate()  # before the picture: validating clears every field's errors
+    cleaned = _cleaned_picture(form)
+    if not valid or form.picture.errors:
         return _form_page(db, partner, kind, form, status=422, form_error=str(FORM_ERROR))
     try:
         row = listings.create(db, partner, current_user.principal, kind, form.values(), ip=auth.client_ip())
     except listings.InvalidListing as error:
         form.show_problems(error.problems)
         return _form_page(db, partner, kind, form, status=422, form_error=str(error.message))
+    if cleaned is not None:
+        images.put(db, partner_id=partner.id, kind=kind, listing_id=row.id, cleaned=cleaned)
     flash(_("The event is saved as a draft. Residents see it once you publish it.") if kind == listings.EVENT
           else _("The coupon is saved as a draft. Residents see it once you publish it."), "success")
     return redirect(url_for("partners.edit", kinds=kinds, listing_id=row.id), code=303)
@@ -118,7 +148,9 @@ def edit(kinds: str, listing_id: str):  # type: ignore[no-untyped-def]
     if not form.is_submitted():
         form.fill(row)  # type: ignore[attr-defined]
         return _form_page(db, partner, kind, form, row)
-    if not form.validate():
+    valid = form.validate()  # before the picture: validating clears every field's errors
+    cleaned = _cleaned_picture(form)
+    if not valid or form.picture.errors:
         return _form_page(db, partner, kind, form, row, status=422, form_error=str(FORM_ERROR))
     try:
         _row, changed = listings.update(db, partner, current_user.principal, kind, row.id, form.values(),
@@ -129,6 +161,12 @@ def edit(kinds: str, listing_id: str):  # type: ignore[no-untyped-def]
     except listings.InvalidListing as error:
         form.show_problems(error.problems)
         return _form_page(db, partner, kind, form, row, status=422, form_error=str(error.message))
+    if cleaned is not None:
+        images.put(db, partner_id=partner.id, kind=kind, listing_id=row.id, cleaned=cleaned)
+        changed = True
+    elif form.remove_picture.data and images.image_of(db, kind, row.id) is not None:
+        images.remove(db, kind, row.id)
+        changed = True
     flash(_("Your changes are saved.") if changed else _("Nothing was changed."), "success")
     return redirect(url_for("partners.edit", kinds=kinds, listing_id=row.id), code=303)
 
@@ -150,3 +188,18 @@ def change_status(kinds: str, listing_id: str, action: str):  # type: ignore[no-
     else:
         flash(_("Withdrawn: residents no longer see it. You can publish it again."), "success")
     return redirect(url_for("partners.edit", kinds=kinds, listing_id=row.id), code=303)
+
+
+@bp.route("/report")
+def report():  # type: ignore[no-untyped-def]
+    """This week's release of the report (made on the first view of the week; app/partners/report.py)."""
+    db = get_session()
+    partner = _partner()
+    assert partner is not None
+    released = weekly_report.release(db, partner)
+    return render("partners/report.html", released=released, data=released.payload, kinds=KIND_TITLES,
+                  week_dates=[date.fromisoformat(week) for week in released.payload["weeks"]],
+                  group_label=weekly_report.group_label, hidden_label=HIDDEN_LABEL, **_context(db, partner))
+
+
+KIND_TITLES = {"check_in": _l("Check-ins at your events"), "redeem": _l("Coupon uses")}

@@ -32,11 +32,15 @@ from app.recommend.household import ChildInput, HouseholdInput
 from app.recommend.models import RecommendFeed
 from app.recommend.ranking import score_coupons, score_events
 from app.recommend.ranking_types import History, RankingInput
+from app.recommend.usage_history import annotate as annotate_usage
 
 SERVICES_PURPOSE = "municipal_recommendation"
 EVENTS_PURPOSE = "event_recommendation"
 # What each part would like to read; the door returns only what is consented to now.
 SERVICE_ITEMS = ("birth_dates", "home_town")
+# Read with them when consented, never listed as missing (nothing to urge: it exists only once the resident asked
+# 柏市 for their records): a service already used says so, and a check-up done is no longer urged.
+SERVICE_EXTRA_ITEMS = ("service_usage_history",)
 EVENT_ITEMS = ("birth_dates", "age_bands", "home_town", "health_score", "participation_history")
 FEED_LIMIT = 10
 
@@ -100,7 +104,7 @@ def compute_many(session: Session, residents: Sequence[Resident], on: date,
     """`compute` for many residents: two reads through the consent door for all of them (one record per resident
     and purpose), then each feed."""
     catalogue = catalogue or Catalogue.read(session)
-    service_reads = _read(session, residents, SERVICES_PURPOSE, SERVICE_ITEMS)
+    service_reads = _read(session, residents, SERVICES_PURPOSE, SERVICE_ITEMS + SERVICE_EXTRA_ITEMS)
     event_reads = _read(session, residents, EVENTS_PURPOSE, EVENT_ITEMS)
     return {resident.id: _feed(catalogue, service_reads.get(resident.id), event_reads.get(resident.id), on)
             for resident in residents}
@@ -124,7 +128,9 @@ def _feed(catalogue: Catalogue, service_read: tuple[dict[str, Any], int] | None,
     return {
         "day": on.isoformat(),
         "services": {
-            "results": [_service_dict(result) for result in results],
+            "results": annotate_usage([_service_dict(result) for result in results],
+                                      service_values.get("service_usage_history"),
+                                      list(service_values.get("birth_dates") or ())),
             "used": _held(service_values), "missing": [k for k in SERVICE_ITEMS if k not in service_values],
             "record": service_record,
         },

@@ -26,6 +26,7 @@ from app.db import get_session, in_values
 from app.household.ages import japan_today as today
 from app.htmx import render
 from app.i18n import bilingual, current_language, date_time, long_date
+from app.partners import images
 from app.recommend.feed import feed_for
 
 bp = Blueprint("recommend", __name__)
@@ -176,7 +177,8 @@ def feed_view(db: Session, resident: Any, tab: str, brief: bool = False) -> Feed
     """The feed with the cards of `tab` (the others are not shown, so their rows are not read); `brief`: see
     `_service_cards`."""
     payload = feed_for(db, resident, today())
-    by_status: dict[str, list[Card]] = {s: [] for s in ("soon", "eligible", "check", "other_city", "not_eligible")}
+    by_status: dict[str, list[Card]] = {s: [] for s in ("soon", "eligible", "check", "done", "other_city",
+                                                        "not_eligible")}
     if tab == "services":
         for card in _service_cards(db, payload["services"], brief):
             by_status.setdefault(card.status, []).append(card)
@@ -292,8 +294,16 @@ def event_detail(event_id: str):  # type: ignore[no-untyped-def]
     event = db.get(CatalogEvent, event_id)
     return render("recommend/detail.html", tab="home", card=card, feed=view, event=event, would_add=WOULD_ADD,
                   venue_name=_venue_name(card.venue), map_url=_map_url(card.venue), coarse=_is_coarse(card.venue),
-                  event_end=_event_end(event), share=_share(card.title),
+                  event_end=_event_end(event), share=_share(card.title), **_listing_extras(db, "event", event),
                   ja_only=_japanese_only(title=(event.title_ja, event.title_en)) if event else set())
+
+
+def _listing_extras(db: Session, kind: str, row: CatalogEvent | CatalogCoupon | None) -> dict[str, Any]:
+    """A partner's own words and picture for its event or coupon (the catalogue file's rows have neither)."""
+    if row is None:
+        return {"listing_description": "", "picture": None}
+    description = bilingual(row.description_ja, row.description_en) if row.description_ja else row.description_en
+    return {"listing_description": description, "picture": images.image_of(db, kind, row.id)}
 
 
 @bp.route("/feed/coupons/<coupon_id>")
@@ -303,7 +313,7 @@ def coupon_detail(coupon_id: str):  # type: ignore[no-untyped-def]
     coupon = db.get(CatalogCoupon, coupon_id)
     return render("recommend/detail.html", tab="home", card=card, feed=view, coupon=coupon, would_add=WOULD_ADD,
                   venue_name=_venue_name(card.venue, coupon), map_url=_map_url(card.venue),
-                  coarse=_is_coarse(card.venue), share=_share(card.title),
+                  coarse=_is_coarse(card.venue), share=_share(card.title), **_listing_extras(db, "coupon", coupon),
                   # The file's coupons have no English title, and `conditions` is Japanese only.
                   ja_only=_japanese_only(title=(coupon.title_ja, coupon.title_en), conditions=(coupon.conditions, None))
                   if coupon else set())

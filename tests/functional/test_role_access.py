@@ -12,10 +12,10 @@ from tests.factories.staff import StaffFactory
 pytestmark = pytest.mark.smoke
 
 RESIDENT_PAGES = ["/", "/my-data", "/consents", "/consents/connections", "/inbox", "/switching", "/settings", "/terms",
-                 "/surveys/"]
+                 "/surveys/", "/city-records/"]
 CONSOLES = {
     "operator": ["/operator/", "/operator/staff", "/operator/jobs", "/operator/clients/", "/operator/surveys/"],
-    "municipal": ["/municipal/", "/municipal/services/"],
+    "municipal": ["/municipal/", "/municipal/services/", "/municipal/city-records/"],
     "partner": ["/partner/"],
     "analyst": ["/analysts/"],
 }

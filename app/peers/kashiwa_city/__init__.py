@@ -1,7 +1,9 @@
-"""柏市 子育て支援システム: 柏市's system as a recipient of the bank (an OAuth 2.0 client of it).
+"""柏市 子育て支援システム: 柏市's system as a recipient of the bank (an OAuth 2.0 client of it), and the window for
+delegated disclosure requests (開示請求) the bank files on residents' behalf.
 
 It reads 児童数・年齢区分・町丁目グループ for `municipal_recommendation` and sends guidance notices
-(`rules.municipal_notices`). Endpoints, environment and test controls: docs/peers.md.
+(`rules.municipal_notices`); it answers disclosure requests from its residents' records (`disclosure`, `records`).
+Endpoints, environment and test controls: docs/peers.md.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from app.peers.kashiwa_city.disclosure import register_disclosure
 from app.peers.kashiwa_city.rules import municipal_notices
 from app.peers.recipient import RecipientProfile, create_recipient_app
 
@@ -31,5 +34,8 @@ PROFILE = RecipientProfile(
 
 
 def create_app(*, storage_dir: Path, issuer: str | None = None, client_id: str | None = None) -> Flask:
-    return create_recipient_app(PROFILE, storage_dir=storage_dir, import_name=__name__, issuer=issuer,
-                                client_id=client_id)
+    app = create_recipient_app(PROFILE, storage_dir=storage_dir, import_name=__name__, issuer=issuer,
+                               client_id=client_id)
+    puller = app.extensions["recipient"]
+    register_disclosure(app, db=puller.db, issuer=puller.bank.issuer)
+    return app

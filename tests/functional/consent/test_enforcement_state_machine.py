@@ -179,9 +179,15 @@ class ConsentMachine(RuleBasedStateMachine):
 
     @rule(key=st.sampled_from(OFFER_KEYS))
     def renew(self, key: tuple[str, str]) -> None:
+        """One tap renews what was granted; 要配慮 items need their box again (the renewal's own confirmation)."""
         expected = [k for k in OFFERED[key] if (*key, k) in self.granted]
         before = ledger_count(self.db, self.subject)
-        receipt = decisions.renew(self.db, self.config, resident=self.resident, view=self.views[key], now=self.now)
+        if SPECIAL & set(expected):
+            with pytest.raises(SpecialCareNotConfirmed):
+                decisions.renew(self.db, self.config, resident=self.resident, view=self.views[key], now=self.now)
+            assert self.count_delta(before) == 0, "a refused renewal left a ledger record"
+        receipt = decisions.renew(self.db, self.config, resident=self.resident, view=self.views[key], now=self.now,
+                                  special_confirmed=True)
         if not expected:
             assert receipt is None
             assert self.count_delta(before) == 0
