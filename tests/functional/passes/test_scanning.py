@@ -180,3 +180,14 @@ def test_residents_and_other_staff_cannot_scan(
     assert client.get("/partner/scan/").status_code in (302, 303, 403)
     login(other_client, StaffFactory(municipal=True))
     assert other_client.get("/partner/scan/").status_code == 403
+
+
+def test_a_clerk_past_the_scan_limit_is_told_to_wait(client, csrf, clerk, resident, code_of, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app.passes import services
+
+    monkeypatch.setattr(services, "SCANS_PER_MINUTE", 2)
+    for _ in range(2):
+        scan(client, csrf, "AZ" + "0" * 31)
+    response = scan(client, csrf, code_of(resident))
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+    assert "Too many attempts" in response.get_data(as_text=True)
