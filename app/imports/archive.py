@@ -1,0 +1,284 @@
+"""Safe, streaming reading of an uploaded zip archive.
+
+Nothing is extracted to disk. `SafeZip` validates every central-directory entry before it hands out any
+(count, names, symlinks, encryption), skips macOS litter (`__MACOSX/`, `.DS_Store`, `._*` AppleDouble
+files), and `SafeZip.open()` returns a stream that enforces the limits while bytes are actually read:
+the per-entry compression ratio and the total uncompressed size are counted from the decompressed
+bytes, never trusted from the headers (the headers are checked too, as an early refusal).
+
+Every refusal is an `ArchiveError` subclass with a stable `code`:
+"not_zip", "corrupt", "too_many_entries", "path", "symlink", "encrypted", "ratio", "too_large".
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, BinaryIO
+
+__all__ = [
+    "ArchiveError",
+    "CorruptArchiveError",
+    "EncryptedEntryError",
+    "Limits",
+    "NotZipError",
+    "RatioError",
+    "SafeZip",
+    "SymlinkError",
+    "TooLargeError",
+    "TooManyEntriesError",
+    "UnsafePathError",
+    "ZipEntry",
+]
+
+GiB = 1024**3
+MiB = 1024**2
+
+
+class ArchiveError(Exception):
+    """An archive refused; `code` is stable and meant for programs, the message for people."""
+
+    code = "archive"
+
+    def __init__(self, message: str, *, entry: str | None = None) -> None:
+        super().__init__(message)
+        self.entry = entry
+
+
+class NotZipError(ArchiveError):
+    code = "not_zip"
+
+
+class CorruptArchiveError(ArchiveError):
+    code = "corrupt"
+
+
+class TooManyEntriesError(ArchiveError):
+    code = "too_many_entries"
+
+
+class UnsafePathError(ArchiveError):
+    code = "path"
+
+
+class SymlinkError(ArchiveError):
+    code = "symlink"
+
+
+class EncryptedEntryError(ArchiveError):
+    code = "encrypted"
+
+
+class RatioError(ArchiveError):
+    code = "ratio"
+
+
+class TooLargeError(ArchiveError):
+    code = "too_large"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits applied to one archive.
+
+    `ratio_floor` is the number of uncompressed bytes an entry may always produce whatever its ratio:
+    tiny, very regular files (a `.DS_Store`, an empty-ish XML) legitimately compress better than 100:1,
+    and a bomb needs far more than 1 MiB to hurt.
+    """
+
+    max_ratio: float = 100.0
+    max_total_bytes: int = 8 * GiB
+    max_entries: int = 100_000
+    ratio_floor: int = 1 * MiB
+
+
+@dataclass(frozen=True)
+class ZipEntry:
+    name: str
+    size: int  # declared uncompressed size (not trusted: enforced while reading)
+    compressed_size: int
+    info: zipfile.ZipInfo
+
+    @property
+    def basename(self) -> str:
+        return self.name.rsplit("/", 1)[-1]
+
+    @property
+    def depth(self) -> int:
+        return self.name.count("/")
+
+
+def _is_ignored(name: str) -> bool:
+    parts = name.split("/")
+    return parts[0] == "__MACOSX" or parts[-1] == ".DS_Store" or parts[-1].startswith("._")
+
+
+def _check_path(name: str) -> None:
+    if not name or "\x00" in name:
+        raise UnsafePathError("empty or NUL in entry name", entry=name)
+    normalized = name.replace("\\", "/")
+    if normalized.startswith("/") or (len(normalized) > 1 and normalized[1] == ":"):
+        raise UnsafePathError(f"absolute entry name: {name!r}", entry=name)
+    if any(part == ".." for part in normalized.split("/")):
+        raise UnsafePathError(f"path traversal in entry name: {name!r}", entry=name)
+
+
+def _is_symlink(info: zipfile.ZipInfo) -> bool:
+    mode = info.external_attr >> 16
+    return stat.S_ISLNK(mode)
+
+
+class SafeZip:
+    """A zip archive opened for safe reading. Use as a context manager.
+
+    `source` is a path or a seekable binary file object. All entries are validated on open.
+    """
+
+    def __init__(self, source: str | os.PathLike[str] | BinaryIO, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
+        self.total_read = 0
+        self.skipped: list[str] = []
+        if isinstance(source, str | os.PathLike):
+            self._fp: IO[bytes] = open(source, "rb")  # noqa: SIM115 - closed in close()
+            self._owns_fp = True
+        else:
+            self._fp = source
+            self._owns_fp = False
+        try:
+            self._zip = self._open_zip()
+            self._entries = self._validate()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_zip(self) -> zipfile.ZipFile:
+        self._fp.seek(0)
+        head = self._fp.read(4)
+        self._fp.seek(0)
+        try:
+            return zipfile.ZipFile(self._fp)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError) as exc:
+            if head.startswith(b"PK"):
+                raise CorruptArchiveError(f"corrupt or truncated zip: {exc}") from exc
+            raise NotZipError("not a zip archive") from exc
+
+    def _validate(self) -> list[ZipEntry]:
+        infos = self._zip.infolist()
+        if len(infos) > self.limits.max_entries:
+            raise TooManyEntriesError(f"{len(infos)} entries, more than {self.limits.max_entries}")
+        entries: list[ZipEntry] = []
+        declared_total = 0
+        for info in infos:
+            name = info.filename
+            _check_path(name)
+            if _is_symlink(info):
+                raise SymlinkError(f"symlink entry: {name!r}", entry=name)
+            if info.is_dir():
+                continue
+            if _is_ignored(name):
+                self.skipped.append(name)
+                continue
+            if info.flag_bits & 0x1:
+                raise EncryptedEntryError(f"encrypted entry: {name!r}", entry=name)
+            self._check_ratio(name, info.file_size, info.compress_size)
+            declared_total += info.file_size
+            if declared_total > self.limits.max_total_bytes:
+                raise TooLargeError(f"more than {self.limits.max_total_bytes} bytes uncompressed (declared)", entry=name)
+            entries.append(ZipEntry(name=name, size=info.file_size, compressed_size=info.compress_size, info=info))
+        return entries
+
+    def _check_ratio(self, name: str, uncompressed: int, compressed: int) -> None:
+        if uncompressed <= self.limits.ratio_floor:
+            return
+        if uncompressed > self.limits.max_ratio * max(compressed, 1):
+            raise RatioError(f"compression ratio above {self.limits.max_ratio:g}:1 in {name!r}", entry=name)
+
+    def entries(self) -> list[ZipEntry]:
+        """The regular-file entries, in archive order, without macOS litter."""
+        return list(self._entries)
+
+    def __iter__(self) -> Iterator[ZipEntry]:
+        return iter(self._entries)
+
+    def open(self, entry: ZipEntry | str) -> LimitedEntryReader:
+        """A binary stream over one entry that enforces the limits as bytes are read."""
+        if isinstance(entry, str):
+            found = [e for e in self._entries if e.name == entry]
+            if not found:
+                raise KeyError(entry)
+            entry = found[0]
+        try:
+            raw = self._zip.open(entry.info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+            raise CorruptArchiveError(f"cannot open {entry.name!r}: {exc}", entry=entry.name) from exc
+        return LimitedEntryReader(self, entry, raw)
+
+    def read(self, entry: ZipEntry | str) -> bytes:
+        with self.open(entry) as stream:
+            return stream.read()
+
+    def _account(self, entry: ZipEntry, entry_bytes: int, delta: int) -> None:
+        self.total_read += delta
+        if self.total_read > self.limits.max_total_bytes:
+            raise TooLargeError(f"more than {self.limits.max_total_bytes} bytes uncompressed", entry=entry.name)
+        self._check_ratio(entry.name, entry_bytes, entry.compressed_size)
+
+    def close(self) -> None:
+        zf = getattr(self, "_zip", None)
+        if zf is not None:
+            zf.close()
+        if self._owns_fp:
+            self._fp.close()
+
+    def __enter__(self) -> SafeZip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LimitedEntryReader(io.RawIOBase):
+    """A readable binary stream over one entry; every read is counted against the archive's limits."""
+
+    def __init__(self, archive: SafeZip, entry: ZipEntry, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._archive = archive
+        self._entry = entry
+        self._raw = raw
+        self.bytes_read = 0
+
+    @property
+    def name(self) -> str:
+        return self._entry.name
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            chunks = []
+            while chunk := self.read(64 * 1024):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        try:
+            data = self._raw.read(size)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise CorruptArchiveError(f"corrupt entry {self._entry.name!r}: {exc}", entry=self._entry.name) from exc
+        self.bytes_read += len(data)
+        self._archive._account(self._entry, self.bytes_read, len(data))
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
