@@ -111,7 +111,8 @@ def is_own(partner: Partner, row: CatalogEvent | CatalogCoupon) -> bool:
     return row.partner_id is not None and row.partner_id == partner.id
 
 
-def _visible(partner: Partner, row: CatalogEvent | CatalogCoupon) -> bool:
+def belongs_to(partner: Partner, row: CatalogEvent | CatalogCoupon) -> bool:
+    """The partner's to show and to scan for: its own, or the catalogue file's at one of its venues."""
     if row.partner_id is not None:
         return row.partner_id == partner.id
     return row.venue_id in (partner.venue_ids or [])
@@ -139,7 +140,7 @@ def listing(session: Session, partner: Partner, kind: str, listing_id: str, *,
         raise ListingNotFound()
     row = (session.get(model, listing_id, with_for_update=True, populate_existing=True) if for_update
            else session.get(model, listing_id))
-    if row is None or not _visible(partner, row):
+    if row is None or not belongs_to(partner, row):
         raise ListingNotFound()
     return row
 

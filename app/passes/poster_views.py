@@ -14,11 +14,11 @@ from app.catalog.services import event_title
 from app.config import current_settings
 from app.db import get_session
 from app.htmx import render
+from app.partners.listings import belongs_to
 from app.partners.models import Partner
 from app.passes import posters
 from app.passes.messages import POSTER_REFUSALS
 from app.passes.qr import svg
-from app.passes.services import is_partners
 from app.staff.models import StaffRole
 
 posters_bp = Blueprint("partner_posters", __name__, url_prefix="/partner/posters")
@@ -37,7 +37,7 @@ def poster(event_id: str):  # type: ignore[no-untyped-def]
     db = get_session()
     partner = db.get(Partner, current_user.partner_id)
     event = db.get(CatalogEvent, event_id)
-    if partner is None or event is None or not is_partners(event, partner):
+    if partner is None or event is None or not belongs_to(partner, event):
         abort(404)
     url = url_for("checkin.show", token=posters.poster_token(_secret(), partner, event), _external=True)
     return render("passes/poster.html", console="partner", partner=partner, event=event, title=event_title(event),

@@ -24,9 +24,10 @@ from app.household.ages import japan_today
 from app.ledger.services import record_receipt
 from app.participation import services as participation
 from app.participation.models import Participation, ParticipationKind, ParticipationSource
+from app.partners.listings import belongs_to
 from app.partners.models import Partner
 from app.passes.models import PassScan, ScanAction
-from app.passes.services import Refusal, event_runs_on, is_partners, partner_source
+from app.passes.services import Refusal, event_runs_on, partner_source
 
 SALT = "azukari:event-poster:v1"
 RECEIPT_BASIS = "本人が会場に掲示された QR コードを読み取り、チェックインを求めた操作"
@@ -71,7 +72,7 @@ def read_poster(session: Session, secret_key: str, token: str, today: date | Non
     partner = session.exec(select(Partner).where(Partner.key == str(claims.get("p", "")))).first()
     if event is None or partner is None or event.status != ListingStatus.PUBLISHED:
         return PosterCheckIn(event, partner, Refusal.UNKNOWN_ITEM)
-    if not is_partners(event, partner):
+    if not belongs_to(partner, event):
         return PosterCheckIn(event, partner, Refusal.WRONG_VENUE)
     if not event_runs_on(event, today):
         return PosterCheckIn(event, partner, Refusal.NOT_TODAY)

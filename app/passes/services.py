@@ -30,6 +30,7 @@ from app.household.ages import japan_today
 from app.ledger.services import record_receipt
 from app.participation import services as participation
 from app.participation.models import ParticipationKind, ParticipationSource
+from app.partners.listings import belongs_to
 from app.partners.models import Partner
 from app.passes import codes
 from app.passes.models import CouponRedemption, PassScan, ResidentPass, ScanAction
@@ -84,21 +85,17 @@ def last_scans(session: Session, resident: Resident, limit: int = 3) -> list[Pas
 # --- what a partner may scan for ---------------------------------------------------------------------------------
 
 
-def is_partners(row: CatalogEvent | CatalogCoupon, partner: Partner) -> bool:
-    return row.partner_id == partner.id or (row.partner_id is None and row.venue_id in (partner.venue_ids or []))
-
-
 def scannable_events(session: Session, partner: Partner, today: date) -> list[CatalogEvent]:
     """The partner's published events a check-in can be for today (recurring ones, and those running today)."""
     rows = session.exec(select(CatalogEvent).where(CatalogEvent.status == ListingStatus.PUBLISHED)
                         .order_by(col(CatalogEvent.starts_at), col(CatalogEvent.id))).all()
-    return [row for row in rows if is_partners(row, partner) and event_runs_on(row, today)]
+    return [row for row in rows if belongs_to(partner, row) and event_runs_on(row, today)]
 
 
 def scannable_coupons(session: Session, partner: Partner, today: date) -> list[CatalogCoupon]:
     rows = session.exec(select(CatalogCoupon).where(CatalogCoupon.status == ListingStatus.PUBLISHED)
                         .order_by(col(CatalogCoupon.id))).all()
-    return [row for row in rows if is_partners(row, partner) and _coupon_valid_on(row, today)]
+    return [row for row in rows if belongs_to(partner, row) and _coupon_valid_on(row, today)]
 
 
 def _japan_day(at: datetime) -> date:
@@ -165,7 +162,7 @@ def _item(session: Session, partner: Partner, action: str, item_id: str, today: 
     row = session.get(model, item_id) if item_id else None
     if row is None or row.status != ListingStatus.PUBLISHED:
         raise _Refused(Refusal.UNKNOWN_ITEM)
-    if not is_partners(row, partner):
+    if not belongs_to(partner, row):
         raise _Refused(Refusal.WRONG_VENUE)
     if isinstance(row, CatalogEvent) and not event_runs_on(row, today):
         raise _Refused(Refusal.NOT_TODAY)
