@@ -1,5 +1,5 @@
 """Command-line tools: `flask --app app demo seed`, `demo totp`, `jobs run-once`, `catalog load`, `recommend preview`,
-`surveys load`."""
+`surveys load`, `exports inspect`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from app.config import current_settings
 from app.db import get_database
+from app.imports.cli import exports
 from app.ledger.cli import ledger
 from app.recommend.cli import recommend
 
@@ -23,6 +24,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(oauth)
     app.cli.add_command(recommend)
     app.cli.add_command(surveys)
+    app.cli.add_command(exports)
 
 
 consent = AppGroup("consent", help="The consent catalogue.")
