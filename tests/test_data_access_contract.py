@@ -61,6 +61,25 @@ def absolute(node: ast.ImportFrom, module: str, is_package: bool) -> str:
     return ".".join(base + ([node.module] if node.module else []))
 
 
+def imports_of(path: Path, root: Path = ROOT) -> list[tuple[str, str]]:
+    """(where, dotted name) for every import in `path`; a `from X import y` gives both X and X.y."""
+    module, relative = module_name(path, root), path.relative_to(root).as_posix()
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found += [(f"{relative}:{node.lineno}", alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            source = absolute(node, module, path.name == "__init__.py")
+            found += [(f"{relative}:{node.lineno}", name) for name in [source] + [f"{source}.{a.name}" for a in node.names]]
+    return found
+
+
+def package_imports(path: Path, package: str, root: Path = ROOT) -> list[str]:
+    """Where `path` imports `package` or anything in it (one entry per import statement)."""
+    return list(dict.fromkeys(where for where, name in imports_of(path, root)
+                              if name == package or name.startswith(package + ".")))
+
+
 def is_guarded(module: str) -> bool:
     return module == GUARDED or module.startswith(GUARDED + ".")
 

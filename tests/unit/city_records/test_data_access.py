@@ -6,12 +6,9 @@ only through `enforce.use`; its use of the item's value is app.recommend.usage_h
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 
-from tests.test_data_access_contract import APP, ROOT, absolute, module_name
+from tests.test_data_access_contract import APP, package_imports
 
 pytestmark = pytest.mark.smoke
 
@@ -19,23 +16,8 @@ READERS = ("app/city_records/", "app/consent/items.py", "app/models.py", "app/__
            "app/household/views.py", "app/household/export.py", "app/accounts/services.py")
 
 
-def city_records_imports(path: Path, root: Path = ROOT) -> list[str]:
-    module, relative = module_name(path, root), path.relative_to(root).as_posix()
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            source = absolute(node, module, path.name == "__init__.py")
-            names = [source] + [f"{source}.{alias.name}" for alias in node.names]
-        if any(name == "app.city_records" or name.startswith("app.city_records.") for name in names):
-            found.append(f"{relative}:{node.lineno}")
-    return found
-
-
 def test_only_the_door_and_the_residents_own_pages_import_the_city_records() -> None:
-    every = [reach for path in sorted(APP.rglob("*.py")) for reach in city_records_imports(path)]
+    every = [reach for path in sorted(APP.rglob("*.py")) for reach in package_imports(path, "app.city_records")]
     assert any(reach.startswith("app/consent/items.py:") for reach in every)
     offending = [reach for reach in every if not any(reach.startswith(rule) for rule in READERS)]
     assert not offending, "modules outside the door import app.city_records:\n" + "\n".join(offending)

@@ -6,12 +6,9 @@ recommendation engine in particular gets it only through `enforce.use`."""
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 
-from tests.test_data_access_contract import APP, ROOT, absolute, module_name
+from tests.test_data_access_contract import APP, package_imports
 
 pytestmark = pytest.mark.smoke
 
@@ -19,23 +16,8 @@ READERS = ("app/participation/", "app/consent/items.py", "app/models.py", "app/_
            "app/household/views.py", "app/household/export.py", "app/passes/")
 
 
-def participation_imports(path: Path, root: Path = ROOT) -> list[str]:
-    module, relative = module_name(path, root), path.relative_to(root).as_posix()
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-        names: list[str] = []
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            source = absolute(node, module, path.name == "__init__.py")
-            names = [source] + [f"{source}.{alias.name}" for alias in node.names]
-        if any(name == "app.participation" or name.startswith("app.participation.") for name in names):
-            found.append(f"{relative}:{node.lineno}")
-    return found
-
-
 def test_only_the_door_and_the_residents_own_pages_import_the_participation_history() -> None:
-    every = [reach for path in sorted(APP.rglob("*.py")) for reach in participation_imports(path)]
+    every = [reach for path in sorted(APP.rglob("*.py")) for reach in package_imports(path, "app.participation")]
     assert any(reach.startswith("app/consent/items.py:") for reach in every)
     offending = [reach for reach in every if not any(reach.startswith(rule) for rule in READERS)]
     assert not offending, "modules outside the door import app.participation:\n" + "\n".join(offending)

@@ -5,31 +5,15 @@ table nor the door's reader is imported there."""
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import pytest
 
-from tests.test_data_access_contract import APP, ROOT, absolute, module_name
+from tests.test_data_access_contract import APP, ROOT, imports_of
 
 pytestmark = pytest.mark.smoke
 
 READERS = ("app/surveys/models.py", "app/surveys/answers.py", "app/surveys/services.py", "app/surveys/views.py",
            "app/models.py", "app/demo/")
 ANALYSTS = ("app/surveys/analysis.py", "app/surveys/analyst_views.py")
-
-
-def imports_of(path: Path, root: Path = ROOT) -> list[tuple[str, str]]:
-    """(where, dotted name) for every import in `path`."""
-    module, relative = module_name(path, root), path.relative_to(root).as_posix()
-    found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
-        if isinstance(node, ast.Import):
-            found += [(f"{relative}:{node.lineno}", alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            source = absolute(node, module, path.name == "__init__.py")
-            found += [(f"{relative}:{node.lineno}", f"{source}.{alias.name}") for alias in node.names]
-    return found
 
 
 def test_only_the_surveys_services_and_the_door_read_the_residents_answers() -> None:
