@@ -125,6 +125,26 @@ class Journey:
         self.checked.append(label)
 
 
+def log_in(page: Page, email: str, password: str) -> None:
+    """A resident's password login, landing on ホーム."""
+    page.goto("/login")
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="ログイン", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+def sign_up(page: Page, email: str, password: str) -> None:
+    """A new resident: the account, then the terms accepted, landing on ホーム."""
+    page.goto("/signup")
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_label("パスワード").fill(password)
+    page.get_by_role("button", name="アカウントを作成する").click()
+    page.get_by_role("checkbox").check()
+    page.get_by_role("button", name="同意してはじめる").click()
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
 def add_child(page: Page, nickname: str, year: str, month: str) -> None:
     """わたしのデータ → 子どもを追加, by year and month (the journeys' households)."""
     page.get_by_role("link", name="子どもを追加").click()

@@ -13,21 +13,13 @@ import requests
 from playwright.sync_api import Browser, Page, expect
 
 from app.demo.seed import DEMO_RESIDENTS, DEMO_STAFF
-from e2e.conftest import ARTIFACTS, CSP_RECORDER, PHONE, Journey
+from e2e.conftest import ARTIFACTS, CSP_RECORDER, PHONE, Journey, log_in
 from e2e.server import LiveServer
 from e2e.test_staff_console import enter_code, staff_login
 
 HANAKO, TARO, EMILY = DEMO_RESIDENTS
 OFFICER = next(member for member in DEMO_STAFF if member.role.value == "municipal")
 WAIT_SECONDS = 60
-
-
-def log_in(page: Page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(password)
-    page.get_by_role("button", name="ログイン", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/$"))
 
 
 def give_mandate(page: Page, journey: Journey, *, name: str, birth_date: str, address: str, label: str) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from icalendar import Calendar
 from playwright.sync_api import BrowserContext, Page, expect
 
-from e2e.conftest import Journey, add_child
+from e2e.conftest import Journey, add_child, sign_up
 
 PASSWORD = "wakashiba-feed-journey-2026"
 SLP_ID, SLP_PASSWORD = "taro@example.jp", "slp-taro-2026"
@@ -30,13 +30,7 @@ def months_before(today: date, months: int) -> tuple[str, str]:
 def test_a_family_in_wakashiba_reads_its_feed_online_and_offline(page: Page, context: BrowserContext,
                                                                  journey: Journey) -> None:
     email = f"feed-{uuid.uuid4().hex[:8]}@example.jp"
-    page.goto("/signup")
-    page.get_by_label("メールアドレス").fill(email)
-    page.get_by_label("パスワード").fill(PASSWORD)
-    page.get_by_role("button", name="アカウントを作成する").click()
-    page.get_by_role("checkbox").check()
-    page.get_by_role("button", name="同意してはじめる").click()
-    expect(page).to_have_url(re.compile(r"/$"))
+    sign_up(page, email, PASSWORD)
     journey.check("home before anything")
 
     # The address comes from Smart Life Pass.

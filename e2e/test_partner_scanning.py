@@ -15,7 +15,7 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect
 
 from app.demo.seed import DEMO_RESIDENTS, DEMO_STAFF
-from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CSP_RECORDER, PHONE, Journey, add_child
+from e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CSP_RECORDER, PHONE, Journey, add_child, log_in, sign_up
 from e2e.fake_camera import qr_video
 from e2e.test_staff_console import enter_code, staff_login
 
@@ -28,11 +28,7 @@ PARKING = "coupon:cp_lalaport_parking"  # at ららぽーと柏の葉, one of th
 
 def test_a_clerk_scans_a_residents_pass_with_the_camera(page: Page, journey: Journey, playwright: Playwright,
                                                         base_url: str, tmp_path: Path) -> None:
-    page.goto("/login")
-    page.get_by_label("メールアドレス").fill(HANAKO.email)
-    page.get_by_label("パスワード").fill(HANAKO.password)
-    page.get_by_role("button", name="ログイン", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/$"))
+    log_in(page, HANAKO.email, HANAKO.password)
     page.get_by_role("link", name="パスを表示").click()
     expect(page.get_by_role("heading", name="わたしのパス", exact=True)).to_be_visible()
     expect(page.get_by_role("img", name="Azukari のパスの QR コード").first).to_be_visible()
@@ -128,12 +124,7 @@ def test_a_partners_new_event_reaches_a_family_who_checks_in_at_the_venue(page: 
         poster_url = (clerk.locator(".poster__url").text_content() or "").strip()
 
         # A family with a 2-year-old who lets the bank recommend events sees it, with its picture.
-        page.goto("/signup")
-        page.get_by_label("メールアドレス").fill(email)
-        page.get_by_label("パスワード").fill(password)
-        page.get_by_role("button", name="アカウントを作成する").click()
-        page.get_by_role("checkbox").check()
-        page.get_by_role("button", name="同意してはじめる").click()
+        sign_up(page, email, password)
         page.goto("/my-data")
         add_child(page, "ひなた", str(now.year - 2), str(now.month))
         page.goto("/consents")
@@ -154,10 +145,7 @@ def test_a_partners_new_event_reaches_a_family_who_checks_in_at_the_venue(page: 
             her = phone.new_context(**PHONE, base_url=base_url, permissions=["camera"])
             her.add_init_script(CSP_RECORDER)
             mine = her.new_page()
-            mine.goto("/login")
-            mine.get_by_label("メールアドレス").fill(email)
-            mine.get_by_label("パスワード").fill(password)
-            mine.get_by_role("button", name="ログイン", exact=True).click()
+            log_in(mine, email, password)
             mine.goto("/pass/")
             mine.get_by_role("link", name="チェックイン用のポスターを読み取る").click()
             journey.check("poster scanner", page=mine)
@@ -203,10 +191,7 @@ def picture_png() -> bytes:
 
 def test_offline_the_pass_shows_its_saved_codes_one_at_a_time(page: Page, context: BrowserContext,
                                                                 journey: Journey) -> None:
-    page.goto("/login")
-    page.get_by_label("メールアドレス").fill(HANAKO.email)
-    page.get_by_label("パスワード").fill(HANAKO.password)
-    page.get_by_role("button", name="ログイン", exact=True).click()
+    log_in(page, HANAKO.email, HANAKO.password)
     page.goto("/pass/")
     page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
     page.reload()
