@@ -47,6 +47,17 @@ class Conflict(DomainError):
     message = _l("This was changed in the meantime. Please reload the page and try again.")
 
 
+class InvalidFields(DomainError):
+    """A form's values a service refuses, with the problems by field (the view puts each on its field)."""
+
+    status = 422
+    message = _l("Some of what you entered cannot be saved. Please check the marked fields.")
+
+    def __init__(self, problems: dict[str, list[str]]) -> None:
+        super().__init__()
+        self.problems = problems
+
+
 class RateLimited(DomainError):
     status = 429
     message = _l("Too many attempts. Please wait a while and try again.")

@@ -20,7 +20,7 @@ from app.audit import EventTag
 from app.catalog.labels import eligibility_problems
 from app.catalog.models import PLACEHOLDER_DISPLAY, CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue
 from app.db import utcnow
-from app.errors import Conflict, DomainError, NotFound
+from app.errors import Conflict, InvalidFields, NotFound
 from app.i18n import bilingual
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -32,13 +32,8 @@ EDITABLE_SERVICE_FIELDS = ("name_ja", "name_en", "description_ja", "description_
                            "how_to_apply_ja", "how_to_apply_en", "source_url", "last_checked")
 
 
-class InvalidServiceEdit(DomainError):
-    status = 422
-    message = _l("Some of what you entered cannot be saved. Please check the marked fields.")
-
-    def __init__(self, problems: dict[str, list[str]]) -> None:
-        super().__init__()
-        self.problems = problems
+class InvalidServiceEdit(InvalidFields):
+    """A staff edit of a service the catalogue refuses, by field."""
 
 
 # --- the data file -------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from app.audit import EventTag
 from app.catalog.models import CatalogCoupon, CatalogEvent, ListingStatus
 from app.catalog.services import LABELS_FILE, catalog_document, store_category_names
 from app.db import utcnow
-from app.errors import Conflict, DomainError, NotFound
+from app.errors import Conflict, DomainError, InvalidFields, NotFound
 from app.household.ages import japan_today
 from app.partners.models import Partner
 from app.recommend.feed import catalogue_changed
@@ -79,13 +79,8 @@ class InvalidTransition(DomainError):
     status = 409
 
 
-class InvalidListing(DomainError):
-    status = 422
-    message = _l("Some of what you entered cannot be saved. Please check the marked fields.")
-
-    def __init__(self, problems: dict[str, list[str]]) -> None:
-        super().__init__()
-        self.problems = problems
+class InvalidListing(InvalidFields):
+    """A partner's event or coupon values refused, by field."""
 
 
 def next_status(current: str, action: str) -> str:
