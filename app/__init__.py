@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.consent.console import bp as catalogue_bp
     from app.consent.views import bp as consent_bp
     from app.consent.views import public_bp as receipts_bp
+    from app.data_imports.views import bp as data_imports_bp
     from app.home.views import bp as home_bp
     from app.household.views import bp as household_bp
     from app.inbox.views import bp as inbox_bp
@@ -128,6 +129,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         recommend_bp,
         participation_bp,
         city_records_bp,
+        data_imports_bp,
         passes_bp,
         checkin_bp,
         surveys_bp,

@@ -89,6 +89,11 @@ class EventTag(StrEnum):
     CITY_RECORDS_CITY_TOLD = "city_records:request:city_told"
     CITY_RECORDS_UPLOAD = "city_records:answers:upload"
     CITY_RECORDS_USAGE_DELETE = "city_records:usage:delete"
+    DATA_IMPORT_START = "data_imports:import:start"
+    DATA_IMPORT_DONE = "data_imports:import:done"
+    DATA_IMPORT_FAILED = "data_imports:import:failed"
+    DATA_IMPORT_CANCEL = "data_imports:import:cancel"
+    DATA_IMPORT_DELETE = "data_imports:import:delete"
 
 
 class AuditEvent(SQLModel, table=True):

@@ -5,6 +5,7 @@ from app.audit import AuditEvent
 from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue
 from app.city_records.models import CityRecordRequest, ServiceUsage
 from app.consent.models import ConsentReceipt, DataItem, EthicsApproval, Grant, Offer, Purpose, Recipient
+from app.data_imports.models import DataImport, HealthActivitySummary, HealthDocument, HealthRecord, HealthWorkout
 from app.household.models import Child, HealthScore, HomeAddress
 from app.inbox.models import Notice
 from app.jobs.models import Job
@@ -35,7 +36,12 @@ __all__ = [
     "ClientAssertionUse",
     "ConsentReceipt",
     "CouponRedemption",
+    "DataImport",
     "DataItem",
+    "HealthActivitySummary",
+    "HealthDocument",
+    "HealthRecord",
+    "HealthWorkout",
     "EthicsApproval",
     "Grant",
     "HealthScore",

@@ -15,6 +15,8 @@ from app.accounts.providers import MYNAPORTAL, SMART_LIFE_PASS, configured_provi
 from app.audit import EventTag
 from app.city_records import services as city_records
 from app.config import current_settings
+from app.data_imports import services as data_imports
+from app.data_imports.messages import STATUS_LABELS as IMPORT_STATUS_LABELS
 from app.db import get_session
 from app.errors import DomainError, NotFound
 from app.household import mynaportal, services, smart_life_pass
@@ -67,6 +69,8 @@ def index():  # type: ignore[no-untyped-def]
         receipts=receipts_for(db, resident.principal, limit=10),
         participations=history_views(db, resident),
         city_usage=city_records.usage_views(db, resident, current_language()),
+        data_imports=data_imports.imports_of(db, resident),
+        import_labels=IMPORT_STATUS_LABELS,
         form=EmptyForm(),
     )
 

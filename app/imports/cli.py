@@ -1,12 +1,18 @@
 """`flask exports inspect PATH`: what an export holds, as JSON (format, counts, date range, warnings), read with the
-same streaming code and limits as an upload; exit status 1 and a one-line reason for anything it refuses.
-(`flask exports import … --resident` comes with the storage side.)"""
+same streaming code and limits as an upload; nothing is stored.
+
+`flask exports import PATH --resident EMAIL`: store it for that resident through the same code as an upload
+(`app.data_imports.services.run_import`), committing batch by batch, and print the same summary.
+
+Both exit with status 1 and a one-line reason for anything they refuse.
+"""
 
 from __future__ import annotations
 
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -43,4 +49,36 @@ def inspect_command(path: Path) -> None:
     except (ArchiveError, HealthImportError) as error:
         code = getattr(error, "code", "invalid")
         raise click.ClickException(f"{path.name}: refused ({code}): {error}") from None
+    click.echo(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+@exports.command("import", help="Store an export (a zip or export.xml) for a resident, as an upload would, and print "
+                                "its JSON summary.")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--resident", "email", required=True, help="The resident's email address.")
+@click.option("--keep-sensitive", is_flag=True, help="Also keep 要配慮 items (ECG, clinical records), as the resident "
+                                                     "can choose on the upload page.")
+def import_command(path: Path, email: str, keep_sensitive: bool) -> None:
+    from app.accounts.services import find_by_email
+    from app.data_imports import services
+    from app.db import get_database
+
+    session = get_database().new_session()
+    try:
+        resident = find_by_email(session, email)
+        if resident is None:
+            raise click.ClickException(f"no resident with the email {email}")
+        data_import = services.new_local_import(session, resident, path, keep_sensitive=keep_sensitive)
+        session.commit()
+        try:
+            summary = services.run_import(session, data_import, path, step=lambda _step: session.commit())
+        except services.ImportRefused as refused:
+            session.commit()  # the FAILED import, so the resident sees it
+            raise click.ClickException(f"{path.name}: refused ({refused.code}): {refused}") from None
+        session.commit()
+        result: dict[str, Any] = {"format": data_import.format, "import_id": str(data_import.id),
+                                  **summary.as_dict(), "stored": data_import.summary.get("stored", {}),
+                                  "duplicates": data_import.summary.get("duplicates", 0)}
+    finally:
+        session.close()
     click.echo(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))

@@ -1,0 +1,325 @@
+"""Bringing an export into the bank: the resumable upload, the import (the worker's job, or `flask exports import`),
+cancelling and deleting. Services take the session and the acting resident; they never commit, except
+`run_import`, whose caller-supplied `step` commits each batch with the job's checkpoint.
+
+The upload is a file on disk (`upload_path`), appended to in chunks at the offset the server holds; a client that
+lost its connection asks for the offset and goes on from there. The import reads that file, writes the items in
+batches, flags duplicates in SQL, and finishes in one transaction with the summary, the status and the ledger
+record. A refused or broken export leaves nothing: its rows are deleted with the failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app import audit
+from app.accounts.models import Resident
+from app.audit import EventTag
+from app.data_imports import storage
+from app.data_imports.models import DataImport, HealthRecord, ImportFormat, ImportStatus
+from app.db import utcnow
+from app.errors import Conflict, DomainError, NotFound
+from app.imports import apple_health
+from app.imports.apple_health import HealthImportError, ImportSummary
+from app.imports.archive import ArchiveError, NotZipError, SafeZip
+from app.jobs import services as jobs
+from app.jobs.models import Job
+from app.ledger.models import RecordKind
+from app.ledger.services import append
+
+GiB = 1024**3
+MAX_UPLOAD_BYTES = 4 * GiB
+MAX_CHUNK_BYTES = 16 * 1024**2
+MAX_OPEN_IMPORTS = 3
+JOB_KIND = "data_imports.read"
+# The ledger's names for what an import stores (keys of app/consent/data/catalogue.toml).
+ITEMS = {"health_records": "ヘルスケアの記録", "ecg": "心電図", "clinical_records": "診療記録"}
+
+
+class UploadTooLarge(DomainError):
+    status = 413
+
+
+class OffsetMismatch(Conflict):
+    """The chunk does not start where the file ends (a retry of a chunk already written, or a gap)."""
+
+    def __init__(self, expected: int) -> None:
+        super().__init__()
+        self.expected = expected
+
+
+class TooManyOpenImports(Conflict):
+    pass
+
+
+class ImportRefused(DomainError):
+    """The export cannot be read; `code` is the stable reason (`messages.refusal_message` says it in words)."""
+
+    status = 422
+
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.code = code
+
+
+def upload_dir(instance_path: Path) -> Path:
+    path = instance_path / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def upload_path(instance_path: Path, import_id: uuid.UUID) -> Path:
+    return upload_dir(instance_path) / f"{import_id}.upload"
+
+
+# --- the upload ------------------------------------------------------------------------------------------------
+
+
+def start_upload(session: Session, resident: Resident, *, filename: str, size: int, keep_sensitive: bool,
+                 instance_path: Path, ip: str | None = None) -> DataImport:
+    """A new import waiting for `size` bytes. The name is kept for display only (never used as a path)."""
+    if size <= 0 or size > MAX_UPLOAD_BYTES:
+        raise UploadTooLarge()
+    open_count = session.exec(select(sa.func.count()).select_from(DataImport).where(
+        DataImport.resident_id == resident.id, col(DataImport.status).in_(ImportStatus.OPEN))).one()
+    if open_count >= MAX_OPEN_IMPORTS:
+        raise TooManyOpenImports()
+    data_import = DataImport(resident_id=resident.id, filename=os.path.basename(filename.replace("\\", "/"))[:255] or "export",
+                             size=size, keep_sensitive=keep_sensitive)
+    session.add(data_import)
+    session.flush()
+    upload_path(instance_path, data_import.id).touch(exist_ok=False)
+    audit.record(session, EventTag.DATA_IMPORT_START, actor=resident.principal, ip=ip, size=size,
+                 format=data_import.format)
+    return data_import
+
+
+def import_of(session: Session, resident: Resident, import_id: uuid.UUID, *, lock: bool = False) -> DataImport:
+    """One of the resident's imports; another resident's (or none) is NotFound."""
+    statement = select(DataImport).where(DataImport.id == import_id, DataImport.resident_id == resident.id)
+    if lock:
+        statement = statement.with_for_update()
+    found = session.exec(statement).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def append_chunk(session: Session, resident: Resident, import_id: uuid.UUID, *, offset: int, stream: IO[bytes],
+                 length: int, instance_path: Path) -> DataImport:
+    """Write `length` bytes from `stream` at `offset`, which must be where the file ends; the last one queues the read."""
+    data_import = import_of(session, resident, import_id, lock=True)
+    if data_import.status != ImportStatus.UPLOADING:
+        raise Conflict()
+    if offset != data_import.received:
+        raise OffsetMismatch(data_import.received)
+    if length <= 0 or length > MAX_CHUNK_BYTES or offset + length > data_import.size:
+        raise UploadTooLarge()
+    path = upload_path(instance_path, data_import.id)
+    written = 0
+    with path.open("r+b") as out:
+        out.truncate(offset)  # bytes of an interrupted chunk after the committed offset are dropped
+        out.seek(offset)
+        while written < length:
+            block = stream.read(min(1024**2, length - written))
+            if not block:
+                break
+            out.write(block)
+            written += len(block)
+        if written != length:  # the connection dropped mid-chunk: the client resends from `received`
+            out.truncate(offset)
+            raise Conflict()
+        out.flush()
+        os.fsync(out.fileno())
+    data_import.received = offset + written
+    data_import.updated_at = utcnow()
+    if data_import.received == data_import.size:
+        _queue(session, data_import, resident.principal)
+    session.add(data_import)
+    return data_import
+
+
+def mark_received(session: Session, data_import: DataImport, resident: Resident) -> None:
+    """The whole file is on disk (the no-script upload): queue the read."""
+    data_import.received = data_import.size
+    data_import.updated_at = utcnow()
+    _queue(session, data_import, resident.principal)
+    session.add(data_import)
+
+
+def job_of(session: Session, data_import: DataImport) -> Job | None:
+    return session.get(Job, data_import.job_id) if data_import.job_id is not None else None
+
+
+def _queue(session: Session, data_import: DataImport, actor: str) -> None:
+    data_import.status = ImportStatus.QUEUED
+    job = jobs.enqueue(session, JOB_KIND, {"import_id": str(data_import.id)}, started_by=actor, max_attempts=3,
+                       unique_key=f"{JOB_KIND}:{data_import.id}")
+    data_import.job_id = job.id if job is not None else None
+
+
+def cancel(session: Session, resident: Resident, import_id: uuid.UUID, *, instance_path: Path,
+           ip: str | None = None) -> DataImport:
+    """Stop an import that is not finished: the upload and anything read so far are deleted."""
+    data_import = import_of(session, resident, import_id, lock=True)
+    if data_import.status not in ImportStatus.OPEN:
+        raise Conflict()
+    storage.delete_rows(session, data_import.id)
+    data_import.status, data_import.updated_at, data_import.finished_at = ImportStatus.CANCELED, utcnow(), utcnow()
+    session.add(data_import)
+    upload_path(instance_path, data_import.id).unlink(missing_ok=True)
+    audit.record(session, EventTag.DATA_IMPORT_CANCEL, actor=resident.principal, ip=ip, data_import=str(data_import.id))
+    return data_import
+
+
+def delete(session: Session, resident: Resident, import_id: uuid.UUID, *, instance_path: Path,
+           ip: str | None = None) -> int:
+    """Delete a finished (or failed) import and everything stored from it; the ledger records the deletion."""
+    data_import = import_of(session, resident, import_id, lock=True)
+    if data_import.status in ImportStatus.OPEN:
+        raise Conflict()
+    rows = storage.delete_rows(session, data_import.id)
+    was_done = data_import.status == ImportStatus.DONE
+    session.delete(data_import)
+    session.flush()
+    upload_path(instance_path, data_import.id).unlink(missing_ok=True)
+    if was_done:
+        items = _ledger_items(data_import.summary.get("stored", {}))
+        append(session, subject=resident.principal, kind=RecordKind.DELETION, payload={
+            "items": sorted(items), "item_names": items, "by": "resident", "rows": rows,
+            "description": "取り込んだ書き出しのデータを削除しました"})
+    audit.record(session, EventTag.DATA_IMPORT_DELETE, actor=resident.principal, ip=ip, rows=rows)
+    return rows
+
+
+def imports_of(session: Session, resident: Resident) -> list[DataImport]:
+    return list(session.exec(select(DataImport).where(DataImport.resident_id == resident.id)
+                             .order_by(col(DataImport.created_at).desc())).all())
+
+
+# --- the import --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Step:
+    """What `run_import` reports after each batch: items read so far, and how far into the file (0–1)."""
+
+    items: int
+    fraction: float
+
+
+def _ledger_items(stored: dict[str, int]) -> dict[str, str]:
+    keys = {"health_records"} if any(stored.get(k) for k in ("health_record", "workout", "activity_summary")) else set()
+    if stored.get("ecg"):
+        keys.add("ecg")
+    if stored.get("clinical_record"):
+        keys.add("clinical_records")
+    return {key: ITEMS[key] for key in sorted(keys)}
+
+
+def _items(fp: IO[bytes], summary: ImportSummary) -> Any:
+    """(the archive to close or None, the items): a zip, or a bare export XML; any other file is refused here."""
+    head = fp.read(64)
+    fp.seek(0)
+    if head.startswith(b"PK"):
+        archive = SafeZip(fp)
+        return archive, apple_health.iter_health_zip(archive, summary)
+    if not head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<") and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise NotZipError("neither a zip archive nor an XML document")
+    return None, apple_health.iter_health_export(fp, summary)
+
+
+def run_import(session: Session, data_import: DataImport, path: Path, *, step: Callable[[Step], None],
+               resume_after: int = 0, batch: int = storage.BATCH) -> ImportSummary:
+    """Read the export at `path` into the import's tables; `step` commits each batch (the first `resume_after` items
+    were stored by an earlier attempt and are only counted). On success the import is DONE, with its summary and
+    the ledger record, in the caller's transaction; on a refusal `ImportRefused` is raised after the rows are gone."""
+    summary = ImportSummary()
+    writer = storage.ItemWriter(session, import_id=data_import.id, keep_sensitive=data_import.keep_sensitive)
+    size = max(1, path.stat().st_size)
+    try:
+        with path.open("rb") as fp:
+            archive, items = _items(fp, summary)
+            try:
+                for index, item in enumerate(items):
+                    if index < resume_after:
+                        writer.count(item)
+                        continue
+                    writer.add(item)
+                    if writer.pending >= batch:
+                        writer.flush()
+                        step(Step(index + 1, fp.tell() / size))
+            finally:
+                if archive is not None:
+                    archive.close()
+        writer.flush()
+    except (ArchiveError, HealthImportError) as error:
+        session.rollback()
+        fail(session, data_import, error.code)
+        raise ImportRefused(error.code, str(error)) from error
+    if not summary.counts:
+        session.rollback()
+        fail(session, data_import, "empty")
+        raise ImportRefused("empty", "the export holds no health data")
+    duplicates = storage.flag_duplicates(session, data_import.id)
+    _finish(session, data_import, summary, writer, duplicates)
+    return summary
+
+
+def fail(session: Session, data_import: DataImport, code: str) -> None:
+    """Mark the import FAILED with `code` and delete whatever an earlier batch stored (the caller commits)."""
+    storage.delete_rows(session, data_import.id)
+    data_import.status, data_import.error_code = ImportStatus.FAILED, code[:40]
+    data_import.updated_at = data_import.finished_at = utcnow()
+    session.add(data_import)
+    resident = session.get(Resident, data_import.resident_id)
+    audit.record(session, EventTag.DATA_IMPORT_FAILED, actor=resident.principal if resident else None, code=code)
+
+
+def _finish(session: Session, data_import: DataImport, summary: ImportSummary, writer: storage.ItemWriter,
+            duplicates: int) -> None:
+    resident = session.get(Resident, data_import.resident_id)
+    assert resident is not None
+    data = summary.as_dict()
+    data["stored"] = dict(writer.stored)
+    data["withheld"] = dict(writer.withheld)
+    data["duplicates"] = duplicates
+    data["types"] = {name: count for name, count in session.execute(
+        sa.select(HealthRecord.type, sa.func.count()).where(HealthRecord.import_id == data_import.id)
+        .group_by(HealthRecord.type)).all()}
+    data_import.summary = data
+    data_import.profile = {k: v for k, v in (writer.profile or {}).items() if k != "schema_version"} or None
+    data_import.status, data_import.error_code = ImportStatus.DONE, None
+    data_import.updated_at = data_import.finished_at = utcnow()
+    session.add(data_import)
+    items = _ledger_items(writer.stored)
+    append(session, subject=resident.principal, kind=RecordKind.PROCESSING, payload={
+        "action": "data_imports.imported", "items": sorted(items), "item_names": items,
+        "purpose_name": "ご本人が持ち込んだ書き出しの保管（ご本人の取込の操作による）",
+        "format": data_import.format, "stored": dict(writer.stored), "import": str(data_import.id)})
+    audit.record(session, EventTag.DATA_IMPORT_DONE, actor=resident.principal, records=writer.stored.get("health_record", 0))
+
+
+def new_local_import(session: Session, resident: Resident, path: Path, *, keep_sensitive: bool) -> DataImport:
+    """An import of a file already on this machine (`flask exports import`): no upload, straight to reading."""
+    size = path.stat().st_size
+    data_import = DataImport(resident_id=resident.id, filename=path.name[:255], size=size, received=size,
+                             keep_sensitive=keep_sensitive, status=ImportStatus.READING, format=ImportFormat.APPLE_HEALTH)
+    session.add(data_import)
+    session.flush()
+    return data_import
+
+
+def record_count(session: Session, data_import: DataImport, *, include_duplicates: bool = True) -> int:
+    statement = select(sa.func.count()).select_from(HealthRecord).where(HealthRecord.import_id == data_import.id)
+    if not include_duplicates:
+        statement = statement.where(HealthRecord.duplicate == sa.false())
+    return int(session.exec(statement).one())

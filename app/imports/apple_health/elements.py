@@ -1,0 +1,290 @@
+"""One top-level element of the export → one interchange dict (see `app/imports/schemas/*.json`).
+
+`record()` runs millions of times per export: it reads each attribute once and builds one dict.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lxml import etree
+
+from app.imports.apple_health.summary import ImportSummary
+from app.imports.apple_health.values import UNIT_FACTORS, normalise_quantity, number, parse_apple_date, parse_beat_time
+
+SCHEMA_VERSION = 1
+
+# Record types that are 要配慮個人情報 (APPI 法2条3項: 病歴・診療の記録) — kept only when the resident says so.
+SENSITIVE_RECORD_TYPES = frozenset({
+    "HKDataTypeIdentifierElectrocardiogram",
+    "HKCategoryTypeIdentifierIrregularHeartRhythmEvent",
+    "HKCategoryTypeIdentifierHighHeartRateEvent",
+    "HKCategoryTypeIdentifierLowHeartRateEvent",
+})
+
+
+def record_family(record_type: str) -> str:
+    if record_type.startswith("HKQuantityTypeIdentifier"):
+        return "quantity"
+    if record_type.startswith("HKCategoryTypeIdentifier"):
+        return "category"
+    if record_type.startswith("HKDataType"):
+        return "data_type"
+    return "other"
+
+
+_families: dict[str, str] = {}
+
+
+def metadata(el: etree._Element) -> dict[str, str]:
+    return {m.get("key", ""): m.get("value", "") for m in el.iterchildren("MetadataEntry")}
+
+
+def _dates(el: etree._Element) -> tuple[str, str]:
+    start = parse_apple_date(el.get("startDate"))
+    end = parse_apple_date(el.get("endDate"))
+    if start is None or end is None:
+        raise ValueError("missing startDate or endDate")
+    return start, end
+
+
+def common(el: etree._Element) -> dict[str, Any]:
+    start, end = _dates(el)
+    return {
+        "source_name": el.get("sourceName"),
+        "source_version": el.get("sourceVersion"),
+        "device": el.get("device"),
+        "start": start,
+        "end": end,
+        "created": parse_apple_date(el.get("creationDate")),
+    }
+
+
+def record(el: etree._Element, summary: ImportSummary) -> dict[str, Any]:
+    get = el.get
+    record_type = get("type") or ""
+    family = _families.get(record_type)
+    if family is None:
+        family = _families.setdefault(record_type, record_family(record_type))
+    start, end = _dates(el)
+    raw_value, raw_unit = get("value"), get("unit")
+    value: float | str | None = raw_value
+    unit = raw_unit
+    if raw_value is not None and (family == "quantity" or raw_unit is not None):
+        numeric = number(raw_value)
+        if numeric is not None:
+            known = UNIT_FACTORS.get(raw_unit) if raw_unit is not None else None
+            if known is None:
+                value = numeric
+            else:
+                unit, factor = known
+                value = numeric if factor == 1.0 else numeric * factor
+                if raw_unit == "%" and numeric > 1:
+                    summary.warn("percent_above_one", "a % value above 1 was kept as written (Apple writes fractions)")
+    out: dict[str, Any] = {
+        "kind": "health_record",
+        "schema_version": SCHEMA_VERSION,
+        "type": record_type,
+        "family": family,
+        "source_name": get("sourceName"),
+        "source_version": get("sourceVersion"),
+        "device": get("device"),
+        "start": start,
+        "end": end,
+        "created": parse_apple_date(get("creationDate")),
+        "value": value,
+        "unit": unit,
+        "raw_value": raw_value,
+        "raw_unit": raw_unit,
+        "metadata": {},
+    }
+    if len(el):  # children are rare enough that skipping the walk for childless Records pays
+        out["metadata"] = metadata(el)
+        beats = [
+            {"bpm": number(b.get("bpm")), "time": parse_beat_time(b.get("time")), "raw_time": b.get("time")}
+            for hrv in el.iterchildren("HeartRateVariabilityMetadataList")
+            for b in hrv.iterchildren("InstantaneousBeatsPerMinute")
+        ]
+        if beats:
+            out["beats"] = beats
+    if record_type in SENSITIVE_RECORD_TYPES:
+        out["sensitive"] = True
+    return out
+
+
+def _statistics(el: etree._Element) -> list[dict[str, Any]]:
+    stats = []
+    for s in el.iterchildren("WorkoutStatistics"):
+        raw_unit = s.get("unit")
+        item: dict[str, Any] = {
+            "type": s.get("type"),
+            "start": parse_apple_date(s.get("startDate")),
+            "end": parse_apple_date(s.get("endDate")),
+            "unit": normalise_quantity(1.0, raw_unit)[1],
+            "raw_unit": raw_unit,
+        }
+        for key in ("sum", "average", "minimum", "maximum"):
+            item[key] = normalise_quantity(number(s.get(key)), raw_unit)[0]
+        stats.append(item)
+    return stats
+
+
+def _duration_s(value: str | None, unit: str | None) -> float | None:
+    amount = number(value)
+    if amount is None:
+        return None
+    converted, canonical = normalise_quantity(amount, unit or "min")
+    return converted if canonical == "s" else None
+
+
+def _total(value: str | None, unit: str | None, canonical: str) -> float | None:
+    converted, got = normalise_quantity(number(value), unit)
+    return converted if got == canonical else None
+
+
+def _inline_locations(route: etree._Element) -> list[dict[str, Any]]:
+    return [
+        {
+            "time": parse_apple_date(loc.get("date")),
+            "latitude": number(loc.get("latitude")),
+            "longitude": number(loc.get("longitude")),
+            "altitude_m": number(loc.get("altitude")),
+            "horizontal_accuracy_m": number(loc.get("horizontalAccuracy")),
+            "vertical_accuracy_m": number(loc.get("verticalAccuracy")),
+            "course": number(loc.get("course")),
+            "speed_mps": number(loc.get("speed")),
+        }
+        for loc in route.iterchildren("Location")
+    ]
+
+
+def workout(el: etree._Element) -> dict[str, Any]:
+    statistics = _statistics(el)
+    distance = _total(el.get("totalDistance"), el.get("totalDistanceUnit"), "m")
+    if distance is None:
+        sums = [s["sum"] for s in statistics if "Distance" in (s["type"] or "") and s["unit"] == "m" and s["sum"] is not None]
+        distance = sum(sums) if sums else None
+    energy = _total(el.get("totalEnergyBurned"), el.get("totalEnergyBurnedUnit"), "kcal")
+    if energy is None:
+        sums = [s["sum"] for s in statistics if (s["type"] or "").endswith("ActiveEnergyBurned") and s["sum"] is not None]
+        energy = sum(sums) if sums else None
+    events = [
+        {"type": e.get("type"), "date": parse_apple_date(e.get("date")),
+         "duration_s": _duration_s(e.get("duration"), e.get("durationUnit"))}
+        for e in el.iterchildren("WorkoutEvent")
+    ]
+    routes = []
+    for r in el.iterchildren("WorkoutRoute"):
+        ref = r.find("FileReference")
+        routes.append({
+            **common(r),
+            "file": ref.get("path") if ref is not None else None,
+            "metadata": metadata(r),
+            "locations": _inline_locations(r),
+        })
+    activities = [
+        {
+            "activity_type": a.get("workoutActivityType"),
+            "start": parse_apple_date(a.get("startDate")),
+            "end": parse_apple_date(a.get("endDate")),
+            "duration_s": _duration_s(a.get("duration"), a.get("durationUnit")),
+            "statistics": _statistics(a),
+            "metadata": metadata(a),
+        }
+        for a in el.iterchildren("WorkoutActivity")
+    ]
+    return {
+        "kind": "workout",
+        "schema_version": SCHEMA_VERSION,
+        "activity_type": el.get("workoutActivityType"),
+        **common(el),
+        "duration_s": _duration_s(el.get("duration"), el.get("durationUnit")),
+        "total_distance_m": distance,
+        "total_energy_kcal": energy,
+        "metadata": metadata(el),
+        "statistics": statistics,
+        "events": events,
+        "routes": routes,
+        "activities": activities,
+    }
+
+
+_SUMMARY_FIELDS = {
+    "activeEnergyBurned": "active_energy_kcal",
+    "activeEnergyBurnedGoal": "active_energy_goal_kcal",
+    "appleMoveTime": "move_time_min",
+    "appleMoveTimeGoal": "move_time_goal_min",
+    "appleMoveMinutes": "move_time_min",
+    "appleMoveMinutesGoal": "move_time_goal_min",
+    "appleExerciseTime": "exercise_time_min",
+    "appleExerciseTimeGoal": "exercise_time_goal_min",
+    "appleStandHours": "stand_hours",
+    "appleStandHoursGoal": "stand_hours_goal",
+}
+SUMMARY_COLUMNS = tuple(dict.fromkeys(_SUMMARY_FIELDS.values()))
+
+
+def activity_summary(el: etree._Element) -> dict[str, Any]:
+    day = parse_apple_date(el.get("dateComponents"))
+    if day is None:
+        raise ValueError("missing dateComponents")
+    out: dict[str, Any] = {"kind": "activity_summary", "schema_version": SCHEMA_VERSION, "date": day}
+    out.update(dict.fromkeys(SUMMARY_COLUMNS))
+    energy_unit = el.get("activeEnergyBurnedUnit") or "kcal"
+    extra: dict[str, str] = {}
+    for name, raw in el.attrib.items():
+        target = _SUMMARY_FIELDS.get(name)
+        if target is None:
+            if name not in ("dateComponents", "activeEnergyBurnedUnit"):
+                extra[name] = raw
+            continue
+        amount = number(raw)
+        if target.startswith("active_energy"):
+            amount, unit = normalise_quantity(amount, energy_unit)
+            if unit != "kcal":
+                extra[name] = raw
+                amount = None
+        out[target] = amount
+    out["extra"] = extra
+    return out
+
+
+_ME_FIELDS = {
+    "HKCharacteristicTypeIdentifierDateOfBirth": "date_of_birth",
+    "HKCharacteristicTypeIdentifierBiologicalSex": "biological_sex",
+    "HKCharacteristicTypeIdentifierBloodType": "blood_type",
+    "HKCharacteristicTypeIdentifierFitzpatrickSkinType": "fitzpatrick_skin_type",
+    "HKCharacteristicTypeIdentifierCardioFitnessMedicationsUse": "cardio_fitness_medications_use",
+}
+
+
+def me(el: etree._Element) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": "me", "schema_version": SCHEMA_VERSION}
+    out.update(dict.fromkeys(_ME_FIELDS.values()))
+    extra = {}
+    for name, raw in el.attrib.items():
+        target = _ME_FIELDS.get(name)
+        if target is None:
+            extra[name] = raw
+        elif target == "date_of_birth":
+            out[target] = parse_apple_date(raw) if raw else None
+        else:
+            out[target] = raw or None
+    out["extra"] = extra
+    return out
+
+
+def clinical_record(el: etree._Element) -> dict[str, Any]:
+    """A `<ClinicalRecord>`: a FHIR resource from a hospital (要配慮). Its body stays in the archive's JSON file."""
+    return {
+        "kind": "clinical_record",
+        "schema_version": SCHEMA_VERSION,
+        "type": el.get("type"),
+        "identifier": el.get("identifier"),
+        "source_name": el.get("sourceName"),
+        "source_url": el.get("sourceURL"),
+        "fhir_version": el.get("fhirVersion"),
+        "received": parse_apple_date(el.get("receivedDate")),
+        "resource_file": el.get("resourceFilePath"),
+        "sensitive": True,
+    }

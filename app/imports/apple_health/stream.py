@@ -1,0 +1,276 @@
+"""The parse: the main XML (strict lxml `iterparse`, memory flat) and, in a zip, its GPX routes and ECG files.
+
+lxml runs with entity resolution, DTD loading and network access off, and never `recover=True` (it drops
+records silently) or `huge_tree=True` (it lifts libxml2's limits). Each top-level element is cleared once
+handled and its earlier siblings deleted, so memory stays flat whatever the file size.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import posixpath
+import re
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+from lxml import etree
+
+from app.imports.apple_health import elements
+from app.imports.apple_health.reader import SanitizingReader
+from app.imports.apple_health.summary import HealthImportError, ImportSummary
+from app.imports.apple_health.values import number, parse_apple_date
+from app.imports.archive import SafeZip, ZipEntry
+
+MiB = 1024**2
+SNIFF_BYTES = 1 * MiB
+ECG_LIMIT = 8 * MiB  # one 30 s recording at 512 Hz is about 200 kB
+
+_HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "Workout": elements.workout,
+    "ActivitySummary": elements.activity_summary,
+    "Me": elements.me,
+    "ClinicalRecord": elements.clinical_record,
+}
+
+
+def _strict_parser(source: BinaryIO, **extra: Any) -> Any:
+    return etree.iterparse(
+        source, events=("end",), resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+        huge_tree=False, recover=False, remove_comments=True, remove_pis=True, **extra,
+    )
+
+
+def _xml_error(exc: etree.XMLSyntaxError) -> HealthImportError:
+    # The error log can still hold entries of earlier parses in this thread: the last fatal one stopped this one.
+    fatal = [entry for entry in exc.error_log if entry.level_name == "FATAL"]
+    last = fatal[-1] if fatal else None
+    message = f"{last.message} (line {last.line})" if last else str(exc)
+    if last is not None and "ENTITY" in last.type_name:
+        return HealthImportError("entity", f"the document uses an entity that is never expanded: {message}")
+    return HealthImportError("xml", f"malformed XML: {message}")
+
+
+def iter_health_export(stream: BinaryIO, summary: ImportSummary | None = None) -> Iterator[dict[str, Any]]:
+    """Yield interchange dicts from the main Apple Health XML, read as a byte stream."""
+    summary = summary if summary is not None else ImportSummary()
+    parser = _strict_parser(SanitizingReader(stream, summary))
+    root: etree._Element | None = None
+    counts, sources, skipped, see_range = summary.counts, summary.sources, summary.skipped, summary.see_range
+    record = elements.record
+    try:
+        for _event, el in parser:
+            parent = el.getparent()
+            if parent is not root or root is None:
+                if parent is None:
+                    root = el
+                    continue
+                if root is not None or parent.getparent() is not None:
+                    continue  # a child of a top-level element: handled with its parent
+                root = parent
+                if root.tag != "HealthData":
+                    raise HealthImportError("not_health_data", f"the document element is <{root.tag}>, not <HealthData>")
+                summary.locale = root.get("locale")
+            tag = el.tag
+            item = None
+            try:
+                if tag == "Record":
+                    item = record(el, summary)
+                elif tag == "ExportDate":
+                    summary.export_date = parse_apple_date(el.get("value"))
+                elif isinstance(tag, str):
+                    handler = _HANDLERS.get(tag)
+                    if handler is None:
+                        # Correlation wraps Records that are repeated at top level; the others are not imported yet.
+                        skipped[tag] += 1
+                    else:
+                        item = handler(el)
+            except ValueError as exc:
+                skipped[tag] += 1
+                summary.warn(f"bad_{tag}", f"<{tag}> elements skipped for an unreadable value ({exc})")
+            el.clear(keep_tail=False)
+            while el.getprevious() is not None:
+                del parent[0]
+            if item is not None:
+                kind = item["kind"]
+                counts[kind] += 1
+                if item.get("sensitive"):
+                    summary.sensitive[kind] += 1
+                source = item.get("source_name")
+                if source:
+                    sources[source] += 1
+                see_range(item.get("start"), item.get("end"))
+                yield item
+    except etree.XMLSyntaxError as exc:
+        raise _xml_error(exc) from exc
+    if root is None:
+        raise HealthImportError("xml", "no document element")
+    if root.tag != "HealthData":
+        raise HealthImportError("not_health_data", f"the document element is <{root.tag}>, not <HealthData>")
+
+
+# --------------------------------------------------------------------------- zips
+
+
+def is_health_export_head(head: bytes) -> bool:
+    """True when the first bytes of a file show the main Apple Health XML."""
+    return b"<!DOCTYPE HealthData" in head or re.search(rb"<HealthData[\s>/]", head) is not None
+
+
+def _sniff(archive: SafeZip, entry: ZipEntry) -> bool:
+    head = b""
+    with archive.open(entry) as stream:
+        while len(head) < SNIFF_BYTES:
+            chunk = stream.read(64 * 1024)
+            if not chunk:
+                break
+            head += chunk
+            if is_health_export_head(head):
+                return True
+    return False
+
+
+def find_export_xml(archive: SafeZip) -> ZipEntry:
+    """The main export XML of an Apple Health zip, found by content (shallowest first)."""
+    candidates = [e for e in archive.entries() if e.name.lower().endswith(".xml") and e.basename.lower() != "export_cda.xml"]
+    for entry in sorted(candidates, key=lambda e: (e.depth, e.name)):
+        if _sniff(archive, entry):
+            return entry
+    raise HealthImportError("not_found", "no Apple Health export XML in the archive")
+
+
+def iter_health_zip(archive: SafeZip, summary: ImportSummary | None = None) -> Iterator[dict[str, Any]]:
+    """Yield interchange dicts from an Apple Health `export.zip`: the main XML's items, then its ECG recordings.
+
+    A workout route gets `archive_path` (its GPX entry, None when missing) and, from the GPX, its `locations`.
+    """
+    summary = summary if summary is not None else ImportSummary()
+    entry = find_export_xml(archive)
+    summary.main_file = entry.name
+    base = posixpath.dirname(entry.name)
+    names = {e.name: e for e in archive.entries()}
+    with archive.open(entry) as stream:
+        for item in iter_health_export(stream, summary):
+            if item["kind"] == "workout":
+                for route in item["routes"]:
+                    _attach_gpx(archive, names, base, route, summary)
+            yield item
+    for ecg_entry in sorted((e for e in names.values() if _is_ecg(e)), key=lambda e: e.name):
+        ecg = _ecg(archive, ecg_entry, summary)
+        if ecg is not None:
+            summary.counts["ecg"] += 1
+            summary.sensitive["ecg"] += 1
+            summary.see_range(ecg["start"], ecg["start"])
+            yield ecg
+
+
+def _attach_gpx(archive: SafeZip, names: dict[str, ZipEntry], base: str, route: dict[str, Any],
+                summary: ImportSummary) -> None:
+    route["archive_path"] = None
+    if not route["file"]:
+        return
+    path = posixpath.normpath(posixpath.join(base, route["file"].lstrip("/")))
+    found = names.get(path)
+    if found is None:
+        summary.warn("route_file_missing", "a workout route's GPX file is not in the archive")
+        return
+    route["archive_path"] = path
+    try:
+        with archive.open(found) as stream:
+            route["locations"] = list(iter_gpx_points(stream))
+    except etree.XMLSyntaxError:
+        summary.warn("route_file_unreadable", "a workout route's GPX file could not be read; the workout is kept without it")
+
+
+def _local(tag: object) -> str:
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def iter_gpx_points(stream: BinaryIO) -> Iterator[dict[str, Any]]:
+    """The track points of a GPX 1.1 route, in the shape of an inline `<Location>` (strict parse, entities off)."""
+    for _event, el in _strict_parser(stream):
+        if _local(el.tag) != "trkpt":
+            continue
+        point: dict[str, Any] = {
+            "time": None, "latitude": number(el.get("lat")), "longitude": number(el.get("lon")), "altitude_m": None,
+            "horizontal_accuracy_m": None, "vertical_accuracy_m": None, "course": None, "speed_mps": None,
+        }
+        for child in el.iter():
+            name = _local(child.tag)
+            text = (child.text or "").strip()
+            if name == "time":
+                point["time"] = parse_apple_date(text.replace("Z", "+00:00")) if text else None
+            elif name in _GPX_FIELDS:
+                point[_GPX_FIELDS[name]] = number(text)
+        el.clear(keep_tail=False)
+        yield point
+
+
+_GPX_FIELDS = {"ele": "altitude_m", "speed": "speed_mps", "course": "course", "hAcc": "horizontal_accuracy_m",
+               "vAcc": "vertical_accuracy_m"}
+
+
+# --------------------------------------------------------------------------- ECG recordings (要配慮)
+
+
+def _is_ecg(entry: ZipEntry) -> bool:
+    return entry.name.lower().endswith(".csv") and "electrocardiograms/" in entry.name.lower()
+
+
+# Header names in English and Japanese exports.
+_ECG_HEADERS = {
+    "recorded date": "start", "記録日": "start", "記録日時": "start",
+    "classification": "classification", "分類": "classification",
+    "sample rate": "sample_rate", "サンプルレート": "sample_rate",
+    "lead": "lead", "リード": "lead", "誘導": "lead",
+    "unit": "unit", "単位": "unit",
+    "software version": "software_version", "ソフトウェアバージョン": "software_version",
+    "device": "device", "デバイス": "device",
+}
+
+
+def _ecg(archive: SafeZip, entry: ZipEntry, summary: ImportSummary) -> dict[str, Any] | None:
+    """One `electrocardiograms/ecg_*.csv`: the header facts and the voltage samples. The name and birth date
+    lines are not kept (the bank knows who the resident is)."""
+    with archive.open(entry) as stream:
+        raw = stream.read(ECG_LIMIT + 1)
+    if len(raw) > ECG_LIMIT:
+        summary.warn("ecg_too_large", "an ECG file larger than 8 MB was skipped")
+        return None
+    text = raw.decode("utf-8-sig", errors="replace")
+    facts: dict[str, str] = {}
+    samples: list[float] = []
+    for row in csv.reader(io.StringIO(text)):
+        if not row or not any(cell.strip() for cell in row):
+            continue
+        value = number(row[0].strip())
+        if value is not None and (len(row) == 1 or not row[1].strip()):
+            samples.append(value)
+            continue
+        key = _ECG_HEADERS.get(row[0].strip().lower())
+        if key and len(row) > 1:
+            facts[key] = row[1].strip()
+    start = None
+    try:
+        start = parse_apple_date(facts.get("start"))
+    except ValueError:
+        summary.warn("ecg_date_unreadable", "an ECG recording's date could not be read")
+    if not samples:
+        summary.skipped["ecg"] += 1
+        summary.warn("ecg_without_samples", "an ECG file without samples was skipped")
+        return None
+    rate = re.match(r"\s*([\d.]+)", facts.get("sample_rate", ""))
+    return {
+        "kind": "ecg",
+        "schema_version": elements.SCHEMA_VERSION,
+        "start": start,
+        "classification": facts.get("classification"),
+        "sample_rate_hz": float(rate.group(1)) if rate else None,
+        "lead": facts.get("lead"),
+        "unit": facts.get("unit"),
+        "device": facts.get("device"),
+        "software_version": facts.get("software_version"),
+        "file": entry.name,
+        "samples": samples,
+        "sensitive": True,
+    }
