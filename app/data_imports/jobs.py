@@ -8,13 +8,14 @@ the upload file is removed once the import is finished either way.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
 from app.data_imports import services
 from app.data_imports.models import DataImport, ImportStatus
-from app.jobs.registry import JobHandler
+from app.jobs.registry import JobHandler, PeriodicTask
 from app.jobs.runner import JobContext, PermanentFailure
 
 
@@ -51,5 +52,13 @@ def read_export(ctx: JobContext) -> dict[str, Any]:
     return {"counts": dict(summary.counts)}
 
 
+def sweep(ctx: JobContext) -> dict[str, Any]:
+    dropped = services.sweep_abandoned(ctx.session, instance_path=ctx.settings.instance_path)
+    ctx.save(progress=100)
+    return {"dropped": dropped}
+
+
 JOB_HANDLERS = [JobHandler(services.JOB_KIND, read_export,
-                           stage_labels={"reading": _l("Reading your export"), "done": _l("Done")})]
+                           stage_labels={"reading": _l("Reading your export"), "done": _l("Done")}),
+                JobHandler(services.SWEEP_KIND, sweep)]
+PERIODIC_TASKS = [PeriodicTask(services.SWEEP_KIND, every=timedelta(hours=1))]

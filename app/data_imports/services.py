@@ -14,8 +14,9 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -27,9 +28,9 @@ from app.data_imports import storage
 from app.data_imports.models import DataImport, HealthRecord, ImportFormat, ImportStatus
 from app.db import utcnow
 from app.errors import Conflict, DomainError, NotFound
-from app.imports import apple_health
 from app.imports.apple_health import HealthImportError, ImportSummary
-from app.imports.archive import ArchiveError, NotZipError, SafeZip
+from app.imports.archive import ArchiveError
+from app.imports.detect import open_export
 from app.jobs import services as jobs
 from app.jobs.models import Job
 from app.ledger.models import RecordKind
@@ -40,6 +41,8 @@ MAX_UPLOAD_BYTES = 4 * GiB
 MAX_CHUNK_BYTES = 16 * 1024**2
 MAX_OPEN_IMPORTS = 3
 JOB_KIND = "data_imports.read"
+SWEEP_KIND = "data_imports.sweep"
+ABANDONED_AFTER = timedelta(days=2)
 # The ledger's names for what an import stores (keys of app/consent/data/catalogue.toml).
 ITEMS = {"health_records": "ヘルスケアの記録", "ecg": "心電図", "clinical_records": "診療記録"}
 
@@ -200,6 +203,18 @@ def delete(session: Session, resident: Resident, import_id: uuid.UUID, *, instan
     return rows
 
 
+def sweep_abandoned(session: Session, *, instance_path: Path, idle: timedelta = ABANDONED_AFTER) -> int:
+    """Uploads nobody has added to for `idle` are dropped (row and file): a resident who comes back starts again."""
+    cutoff = utcnow() - idle
+    stale = session.exec(select(DataImport).where(DataImport.status == ImportStatus.UPLOADING,
+                                                  col(DataImport.updated_at) < cutoff)).all()
+    for data_import in stale:
+        upload_path(instance_path, data_import.id).unlink(missing_ok=True)
+        data_import.status, data_import.updated_at, data_import.finished_at = ImportStatus.CANCELED, utcnow(), utcnow()
+        session.add(data_import)
+    return len(stale)
+
+
 def imports_of(session: Session, resident: Resident) -> list[DataImport]:
     return list(session.exec(select(DataImport).where(DataImport.resident_id == resident.id)
                              .order_by(col(DataImport.created_at).desc())).all())
@@ -225,18 +240,6 @@ def _ledger_items(stored: dict[str, int]) -> dict[str, str]:
     return {key: ITEMS[key] for key in sorted(keys)}
 
 
-def _items(fp: IO[bytes], summary: ImportSummary) -> Any:
-    """(the archive to close or None, the items): a zip, or a bare export XML; any other file is refused here."""
-    head = fp.read(64)
-    fp.seek(0)
-    if head.startswith(b"PK"):
-        archive = SafeZip(fp)
-        return archive, apple_health.iter_health_zip(archive, summary)
-    if not head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"<") and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise NotZipError("neither a zip archive nor an XML document")
-    return None, apple_health.iter_health_export(fp, summary)
-
-
 def run_import(session: Session, data_import: DataImport, path: Path, *, step: Callable[[Step], None],
                resume_after: int = 0, batch: int = storage.BATCH) -> ImportSummary:
     """Read the export at `path` into the import's tables; `step` commits each batch (the first `resume_after` items
@@ -247,7 +250,7 @@ def run_import(session: Session, data_import: DataImport, path: Path, *, step: C
     size = max(1, path.stat().st_size)
     try:
         with path.open("rb") as fp:
-            archive, items = _items(fp, summary)
+            archive, items, _format = open_export(fp, summary)
             try:
                 for index, item in enumerate(items):
                     if index < resume_after:

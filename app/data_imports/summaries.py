@@ -9,7 +9,7 @@ from datetime import datetime
 from app.data_imports.messages import KIND_LABELS, TYPE_LABELS, UNKNOWN_WARNING, WARNING_LABELS
 from app.data_imports.models import DataImport
 
-SENSITIVE_KINDS = ("ecg", "clinical_record")
+SENSITIVE_KINDS = ("ecg", "clinical_record")  # 要配慮 as a whole
 TOP_TYPES = 12
 
 
@@ -17,7 +17,7 @@ TOP_TYPES = 12
 class Line:
     label: str
     count: int
-    sensitive: bool = False
+    sensitive: int = 0  # how many of `count` are 要配慮
 
 
 @dataclass
@@ -54,13 +54,14 @@ def summary_view(data_import: DataImport, _language: str) -> SummaryView | None:
         return None
     stored = summary.get("stored", {})
     view = SummaryView(duplicates=int(summary.get("duplicates", 0)))
-    sensitive = summary.get("sensitive", {})
-    view.kinds = [Line(str(KIND_LABELS.get(kind, kind)), count, kind in SENSITIVE_KINDS or bool(sensitive.get(kind)))
+    found_sensitive, withheld = summary.get("sensitive", {}), summary.get("withheld", {})
+    # 要配慮 items kept: those found, less those withheld (all or none of them, by the resident's choice).
+    view.kinds = [Line(str(KIND_LABELS.get(kind, kind)), count, found_sensitive.get(kind, 0) - withheld.get(kind, 0))
                   for kind, count in stored.items() if kind != "me"]
     types = sorted(summary.get("types", {}).items(), key=lambda pair: (-pair[1], pair[0]))
     view.types = [Line(type_label(name), count) for name, count in types[:TOP_TYPES]]
     view.more_types = max(0, len(types) - TOP_TYPES)
-    view.withheld = [Line(str(KIND_LABELS.get(kind, kind)), count, True) for kind, count in summary.get("withheld", {}).items()]
+    view.withheld = [Line(str(KIND_LABELS.get(kind, kind)), count, count) for kind, count in withheld.items()]
     sources = sorted(summary.get("sources", {}).items(), key=lambda pair: (-pair[1], pair[0]))
     view.sources = [Line(name, count) for name, count in sources]
     view.warnings = [Line(str(WARNING_LABELS.get(w["code"], UNKNOWN_WARNING)), int(w.get("count", 1)))

@@ -142,6 +142,7 @@ class SafeZip:
     def __init__(self, source: str | os.PathLike[str] | BinaryIO, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self.total_read = 0
+        self._furthest: dict[str, int] = {}
         self.skipped: list[str] = []
         if isinstance(source, str | os.PathLike):
             self._fp: IO[bytes] = open(source, "rb")  # noqa: SIM115 - closed in close()
@@ -169,6 +170,9 @@ class SafeZip:
 
     def _validate(self) -> list[ZipEntry]:
         infos = self._zip.infolist()
+        self._fp.seek(0, io.SEEK_END)
+        file_size = self._fp.tell()
+        self._fp.seek(0)
         if len(infos) > self.limits.max_entries:
             raise TooManyEntriesError(f"{len(infos)} entries, more than {self.limits.max_entries}")
         entries: list[ZipEntry] = []
@@ -185,6 +189,10 @@ class SafeZip:
                 continue
             if info.flag_bits & 0x1:
                 raise EncryptedEntryError(f"encrypted entry: {name!r}", entry=name)
+            if info.header_offset + info.compress_size > file_size:
+                # The entry claims more compressed bytes than the file has: truncated, or a header that lies to
+                # look like a modest ratio. Either way it cannot be read to its end.
+                raise CorruptArchiveError(f"entry {name!r} extends past the end of the file", entry=name)
             self._check_ratio(name, info.file_size, info.compress_size)
             declared_total += info.file_size
             if declared_total > self.limits.max_total_bytes:
@@ -222,11 +230,17 @@ class SafeZip:
         with self.open(entry) as stream:
             return stream.read()
 
-    def _account(self, entry: ZipEntry, entry_bytes: int, delta: int) -> None:
-        self.total_read += delta
+    def _account(self, entry: ZipEntry, entry_bytes: int, compressed_used: int | None) -> None:
+        """Count an entry's bytes read so far. The total counts each entry's furthest read once (finding the export
+        and then parsing it reads the main file twice); the ratio is checked against the compressed bytes really
+        used so far when the stream tells them, so zero padding behind a small deflate stream hides nothing."""
+        furthest = self._furthest.get(entry.name, 0)
+        if entry_bytes > furthest:
+            self.total_read += entry_bytes - furthest
+            self._furthest[entry.name] = entry_bytes
         if self.total_read > self.limits.max_total_bytes:
             raise TooLargeError(f"more than {self.limits.max_total_bytes} bytes uncompressed", entry=entry.name)
-        self._check_ratio(entry.name, entry_bytes, entry.compressed_size)
+        self._check_ratio(entry.name, entry_bytes, entry.compressed_size if compressed_used is None else compressed_used)
 
     def close(self) -> None:
         zf = getattr(self, "_zip", None)
@@ -268,9 +282,13 @@ class LimitedEntryReader(io.RawIOBase):
         try:
             data = self._raw.read(size)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise CorruptArchiveError(f"corrupt entry {self._entry.name!r}: {exc}", entry=self._entry.name) from exc
+            reason = str(exc) or "the data ends before the entry's declared end"
+            raise CorruptArchiveError(f"corrupt entry {self._entry.name!r}: {reason}", entry=self._entry.name) from exc
         self.bytes_read += len(data)
-        self._archive._account(self._entry, self.bytes_read, len(data))
+        # CPython's ZipExtFile keeps the compressed bytes it has not consumed yet; without it, the header's figure.
+        left = getattr(self._raw, "_compress_left", None)
+        used = self._entry.compressed_size - left if isinstance(left, int) else None
+        self._archive._account(self._entry, self.bytes_read, used)
         return data
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]

@@ -10,16 +10,15 @@ Both exit with status 1 and a one-line reason for anything they refuse.
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import click
 from flask.cli import AppGroup
 
-from app.imports import apple_health
 from app.imports.apple_health import HealthImportError, ImportSummary
-from app.imports.archive import ArchiveError, SafeZip
+from app.imports.archive import ArchiveError
+from app.imports.detect import open_export
 
 exports = AppGroup("exports", help="Data exports residents bring (Apple Health for now).")
 
@@ -27,16 +26,14 @@ exports = AppGroup("exports", help="Data exports residents bring (Apple Health f
 def inspect(path: Path) -> dict[str, object]:
     """The summary of the export at `path` (a zip or a bare export XML). Raises ArchiveError / HealthImportError."""
     summary = ImportSummary()
-    if zipfile.is_zipfile(path):
-        with SafeZip(path) as archive:
-            for _item in apple_health.iter_health_zip(archive, summary):
+    with path.open("rb") as fp:
+        archive, items, kind = open_export(fp, summary)
+        try:
+            for _item in items:
                 pass
-        kind = "apple_health_zip"
-    else:
-        with path.open("rb") as stream:
-            for _item in apple_health.iter_health_export(stream, summary):
-                pass
-        kind = "apple_health_xml"
+        finally:
+            if archive is not None:
+                archive.close()
     return {"format": kind, **summary.as_dict()}
 
 

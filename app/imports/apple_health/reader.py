@@ -129,26 +129,29 @@ class SanitizingReader:
             summary.warn("external_dtd_removed", "a reference to an external DTD was removed, never fetched")
         names = [m.group(2).decode("utf-8", "replace") for m in _ENTITY_DECL.finditer(subset)]
         if names:
-            summary.warn(
-                "entity_declarations_removed",
-                "entity declarations were removed without expansion: " + ", ".join(sorted(set(names))[:20]),
-                len(names),
-            )
+            # Apple's DTD declares elements and attributes only: an entity declaration (internal, external or a
+            # parameter entity) has no business in an export, and the file is refused whether or not it is used.
+            raise HealthImportError(
+                "entity", "the document declares XML entities, which are never read: " + ", ".join(sorted(set(names))[:20]))
 
     def read(self, size: int = -1) -> bytes:
+        # An empty answer means the end to the parser: a chunk that was all forbidden characters must not be one.
         if self._in_prolog:
             self._fill_prolog()
-        if self._pending:
+        while self._pending:
             if size is None or size < 0 or size >= len(self._pending):
                 out, self._pending = self._pending, b""
             else:
                 out, self._pending = self._pending[:size], self._pending[size:]
-            return self._clean(out)
-        if self._eof:
-            return b""
-        data = self._raw.read(CHUNK if size is None or size < 0 else size)
-        if not data:
-            self._eof = True
-        return self._clean(data)
-
-
+            cleaned = self._clean(out)
+            if cleaned:
+                return cleaned
+        while not self._eof:
+            data = self._raw.read(CHUNK if size is None or size < 0 else size)
+            if not data:
+                self._eof = True
+                break
+            cleaned = self._clean(data)
+            if cleaned:
+                return cleaned
+        return b""

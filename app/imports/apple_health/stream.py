@@ -114,26 +114,40 @@ def iter_health_export(stream: BinaryIO, summary: ImportSummary | None = None) -
 
 def is_health_export_head(head: bytes) -> bool:
     """True when the first bytes of a file show the main Apple Health XML."""
-    return b"<!DOCTYPE HealthData" in head or re.search(rb"<HealthData[\s>/]", head) is not None
+    return b"<!DOCTYPE HealthData" in head or _HEALTH_DATA.search(head) is not None
 
 
 def _sniff(archive: SafeZip, entry: ZipEntry) -> bool:
+    """Whether the entry starts like the main export: read until `<HealthData` shows, or another element starts
+    (past the DOCTYPE, whose declarations mention HealthData too), or SNIFF_BYTES."""
     head = b""
     with archive.open(entry) as stream:
         while len(head) < SNIFF_BYTES:
             chunk = stream.read(64 * 1024)
             if not chunk:
                 break
+            scan_from = max(0, len(head) - 32)  # only the new bytes, with room for a tag cut between chunks
             head += chunk
-            if is_health_export_head(head):
+            window = head[scan_from:]
+            if b"<!DOCTYPE HealthData" in window or _HEALTH_DATA.search(window):
                 return True
+            other = _OTHER_ROOT.search(head, scan_from)
+            if other is not None and len(head) - other.start() > 16:  # (near the end it may be `<HealthDa|ta`)
+                return False
     return False
+
+
+_HEALTH_DATA = re.compile(rb"<HealthData[\s>/]")
+_OTHER_ROOT = re.compile(rb"<(?!HealthData[\s>/])[A-Za-z_]")
+# At most this many XML files are opened to find the export: a real one has two (export.xml, export_cda.xml), and an
+# archive of thousands of decoys must not cost a read of each.
+MAX_SNIFFED = 16
 
 
 def find_export_xml(archive: SafeZip) -> ZipEntry:
     """The main export XML of an Apple Health zip, found by content (shallowest first)."""
     candidates = [e for e in archive.entries() if e.name.lower().endswith(".xml") and e.basename.lower() != "export_cda.xml"]
-    for entry in sorted(candidates, key=lambda e: (e.depth, e.name)):
+    for entry in sorted(candidates, key=lambda e: (e.depth, e.name))[:MAX_SNIFFED]:
         if _sniff(archive, entry):
             return entry
     raise HealthImportError("not_found", "no Apple Health export XML in the archive")

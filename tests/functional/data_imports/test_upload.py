@@ -127,3 +127,31 @@ def test_at_most_three_unfinished_uploads(client, db, login, csrf) -> None:  # t
         assert start(client, token, size=10).status_code == 201
     refused = start(client, token, size=10)
     assert refused.status_code == 409 and refused.get_json()["error"]
+
+
+def test_an_upload_left_unfinished_for_two_days_is_dropped(db, settings) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from app.db import utcnow
+
+    resident = ResidentFactory()
+    old = services.start_upload(db, resident, filename="old.zip", size=10, keep_sensitive=False,
+                                instance_path=settings.instance_path)
+    fresh = services.start_upload(db, resident, filename="new.zip", size=10, keep_sensitive=False,
+                                  instance_path=settings.instance_path)
+    old.updated_at = utcnow() - services.ABANDONED_AFTER - timedelta(minutes=1)
+    db.add(old)
+    db.flush()
+    assert services.sweep_abandoned(db, instance_path=settings.instance_path) == 1
+    assert (old.status, fresh.status) == (ImportStatus.CANCELED, ImportStatus.UPLOADING)
+    assert not services.upload_path(settings.instance_path, old.id).exists()
+    assert services.upload_path(settings.instance_path, fresh.id).exists()
+
+
+def test_the_status_block_renders_alone_for_htmx_polling(client, db, login, csrf) -> None:  # type: ignore[no-untyped-def]
+    login(client, ResidentFactory())
+    state = upload_whole(client, csrf(client, "/my-data/imports/"), export_zip())
+    response = client.get(state["page_url"], headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200 and body.lstrip().startswith('<div id="import-status"')
+    assert "読み込み待ち" in body and 'hx-trigger="every 2s"' in body

@@ -265,11 +265,19 @@ ENTITY_DTD = """<?xml version="1.0"?>
 """
 
 
-def test_unused_entity_declarations_are_removed_with_a_warning():
-    items, summary = parse(ENTITY_DTD + '<HealthData locale="en_US"><Me/></HealthData>')
-    assert len(items) == 1
-    warning = summary.warnings["entity_declarations_removed"]
-    assert warning["count"] == 3 and "xxe" in warning["message"]
+def test_entity_declarations_are_refused_even_when_unused():
+    """Apple's DTD declares no entities: one in an export is an attack, used or not, and is never read."""
+    with pytest.raises(HealthImportError) as caught:
+        parse(ENTITY_DTD + '<HealthData locale="en_US"><Me/></HealthData>')
+    assert caught.value.code == "entity" and "xxe" in str(caught.value)
+
+
+def test_a_chunk_of_forbidden_characters_is_not_the_end_of_the_document():
+    """A read that removed a whole chunk must not answer b"" (the parser's end of file) while data follows."""
+    body = '<HealthData locale="en_US">' + "\x0b" * 3_000_000 + "<Me/></HealthData>"
+    items, summary = parse(body)
+    assert [item["kind"] for item in items] == ["me"]
+    assert summary.warnings["control_characters_removed"]["count"] == 3_000_000
 
 
 @pytest.mark.parametrize("ref", ["&lol2;", "&xxe;"])

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import stat
+import struct
 import zipfile
+import zlib
 
 import pytest
 
-from app.imports.archive import ArchiveError, Limits, SafeZip
+from app.imports.archive import ArchiveError, Limits, RatioError, SafeZip, TooLargeError
 
 
 def make_zip(entries: list[tuple[str | zipfile.ZipInfo, bytes]], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
@@ -139,3 +141,40 @@ def test_open_path_and_source_file(tmp_path):
     path.write_bytes(make_zip([("导出.xml", b"<HealthData/>")]))
     with SafeZip(path) as archive:
         assert [e.name for e in archive] == ["导出.xml"]
+
+
+def test_the_streamed_total_counts_each_entry_once_and_refuses_past_the_limit(tmp_path):
+    """Headers are checked on open; what is read is counted too (each entry's furthest read, so finding the export
+    and then parsing it does not count the main file twice), here with a limit lowered after opening."""
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as out:
+        out.writestr("a.xml", b"a" * 3000)
+        out.writestr("b.xml", b"b" * 3000)
+    with SafeZip(path) as archive:
+        archive.read("a.xml")
+        archive.read("a.xml")
+        assert archive.total_read == 3000
+        archive.limits = Limits(max_total_bytes=5000)
+        with pytest.raises(TooLargeError):
+            archive.read("b.xml")
+
+
+def test_the_ratio_is_measured_against_the_compressed_bytes_really_used(tmp_path):
+    """A 2 MiB bomb followed by zero padding inside the entry declares a modest ratio; the bytes it really takes
+    from the file give it away while it is read."""
+    payload = zlib.compress(b"\0" * (64 * 1024**2), 9)[2:-4]  # raw deflate, ~1000:1
+    padding = b"\0" * (len(payload) * 900)
+    path = tmp_path / "padded.zip"
+    # Built by hand: local header + data + central directory with the padded compressed size.
+    data = payload + padding
+    name = b"export.xml"
+    crc = zlib.crc32(b"\0" * (64 * 1024**2))
+    local = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0, crc, len(data), 64 * 1024**2, len(name), 0) + name
+    central = struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(data), 64 * 1024**2,
+                          len(name), 0, 0, 0, 0, 0, 0) + name
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, 1, 1, len(central), len(local) + len(data), 0)
+    path.write_bytes(local + data + central + end)
+    with SafeZip(path) as archive:
+        assert archive.entries()[0].size <= 100 * archive.entries()[0].compressed_size  # the headers look fine
+        with pytest.raises(RatioError):
+            archive.read("export.xml")
