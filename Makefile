@@ -37,6 +37,12 @@ $(STAMP_PY): pyproject.toml | $(PY)
 	@$(PIP) install --quiet -e '.[test]'
 	@touch $@
 
+# The benchmarks' peers (the `bench` extra), only for `make bench`.
+STAMP_BENCH := $(VENV)/.installed-bench
+$(STAMP_BENCH): pyproject.toml | $(STAMP_PY)
+	@$(PIP) install --quiet -e '.[test,bench]'
+	@touch $@
+
 $(STAMP_NPM): package.json package-lock.json
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
@@ -68,7 +74,7 @@ test:
 test-slow:
 	@scripts/test.sh --slow
 
-bench: install
+bench: install $(STAMP_BENCH)
 	@scripts/bench.sh
 
 translations: install
