@@ -43,6 +43,8 @@ MAX_OPEN_IMPORTS = 3
 JOB_KIND = "data_imports.read"
 SWEEP_KIND = "data_imports.sweep"
 ABANDONED_AFTER = timedelta(days=2)
+# Items between two commits of an import (each commit is a checkpoint a killed worker resumes from).
+COMMIT_EVERY = 50_000
 # The ledger's names for what an import stores (keys of app/consent/data/catalogue.toml).
 ITEMS = {"health_records": "ヘルスケアの記録", "ecg": "心電図", "clinical_records": "診療記録"}
 
@@ -241,13 +243,15 @@ def _ledger_items(stored: dict[str, int]) -> dict[str, str]:
 
 
 def run_import(session: Session, data_import: DataImport, path: Path, *, step: Callable[[Step], None],
-               resume_after: int = 0, batch: int = storage.BATCH) -> ImportSummary:
-    """Read the export at `path` into the import's tables; `step` commits each batch (the first `resume_after` items
-    were stored by an earlier attempt and are only counted). On success the import is DONE, with its summary and
-    the ledger record, in the caller's transaction; on a refusal `ImportRefused` is raised after the rows are gone."""
+               resume_after: int = 0, batch: int = storage.BATCH, commit_every: int = COMMIT_EVERY) -> ImportSummary:
+    """Read the export at `path` into the import's tables; `step` commits about every `commit_every` items (the first
+    `resume_after` items were stored by an earlier attempt and are only counted). On success the import is DONE,
+    with its summary and the ledger record, in the caller's transaction; on a refusal `ImportRefused` is raised after
+    the rows are gone."""
     summary = ImportSummary()
     writer = storage.ItemWriter(session, import_id=data_import.id, keep_sensitive=data_import.keep_sensitive)
     size = max(1, path.stat().st_size)
+    next_commit = resume_after + commit_every
     try:
         with path.open("rb") as fp:
             archive, items, _format = open_export(fp, summary)
@@ -259,7 +263,9 @@ def run_import(session: Session, data_import: DataImport, path: Path, *, step: C
                     writer.add(item)
                     if writer.pending >= batch:
                         writer.flush()
-                        step(Step(index + 1, fp.tell() / size))
+                        if index + 1 >= next_commit:
+                            step(Step(index + 1, fp.tell() / size))
+                            next_commit = index + 1 + commit_every
             finally:
                 if archive is not None:
                     archive.close()

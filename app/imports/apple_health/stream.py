@@ -19,7 +19,7 @@ from lxml import etree
 from app.imports.apple_health import elements
 from app.imports.apple_health.reader import SanitizingReader
 from app.imports.apple_health.summary import HealthImportError, ImportSummary
-from app.imports.apple_health.values import number, parse_apple_date
+from app.imports.apple_health.values import number, parse_apple_date, parse_gpx_time
 from app.imports.archive import SafeZip, ZipEntry
 
 MiB = 1024**2
@@ -196,32 +196,30 @@ def _attach_gpx(archive: SafeZip, names: dict[str, ZipEntry], base: str, route: 
         summary.warn("route_file_unreadable", "a workout route's GPX file could not be read; the workout is kept without it")
 
 
-def _local(tag: object) -> str:
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
-
-
 def iter_gpx_points(stream: BinaryIO) -> Iterator[dict[str, Any]]:
     """The track points of a GPX 1.1 route, in the shape of an inline `<Location>` (strict parse, entities off)."""
-    for _event, el in _strict_parser(stream):
-        if _local(el.tag) != "trkpt":
-            continue
+    for _event, el in _strict_parser(stream, tag=("{*}trkpt",)):
+        ns = el.tag[:-5]  # "{http://www.topografix.com/GPX/1/1}" (or "" without a namespace)
+        when = el.findtext(ns + "time")
         point: dict[str, Any] = {
-            "time": None, "latitude": number(el.get("lat")), "longitude": number(el.get("lon")), "altitude_m": None,
+            "time": parse_gpx_time(when.strip()) if when else None,
+            "latitude": number(el.get("lat")), "longitude": number(el.get("lon")),
+            "altitude_m": number(el.findtext(ns + "ele")),
             "horizontal_accuracy_m": None, "vertical_accuracy_m": None, "course": None, "speed_mps": None,
         }
-        for child in el.iter():
-            name = _local(child.tag)
-            text = (child.text or "").strip()
-            if name == "time":
-                point["time"] = parse_apple_date(text.replace("Z", "+00:00")) if text else None
-            elif name in _GPX_FIELDS:
-                point[_GPX_FIELDS[name]] = number(text)
+        extensions = el.find(ns + "extensions")
+        if extensions is not None:
+            for child in extensions:
+                key = _GPX_FIELDS.get(child.tag.rpartition("}")[2]) if isinstance(child.tag, str) else None
+                if key is not None:
+                    point[key] = number(child.text)
         el.clear(keep_tail=False)
+        while el.getprevious() is not None:
+            del el.getparent()[0]
         yield point
 
 
-_GPX_FIELDS = {"ele": "altitude_m", "speed": "speed_mps", "course": "course", "hAcc": "horizontal_accuracy_m",
-               "vAcc": "vertical_accuracy_m"}
+_GPX_FIELDS = {"speed": "speed_mps", "course": "course", "hAcc": "horizontal_accuracy_m", "vAcc": "vertical_accuracy_m"}
 
 
 # --------------------------------------------------------------------------- ECG recordings (要配慮)

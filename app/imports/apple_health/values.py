@@ -60,6 +60,16 @@ def parse_apple_date(text: str | None) -> str | None:
     return iso
 
 
+_UTC_ISO = re.compile(r"\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?Z")
+
+
+def parse_gpx_time(text: str) -> str | None:
+    """A GPX `<time>` (`2026-11-19T09:00:00Z`, UTC) as ISO 8601 with `+00:00`; other forms through `parse_apple_date`."""
+    if _UTC_ISO.fullmatch(text) and _valid_day(text[:10]):
+        return text[:-1] + "+00:00"
+    return parse_apple_date(text.replace("Z", "+00:00"))
+
+
 def _parse_other(text: str) -> str | None:
     text = text.strip()
     if not text:
