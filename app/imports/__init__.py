@@ -13,7 +13,7 @@ import json
 from importlib import resources
 from typing import Any
 
-SCHEMA_NAMES = ("health_record", "workout", "activity_summary")
+SCHEMA_NAMES = ("health_record", "workout", "activity_summary", "me", "ecg", "clinical_record")
 
 
 def load_schema(name: str) -> dict[str, Any]:

@@ -146,7 +146,8 @@ def test_a_worker_killed_between_batches_is_resumed_without_doubles(db, settings
     with pytest.raises(Killed):
         services.run_import(db, data_import, path, step=killed_after_first_batch, batch=3, commit_every=3)
     assert len(_records(db, data_import.id)) == 3  # the first batch was committed with its checkpoint
-    summary = services.run_import(db, data_import, path, step=lambda _s: db.commit(), batch=3, commit_every=3, resume_after=checkpoints[0])
+    summary = services.run_import(db, data_import, path, step=lambda _s: db.commit(), batch=3, commit_every=3,
+                                  resume_after=checkpoints[0])
     db.commit()
     assert summary.counts == FOUND
     assert len(_records(db, data_import.id)) == FOUND["health_record"]

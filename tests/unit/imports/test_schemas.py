@@ -7,7 +7,9 @@ import io
 import pytest
 
 from app.imports import SCHEMA_NAMES, load_schema
-from app.imports.apple_health import iter_health_export
+from app.imports.apple_health import iter_health_export, iter_health_zip
+from app.imports.archive import SafeZip
+from tests.factories.exports import export_zip
 from tests.unit.imports.test_apple_health import BODY, BROKEN_DTD
 
 jsonschema = pytest.importorskip("jsonschema", reason="jsonschema is not installed: the schema validation test cannot run")
@@ -22,12 +24,15 @@ def test_schemas_are_valid_and_versioned(name):
 
 
 def test_yielded_dicts_validate():
+    """Every kind the parser yields, from the bare XML and from a whole export.zip (GPX, ECG, clinical records)."""
     validators = {name: jsonschema.Draft202012Validator(load_schema(name)) for name in SCHEMA_NAMES}
     seen = set()
-    for item in iter_health_export(io.BytesIO((BROKEN_DTD + BODY).encode())):
-        if item["kind"] in validators:
-            validators[item["kind"]].validate(item)
-            seen.add(item["kind"])
+    items = list(iter_health_export(io.BytesIO((BROKEN_DTD + BODY).encode())))
+    with SafeZip(io.BytesIO(export_zip())) as archive:
+        items += list(iter_health_zip(archive))
+    for item in items:
+        validators[item["kind"]].validate(item)
+        seen.add(item["kind"])
     assert seen == set(SCHEMA_NAMES)
 
 
