@@ -66,10 +66,14 @@ def record(el: etree._Element, summary: ImportSummary) -> dict[str, Any]:
     family = _families.get(record_type)
     if family is None:
         family = _families.setdefault(record_type, record_family(record_type))
-    start, end = _dates(el)
+    start = parse_apple_date(get("startDate"))
+    end = parse_apple_date(get("endDate"))
+    if start is None or end is None:
+        raise ValueError("missing startDate or endDate")
     raw_value, raw_unit = get("value"), get("unit")
     value: float | str | None = raw_value
     unit = raw_unit
+    beats: list[dict[str, Any]] = []
     if raw_value is not None and (family == "quantity" or raw_unit is not None):
         numeric = number(raw_value)
         if numeric is not None:
@@ -96,20 +100,28 @@ def record(el: etree._Element, summary: ImportSummary) -> dict[str, Any]:
         "unit": unit,
         "raw_value": raw_value,
         "raw_unit": raw_unit,
-        "metadata": {},
+        "metadata": _metadata_and_beats(el, beats) if len(el) else {},
     }
-    if len(el):  # children are rare enough that skipping the walk for childless Records pays
-        out["metadata"] = metadata(el)
-        beats = [
-            {"bpm": number(b.get("bpm")), "time": parse_beat_time(b.get("time")), "raw_time": b.get("time")}
-            for hrv in el.iterchildren("HeartRateVariabilityMetadataList")
-            for b in hrv.iterchildren("InstantaneousBeatsPerMinute")
-        ]
-        if beats:
-            out["beats"] = beats
+    if beats:
+        out["beats"] = beats
     if record_type in SENSITIVE_RECORD_TYPES:
         out["sensitive"] = True
     return out
+
+
+def _metadata_and_beats(el: etree._Element, beats: list[dict[str, Any]]) -> dict[str, str]:
+    """A Record's children in one walk: its MetadataEntry pairs, and (into `beats`) its HRV beat list."""
+    found: dict[str, str] = {}
+    for child in el:
+        tag = child.tag
+        if tag == "MetadataEntry":
+            found[child.get("key", "")] = child.get("value", "")
+        elif tag == "HeartRateVariabilityMetadataList":
+            beats.extend(
+                {"bpm": number(b.get("bpm")), "time": parse_beat_time(b.get("time")), "raw_time": b.get("time")}
+                for b in child.iterchildren("InstantaneousBeatsPerMinute")
+            )
+    return found
 
 
 def _statistics(el: etree._Element) -> list[dict[str, Any]]:

@@ -48,8 +48,8 @@ def parse_apple_date(text: str | None) -> str | None:
     found = _memo.get(text)
     if found is not None:
         return found
-    if len(text) == 25 and _STANDARD.fullmatch(text) and _valid_day(text[:10]):
-        iso = f"{text[:10]}T{text[11:19]}{text[20:23]}:{text[23:]}"
+    if len(text) == 25 and _STANDARD.fullmatch(text) and (text[:10] in _days or _valid_day(text[:10])):
+        iso = text[:10] + "T" + text[11:19] + text[20:23] + ":" + text[23:]
     else:
         iso = _parse_other(text)
         if iso is None:
