@@ -21,8 +21,8 @@ from app.imports.apple_health.stream import (
     iter_health_export,
     iter_health_zip,
 )
-from app.imports.apple_health.summary import HealthImportError, ImportSummary
 from app.imports.apple_health.values import normalise_quantity, parse_apple_date, parse_beat_time
+from app.imports.summary import HealthImportError, ImportSummary
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -9,8 +9,8 @@ from typing import Any
 
 from lxml import etree
 
-from app.imports.apple_health.summary import ImportSummary
 from app.imports.apple_health.values import UNIT_FACTORS, normalise_quantity, number, parse_apple_date, parse_beat_time
+from app.imports.summary import ImportSummary
 
 SCHEMA_VERSION = 1
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import BinaryIO
 
-from app.imports.apple_health.summary import HealthImportError, ImportSummary
+from app.imports.summary import HealthImportError, ImportSummary
 
 MiB = 1024**2
 PROLOG_LIMIT = 8 * MiB

@@ -18,9 +18,9 @@ from lxml import etree
 
 from app.imports.apple_health import elements
 from app.imports.apple_health.reader import SanitizingReader
-from app.imports.apple_health.summary import HealthImportError, ImportSummary
 from app.imports.apple_health.values import number, parse_apple_date, parse_gpx_time
 from app.imports.archive import SafeZip, ZipEntry
+from app.imports.summary import HealthImportError, ImportSummary
 
 MiB = 1024**2
 SNIFF_BYTES = 1 * MiB

@@ -1,4 +1,4 @@
-"""What one parse found (`ImportSummary`) and why one was refused (`HealthImportError`)."""
+"""What one parse found (`ImportSummary`) and why one was refused (`FormatError`), for every export format."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ from datetime import datetime
 from typing import Any
 
 
-class HealthImportError(Exception):
-    """An Apple Health export refused. Codes: "not_found", "prolog", "encoding", "entity", "xml", "not_health_data"."""
+class FormatError(Exception):
+    """An export's content refused; `code` is stable (app/data_imports/messages.py says it in words)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
+
+
+class HealthImportError(FormatError):
+    """An Apple Health export refused. Codes: "not_found", "prolog", "encoding", "entity", "xml", "not_health_data"."""
 
 
 @dataclass
