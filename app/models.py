@@ -5,7 +5,15 @@ from app.audit import AuditEvent
 from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue
 from app.city_records.models import CityRecordRequest, ServiceUsage
 from app.consent.models import ConsentReceipt, DataItem, EthicsApproval, Grant, Offer, Purpose, Recipient
-from app.data_imports.models import DataImport, HealthActivitySummary, HealthDocument, HealthRecord, HealthWorkout
+from app.data_imports.models import (
+    DataImport,
+    HealthActivitySummary,
+    HealthDocument,
+    HealthRecord,
+    HealthWorkout,
+    ImportedItem,
+    LocationPoint,
+)
 from app.household.models import Child, HealthScore, HomeAddress
 from app.inbox.models import Notice
 from app.jobs.models import Job
@@ -42,6 +50,7 @@ __all__ = [
     "HealthDocument",
     "HealthRecord",
     "HealthWorkout",
+    "ImportedItem",
     "EthicsApproval",
     "Grant",
     "HealthScore",
@@ -52,6 +61,7 @@ __all__ = [
     "LedgerPayload",
     "LedgerRecord",
     "LinkedAccount",
+    "LocationPoint",
     "ListingImage",
     "MailMessage",
     "Notice",

@@ -1,4 +1,4 @@
-"""Bringing Apple Health data, on a phone, in Japanese. hanako opens わたしのデータ → ヘルスケアのデータを持ち込む,
+"""Bringing Apple Health data, on a phone, in Japanese. hanako opens わたしのデータ → ほかのサービスのデータを持ち込む,
 reads how to make the export, and uploads a 20 MB export.zip. The connection drops during the second chunk: the page
 says so, asks the bank where the file ends and goes on from there. The live worker reads the export while she watches
 the progress; she sees what was found (steps, sources, the period) and that the ECG was left out as 要配慮 because she
@@ -64,13 +64,13 @@ def test_hanako_uploads_her_health_export_through_a_dropped_connection(page: Pag
 
     log_in(page, HANAKO.email, HANAKO.password)
     page.goto("/my-data")
-    expect(page.get_by_role("heading", name="持ち込んだヘルスケアのデータ")).to_be_visible()
-    page.get_by_role("link", name="ヘルスケアのデータを持ち込む").click()
-    expect(page.get_by_role("heading", name="ヘルスケアのデータを持ち込む", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="持ち込んだデータ")).to_be_visible()
+    page.get_by_role("link", name="ほかのサービスのデータを持ち込む").click()
+    expect(page.get_by_role("heading", name="ほかのサービスのデータを持ち込む", level=1)).to_be_visible()
     journey.check("upload page")
 
     page.route(re.compile(r"/my-data/imports/[0-9a-f-]+/upload$"), drop_second_chunk)
-    page.get_by_label("書き出したファイル（export.zip）").set_input_files(str(archive))
+    page.get_by_label("書き出したファイル（zip・tgz・json・ics など）").set_input_files(str(archive))
     page.get_by_role("button", name="アップロード", exact=True).click()
     expect(page.get_by_text("接続が切れました。再試行しています…")).to_be_visible(timeout=30_000)
     journey.check("connection dropped")
@@ -98,7 +98,7 @@ def test_a_damaged_export_is_refused_and_nothing_is_kept(page: Page, journey: Jo
     damaged.write_bytes(export_zip()[:1500])
     log_in(page, HANAKO.email, HANAKO.password)
     page.goto("/my-data/imports/")
-    page.get_by_label("書き出したファイル（export.zip）").set_input_files(str(damaged))
+    page.get_by_label("書き出したファイル（zip・tgz・json・ics など）").set_input_files(str(damaged))
     page.get_by_role("button", name="アップロード", exact=True).click()
     expect(page).to_have_url(re.compile(r"/my-data/imports/[0-9a-f-]{36}$"), timeout=30_000)
     wait_for_text(page, "読み込めず")

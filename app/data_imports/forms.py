@@ -14,7 +14,8 @@ SENSITIVE_LABEL = _l("Also keep special-care information (ECG recordings, clinic
 class UploadForm(FlaskForm):
     """The page's form: the file itself (without JavaScript, sent whole) and the 要配慮 choice."""
 
-    export = FileField(_l("Your export file (export.zip)"), render_kw={"accept": ".zip,.xml,application/zip,text/xml"})
+    export = FileField(_l("Your export file (zip, tgz, json, ics …)"),
+                       render_kw={"accept": ".zip,.tgz,.gz,.xml,.json,.ics,.html,.atom,application/zip,application/gzip"})
     keep_sensitive = BooleanField(SENSITIVE_LABEL)
 
 

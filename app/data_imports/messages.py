@@ -24,6 +24,16 @@ REFUSALS = {
     # the import
     "empty": _l("The export holds no health data."),
     "internal": _l("Azukari could not finish reading the export. Nothing was kept; please try again later."),
+    "not_supported": _l("This file is not an export Azukari can read. Choose a file from Apple Health or Google."),
+    "json": _l("The file is not valid JSON (it may be cut short). Export it again and upload the new file."),
+    "ics": _l("The calendar file is damaged. Export it again and upload the new file."),
+    "html": _l("The history page is damaged. Export it again and upload the new file."),
+    "not_location": _l("This JSON file is not a Location History or Timeline export."),
+    "not_watch_history": _l("This file is not a YouTube watch history."),
+    "not_my_activity": _l("This file is not a My Activity export."),
+    "not_profile": _l("This file is not a Google profile or subscription list."),
+    "not_calendar": _l("This file is not a calendar (.ics)."),
+    "not_blogger": _l("This XML file is not a Blogger export."),
 }
 
 
@@ -48,6 +58,26 @@ KIND_LABELS = {
     "me": _l("Profile"),
     "ecg": _l("ECG recordings"),
     "clinical_record": _l("Clinical records"),
+    "location_point": _l("Location points"),
+    "place_visit": _l("Places visited"),
+    "activity_segment": _l("Trips"),
+    "watch_event": _l("Videos watched"),
+    "calendar_event": _l("Calendar events"),
+    "post": _l("Blog posts and pages"),
+    "comment": _l("Blog comments"),
+    "my_activity": _l("Activity records"),
+    "profile": _l("Profile"),
+    "interest": _l("Interests and subscriptions"),
+}
+
+# The file formats of a Google export (app/imports/google/takeout.py), as the resident reads them.
+FORMAT_LABELS = {
+    "location_history": _l("Location History / Timeline"),
+    "watch_history": _l("YouTube and YouTube Music history"),
+    "my_activity": _l("My Activity"),
+    "profile": _l("Profile and interests"),
+    "calendar": _l("Calendar"),
+    "blogger": _l("Blogger"),
 }
 
 # The record types residents meet most; others are shown by their identifier without the HealthKit prefix.
@@ -97,3 +127,4 @@ WARNING_LABELS = {
     "ecg_date_unreadable": _l("ECG recordings with an unreadable date"),
 }
 UNKNOWN_WARNING = _l("Parts that could not be read and were skipped")
+OTHER_FILES = _l("other files of the export (photos, settings …)")

@@ -1,6 +1,6 @@
 """An export a resident brought (`DataImport`: the upload, then the import) and what was stored from it.
 
-The health tables hold the interchange items of `app/imports/schemas/` one row each, with the resident and the
+The tables hold the interchange items of `app/imports/schemas/` one row each, with the resident and the
 import they came from. Dates are ISO 8601 text with the offset the device wrote (`2024-05-01T07:30:00+09:00`):
 exactly what the export said, comparable as text within one offset, and cheap to write at a million rows.
 Rows of an import that is not DONE are never shown or used (a job writes them in steps); a failed or cancelled
@@ -32,7 +32,8 @@ class ImportStatus:
 
 class ImportFormat:
     APPLE_HEALTH = "apple_health"
-    ALL = (APPLE_HEALTH,)
+    GOOGLE = "google"  # a Takeout part (zip or tgz) or one file of it, or an on-device Timeline export
+    ALL = (APPLE_HEALTH, GOOGLE)
 
 
 class DataImport(SQLModel, table=True):
@@ -61,14 +62,16 @@ class DataImport(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
-class _HealthRow(SQLModel):
+class _ImportRow(SQLModel):
+    """The columns every table of imported items has."""
+
     # Whose row it is comes from the import (no resident column: one index fewer on a million-row insert, and the
     # account's deletion cascades through `data_import`).
     id: int | None = Field(default=None, sa_type=BigIntPK, primary_key=True)
     import_id: uuid.UUID = Field(foreign_key="data_import.id", ondelete="CASCADE", index=True)
 
 
-class HealthRecord(_HealthRow, table=True):
+class HealthRecord(_ImportRow, table=True):
     """A `health_record`: one sample (quantity, category or HKDataType)."""
 
     __tablename__ = "health_record"
@@ -98,7 +101,7 @@ class HealthRecord(_HealthRow, table=True):
     duplicate: bool = False
 
 
-class HealthWorkout(_HealthRow, table=True):
+class HealthWorkout(_ImportRow, table=True):
     """A `workout`, with its statistics, events, activities and routes (GPX points included) in `details`."""
 
     __tablename__ = "health_workout"
@@ -113,7 +116,7 @@ class HealthWorkout(_HealthRow, table=True):
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
-class HealthActivitySummary(_HealthRow, table=True):
+class HealthActivitySummary(_ImportRow, table=True):
     """An `activity_summary`: one day's rings."""
 
     __tablename__ = "health_activity_summary"
@@ -130,7 +133,7 @@ class HealthActivitySummary(_HealthRow, table=True):
     extra: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
-class HealthDocument(_HealthRow, table=True):
+class HealthDocument(_ImportRow, table=True):
     """An `ecg` recording or a `clinical_record`: 要配慮個人情報, stored only with the resident's say-so."""
 
     __tablename__ = "health_document"
@@ -140,3 +143,31 @@ class HealthDocument(_HealthRow, table=True):
     start: str | None = Field(default=None, max_length=40)
     body: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     sensitive: bool = True
+
+
+class LocationPoint(_ImportRow, table=True):
+    """A `location_point`: one raw position of Google's Location History or an on-device Timeline (the bulk: a
+    million per export), with the rest of what the source said in `extra`."""
+
+    __tablename__ = "location_point"
+
+    time: str = Field(max_length=40)
+    latitude: float
+    longitude: float
+    accuracy_m: float | None = None
+    altitude_m: float | None = None
+    extra: str | None = Field(default=None, sa_type=sa.Text)  # JSON, as the parser gave it; None when nothing more
+
+
+class ImportedItem(_ImportRow, table=True):
+    """Any other interchange item of a Google export (place_visit, activity_segment, watch_event, calendar_event,
+    post, comment, my_activity, profile, interest): the item as JSON, with its kind and time for reading in order."""
+
+    __tablename__ = "imported_item"
+    __table_args__ = (sa.Index("ix_imported_item_import_kind_start", "import_id", "kind", "start"),)
+
+    import_id: uuid.UUID = Field(foreign_key="data_import.id", ondelete="CASCADE")
+    kind: str = Field(max_length=30)
+    start: str | None = Field(default=None, max_length=40)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    sensitive: bool = False

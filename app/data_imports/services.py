@@ -28,9 +28,9 @@ from app.data_imports import storage
 from app.data_imports.models import DataImport, HealthRecord, ImportFormat, ImportStatus
 from app.db import utcnow
 from app.errors import Conflict, DomainError, NotFound
-from app.imports.apple_health import HealthImportError, ImportSummary
 from app.imports.archive import ArchiveError
 from app.imports.detect import open_export
+from app.imports.summary import FormatError, ImportSummary
 from app.jobs import services as jobs
 from app.jobs.models import Job
 from app.ledger.models import RecordKind
@@ -45,8 +45,16 @@ SWEEP_KIND = "data_imports.sweep"
 ABANDONED_AFTER = timedelta(days=2)
 # Items between two commits of an import (each commit is a checkpoint a killed worker resumes from).
 COMMIT_EVERY = 50_000
-# The ledger's names for what an import stores (keys of app/consent/data/catalogue.toml).
-ITEMS = {"health_records": "ヘルスケアの記録", "ecg": "心電図", "clinical_records": "診療記録"}
+# The ledger's names for what an import stores (keys of app/consent/data/catalogue.toml), and each kind's item.
+ITEMS = {"health_records": "ヘルスケアの記録", "ecg": "心電図", "clinical_records": "診療記録",
+         "location_history": "位置情報の履歴", "viewing_history": "動画の視聴履歴", "calendar_events": "カレンダーの予定",
+         "blog_posts": "ブログの投稿とコメント", "activity_history": "Google でのアクティビティ", "profile": "会員情報",
+         "interests": "興味関心情報"}
+KIND_ITEMS = {"health_record": "health_records", "workout": "health_records", "activity_summary": "health_records",
+              "ecg": "ecg", "clinical_record": "clinical_records", "location_point": "location_history",
+              "place_visit": "location_history", "activity_segment": "location_history", "watch_event": "viewing_history",
+              "calendar_event": "calendar_events", "post": "blog_posts", "comment": "blog_posts",
+              "my_activity": "activity_history", "profile": "profile", "interest": "interests"}
 
 
 class UploadTooLarge(DomainError):
@@ -234,11 +242,8 @@ class Step:
 
 
 def _ledger_items(stored: dict[str, int]) -> dict[str, str]:
-    keys = {"health_records"} if any(stored.get(k) for k in ("health_record", "workout", "activity_summary")) else set()
-    if stored.get("ecg"):
-        keys.add("ecg")
-    if stored.get("clinical_record"):
-        keys.add("clinical_records")
+    """The catalogue items (key → Japanese name) that what was stored belongs to, for the ledger."""
+    keys = {KIND_ITEMS[kind] for kind, count in stored.items() if count and kind in KIND_ITEMS}
     return {key: ITEMS[key] for key in sorted(keys)}
 
 
@@ -254,7 +259,8 @@ def run_import(session: Session, data_import: DataImport, path: Path, *, step: C
     next_commit = resume_after + commit_every
     try:
         with path.open("rb") as fp:
-            archive, items, _format = open_export(fp, summary)
+            archive, items, file_format = open_export(fp, summary)
+            data_import.format = ImportFormat.GOOGLE if file_format.startswith("google") else ImportFormat.APPLE_HEALTH
             try:
                 for index, item in enumerate(items):
                     if index < resume_after:
@@ -270,7 +276,7 @@ def run_import(session: Session, data_import: DataImport, path: Path, *, step: C
                 if archive is not None:
                     archive.close()
         writer.flush()
-    except (ArchiveError, HealthImportError) as error:
+    except (ArchiveError, FormatError) as error:
         session.rollback()
         fail(session, data_import, error.code)
         raise ImportRefused(error.code, str(error)) from error

@@ -13,19 +13,31 @@ import orjson
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from app.data_imports.models import HealthActivitySummary, HealthDocument, HealthRecord, HealthWorkout
+from app.data_imports.models import (
+    HealthActivitySummary,
+    HealthDocument,
+    HealthRecord,
+    HealthWorkout,
+    ImportedItem,
+    LocationPoint,
+)
 from app.imports.apple_health.elements import SUMMARY_COLUMNS
 
 RECORD_COLUMNS = ("import_id", "type", "family", "source_name", "source_version", "device", "start",
                   "end", "created", "value_num", "value_text", "unit", "raw_value", "raw_unit", "metadata_json",
                   "beats_json", "sensitive", "duplicate")
+POINT_COLUMNS = ("import_id", "time", "latitude", "longitude", "accuracy_m", "altitude_m", "extra")
+POINT_FIELDS = frozenset(("kind", "schema_version", "time", "latitude", "longitude", "accuracy_m", "altitude_m"))
+# The Google kinds kept as JSON rows of `imported_item` (docs/interchange.md).
+ITEM_KINDS = frozenset(("place_visit", "activity_segment", "watch_event", "calendar_event", "post", "comment",
+                        "my_activity", "profile", "interest"))
 BATCH = 5000
 
 
-def _record_insert(dialect: str) -> str:
-    marks = ", ".join(["?" if dialect == "sqlite" else "%s"] * len(RECORD_COLUMNS))
-    names = ", ".join(f'"{name}"' for name in RECORD_COLUMNS)
-    return f"INSERT INTO health_record ({names}) VALUES ({marks})"  # noqa: S608 (fixed names, no input)
+def _insert(table: str, columns: tuple[str, ...], dialect: str) -> str:
+    marks = ", ".join(["?" if dialect == "sqlite" else "%s"] * len(columns))
+    names = ", ".join(f'"{name}"' for name in columns)
+    return f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 (fixed names, no input)
 
 
 class ItemWriter:
@@ -41,8 +53,10 @@ class ItemWriter:
         # The id as the driver stores it: SQLite keeps SQLAlchemy's Uuid as 32 hex digits, PostgreSQL as uuid.
         self._import = import_id.hex if dialect == "sqlite" else import_id
         self.import_id, self.keep_sensitive = import_id, keep_sensitive
-        self._record_sql = _record_insert(dialect)
+        self._record_sql = _insert("health_record", RECORD_COLUMNS, dialect)
+        self._point_sql = _insert("location_point", POINT_COLUMNS, dialect)
         self._records: list[tuple[Any, ...]] = []
+        self._points: list[tuple[Any, ...]] = []
         self._others: dict[type, list[dict[str, Any]]] = {}
         self._weight = 0  # rows buffered, route points included (a workout's points are most of its size)
         self.profile: dict[str, Any] | None = None
@@ -51,7 +65,7 @@ class ItemWriter:
 
     @property
     def pending(self) -> int:
-        return len(self._records) + self._weight
+        return len(self._records) + len(self._points) + self._weight
 
     def count(self, item: dict[str, Any]) -> bool:
         """Count the item as stored or withheld without writing it; True when it is to be stored."""
@@ -84,6 +98,14 @@ class ItemWriter:
             self._other(HealthDocument, {"kind": kind, "start": item.get("start") or item.get("received"), "body": body})
         elif kind == "me":
             self.profile = {key: value for key, value in item.items() if key != "kind"}
+        elif kind == "location_point":
+            extra = {key: value for key, value in item.items() if key not in POINT_FIELDS and value is not None}
+            self._points.append((self._import, item["time"], item["latitude"], item["longitude"], item.get("accuracy_m"),
+                                 item.get("altitude_m"), orjson.dumps(extra).decode() if extra else None))
+        elif kind in ITEM_KINDS:
+            start = item.get("start") or item.get("time") or item.get("published")
+            self._other(ImportedItem, {"kind": kind, "start": start, "sensitive": bool(item.get("sensitive")),
+                                       "data": {key: value for key, value in item.items() if key != "kind"}})
         else:
             raise ValueError(f"no table for interchange kind {kind!r}")
 
@@ -111,6 +133,9 @@ class ItemWriter:
         if self._records:
             self.session.connection().exec_driver_sql(self._record_sql, self._records)
             self._records = []
+        if self._points:
+            self.session.connection().exec_driver_sql(self._point_sql, self._points)
+            self._points = []
         for model, rows in self._others.items():
             self.session.execute(sa.insert(model), rows)
         self._others, self._weight = {}, 0
@@ -141,7 +166,7 @@ def flag_duplicates(session: Session, import_id: uuid.UUID) -> int:
 def delete_rows(session: Session, import_id: uuid.UUID) -> int:
     """Delete everything stored from one import; returns the number of rows."""
     total = 0
-    for model in (HealthRecord, HealthWorkout, HealthActivitySummary, HealthDocument):
+    for model in (HealthRecord, HealthWorkout, HealthActivitySummary, HealthDocument, LocationPoint, ImportedItem):
         result = session.execute(sa.delete(model).where(model.import_id == import_id))  # type: ignore[attr-defined]
         total += result.rowcount or 0
     return total

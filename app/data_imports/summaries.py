@@ -6,7 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from app.data_imports.messages import KIND_LABELS, TYPE_LABELS, UNKNOWN_WARNING, WARNING_LABELS
+from app.data_imports.messages import (
+    FORMAT_LABELS,
+    KIND_LABELS,
+    OTHER_FILES,
+    TYPE_LABELS,
+    UNKNOWN_WARNING,
+    WARNING_LABELS,
+)
 from app.data_imports.models import DataImport
 
 SENSITIVE_KINDS = ("ecg", "clinical_record")  # 要配慮 as a whole
@@ -29,6 +36,7 @@ class SummaryView:
     sources: list[Line] = field(default_factory=list)
     warnings: list[Line] = field(default_factory=list)
     not_read: list[Line] = field(default_factory=list)
+    formats: list[Line] = field(default_factory=list)  # files read, by format (a Google export holds several)
     first: datetime | None = None
     last: datetime | None = None
     duplicates: int = 0
@@ -70,7 +78,12 @@ def summary_view(data_import: DataImport, _language: str) -> SummaryView | None:
     # other kinds (Audiogram, VisionPrescription …) are not imported yet. Unreadable ones are warnings above.
     unreadable = {w["code"][4:] for w in summary.get("warnings", []) if w["code"].startswith("bad_")}
     view.not_read = [Line(tag, count) for tag, count in sorted(summary.get("skipped", {}).items())
-                     if tag not in unreadable and tag != "Correlation" and tag not in SENSITIVE_KINDS]
+                     if tag not in unreadable and tag not in ("Correlation", "file") and tag not in SENSITIVE_KINDS
+                     and tag not in KIND_LABELS]
+    view.formats = [Line(str(FORMAT_LABELS.get(name, name)), count) for name, count in summary.get("formats", {}).items()]
+    files_skipped = summary.get("skipped", {}).get("file", 0)
+    if files_skipped:
+        view.not_read.append(Line(str(OTHER_FILES), files_skipped))
     dates = summary.get("date_range", {})
     view.first, view.last = _when(dates.get("first")), _when(dates.get("last"))
     return view

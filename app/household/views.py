@@ -16,6 +16,7 @@ from app.audit import EventTag
 from app.city_records import services as city_records
 from app.config import current_settings
 from app.data_imports import services as data_imports
+from app.data_imports.messages import KIND_LABELS as IMPORT_KIND_LABELS
 from app.data_imports.messages import STATUS_LABELS as IMPORT_STATUS_LABELS
 from app.db import get_session
 from app.errors import DomainError, NotFound
@@ -71,6 +72,7 @@ def index():  # type: ignore[no-untyped-def]
         city_usage=city_records.usage_views(db, resident, current_language()),
         data_imports=data_imports.imports_of(db, resident),
         import_labels=IMPORT_STATUS_LABELS,
+        kind_labels=IMPORT_KIND_LABELS,
         form=EmptyForm(),
     )
 

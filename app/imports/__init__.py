@@ -2,6 +2,8 @@
 
 - `archive`: safe streaming reading of an uploaded zip (`SafeZip`, typed `ArchiveError`s).
 - `apple_health`: streaming parse of an Apple Health `export.zip` / `export.xml` into interchange dicts.
+- `google`: the Takeout walker (`google.takeout`) and one streaming parser per Google format.
+- `detect.open_export`: which of those a file needs, from its first bytes.
 - `schemas/`: versioned JSON Schemas (draft 2020-12) of those dicts; load one with `load_schema`.
 
 Importing this package has no side effects.
@@ -13,7 +15,10 @@ import json
 from importlib import resources
 from typing import Any
 
-SCHEMA_NAMES = ("health_record", "workout", "activity_summary", "me", "ecg", "clinical_record")
+APPLE_HEALTH_KINDS = ("health_record", "workout", "activity_summary", "me", "ecg", "clinical_record")
+GOOGLE_KINDS = ("location_point", "place_visit", "activity_segment", "watch_event", "calendar_event", "post", "comment",
+                "my_activity", "profile", "interest")
+SCHEMA_NAMES = APPLE_HEALTH_KINDS + GOOGLE_KINDS
 
 
 def load_schema(name: str) -> dict[str, Any]:

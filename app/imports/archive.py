@@ -113,12 +113,12 @@ class ZipEntry:
         return self.name.count("/")
 
 
-def _is_ignored(name: str) -> bool:
+def is_ignored(name: str) -> bool:
     parts = name.split("/")
     return parts[0] == "__MACOSX" or parts[-1] == ".DS_Store" or parts[-1].startswith("._")
 
 
-def _check_path(name: str) -> None:
+def check_path(name: str) -> None:
     if not name or "\x00" in name:
         raise UnsafePathError("empty or NUL in entry name", entry=name)
     normalized = name.replace("\\", "/")
@@ -179,12 +179,12 @@ class SafeZip:
         declared_total = 0
         for info in infos:
             name = info.filename
-            _check_path(name)
+            check_path(name)
             if _is_symlink(info):
                 raise SymlinkError(f"symlink entry: {name!r}", entry=name)
             if info.is_dir():
                 continue
-            if _is_ignored(name):
+            if is_ignored(name):
                 self.skipped.append(name)
                 continue
             if info.flag_bits & 0x1:

@@ -16,15 +16,15 @@ from typing import Any
 import click
 from flask.cli import AppGroup
 
-from app.imports.apple_health import HealthImportError, ImportSummary
 from app.imports.archive import ArchiveError
 from app.imports.detect import open_export
+from app.imports.summary import FormatError, ImportSummary
 
-exports = AppGroup("exports", help="Data exports residents bring (Apple Health for now).")
+exports = AppGroup("exports", help="Data exports residents bring (Apple Health, Google Takeout, on-device Timeline).")
 
 
 def inspect(path: Path) -> dict[str, object]:
-    """The summary of the export at `path` (a zip or a bare export XML). Raises ArchiveError / HealthImportError."""
+    """The summary of the export at `path` (an archive or one file). Raises ArchiveError / FormatError."""
     summary = ImportSummary()
     with path.open("rb") as fp:
         archive, items, kind = open_export(fp, summary)
@@ -43,7 +43,7 @@ def inspect(path: Path) -> dict[str, object]:
 def inspect_command(path: Path) -> None:
     try:
         result = inspect(path)
-    except (ArchiveError, HealthImportError) as error:
+    except (ArchiveError, FormatError) as error:
         code = getattr(error, "code", "invalid")
         raise click.ClickException(f"{path.name}: refused ({code}): {error}") from None
     click.echo(json.dumps(result, ensure_ascii=False, indent=2, sort_keys=True))

@@ -25,6 +25,8 @@ class ImportSummary:
     counts: Counter[str] = field(default_factory=Counter)
     sources: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    # file format → how many files of it were read (a Takeout part holds several)
+    formats: Counter[str] = field(default_factory=Counter)
     # interchange type → how many items of it are 要配慮 (special-care personal information)
     sensitive: Counter[str] = field(default_factory=Counter)
     warnings: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -78,6 +80,7 @@ class ImportSummary:
             "sources": dict(self.sources),
             "skipped": dict(self.skipped),
             "sensitive": dict(self.sensitive),
+            "formats": dict(self.formats),
             "warnings": list(self.warnings.values()),
             "export_version": self.export_version,
             "export_date": self.export_date,

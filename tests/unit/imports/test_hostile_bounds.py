@@ -508,7 +508,8 @@ FORK_SERVER = r"""
 import json, os, resource, signal, sys, time, traceback
 sys.path.insert(0, sys.argv[1])
 from pathlib import Path
-from app.imports.apple_health import HealthImportError, ImportSummary, iter_health_zip
+from app.imports.apple_health import ImportSummary, iter_health_zip
+from app.imports.summary import FormatError
 from app.imports.archive import ArchiveError, Limits, SafeZip
 from app.imports.cli import inspect
 
@@ -525,7 +526,7 @@ def child(request):
                 for _item in iter_health_zip(archive, summary):
                     pass
             out = {"refused": False, "summary": summary.as_dict()}
-    except (ArchiveError, HealthImportError) as error:
+    except (ArchiveError, FormatError) as error:
         out = {"refused": True, "code": error.code, "message": str(error), "type": type(error).__name__}
     except BaseException:
         out = {"refused": False, "crashed": traceback.format_exc()}
