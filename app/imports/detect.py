@@ -17,7 +17,7 @@ from app.imports.apple_health import ImportSummary
 from app.imports.archive import NotZipError, SafeZip
 from app.imports.archive_tar import GZIP_MAGIC, SafeTar
 from app.imports.google import takeout
-from app.imports.summary import HealthImportError
+from app.imports.summary import FormatError, HealthImportError
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _TEXT_STARTS = (b"<", b"{", b"[", b"BEGIN:VCALENDAR")
@@ -50,4 +50,14 @@ def open_export(fp: IO[bytes], summary: ImportSummary) -> tuple[Any | None, Iter
         return None, apple_health.iter_health_export(fp, summary), "apple_health_xml"
     if text.startswith(_TEXT_STARTS):
         return None, takeout.iter_bare(fp, summary), "google_file"
+    if _is_text(head):  # a CSV, a note: a document, just not one Azukari reads
+        raise FormatError("not_supported", "a text file of a kind Azukari cannot read")
     raise NotZipError("neither an archive nor a document Azukari can read")
+
+
+def _is_text(head: bytes) -> bool:
+    try:
+        head[:4096].decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start > 4090  # a character cut at the end of the sample
+    return b"\x00" not in head[:4096]
