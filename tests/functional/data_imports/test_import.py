@@ -103,7 +103,8 @@ def test_special_care_items_are_kept_and_marked_when_the_resident_says_so(client
 
 
 @pytest.mark.parametrize(("body", "code", "message"), [
-    (b"%PDF-1.7 not an export at all", "not_zip", "zip アーカイブでも"),
+    (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n", "not_zip", "zip アーカイブでも"),
+    (b"date,steps\n2026-11-01,8000\n", "not_supported", "読み込める書き出しではありません"),
     (export_zip()[:900], "corrupt", "壊れているか"),
     # A second DOCTYPE after the first (which the reader removes) must not reach the parser either.
     (export_zip(xml=EXPORT_XML.replace("<HealthData locale", '<!DOCTYPE x [<!ENTITY e "a">]><HealthData locale')
@@ -111,7 +112,7 @@ def test_special_care_items_are_kept_and_marked_when_the_resident_says_so(client
     (export_zip(xml=EXPORT_XML.replace("<HealthData locale", '<!-- <a --><!DOCTYPE x [<!ENTITY e "a">]><HealthData locale')
                 .replace('value="1200"/>', 'value="&e;"/>', 1)), "entity", "エンティティ"),
     (export_zip(xml=EXPORT_XML[: len(EXPORT_XML) // 2]), "xml", "壊れているか"),
-], ids=["pdf", "truncated-zip", "second-doctype", "doctype-after-comment", "truncated-xml"])
+], ids=["pdf", "csv", "truncated-zip", "second-doctype", "doctype-after-comment", "truncated-xml"])
 def test_a_refused_export_leaves_nothing_and_says_why(client, db, login, csrf, run_jobs, body, code, message) -> None:  # type: ignore[no-untyped-def]
     resident = ResidentFactory()
     login(client, resident)
