@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from app.imports.google import activity
 from app.imports.google.activity import (
     LEADING_LIMIT,
+    html_pages,
     iter_my_activity,
     iter_watch_history,
     parse_html_time,
@@ -461,8 +461,8 @@ def test_segmented_parse_gives_the_same_items(monkeypatch, data):
     """The page is fed to a fresh parser every SEGMENT_BYTES, cut before an entry: with tiny segments and reads
     (a cut in nearly every entry), the items are the same."""
     whole = watches(data)[0]
-    monkeypatch.setattr(activity, "SEGMENT_BYTES", 200)
-    monkeypatch.setattr(activity, "_CHUNK", 97)
+    monkeypatch.setattr(html_pages, "SEGMENT_BYTES", 200)
+    monkeypatch.setattr(html_pages, "_CHUNK", 97)
     assert watches(data)[0] == whole
 
 
