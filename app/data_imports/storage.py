@@ -58,14 +58,11 @@ class ItemWriter:
         self._records: list[tuple[Any, ...]] = []
         self._points: list[tuple[Any, ...]] = []
         self._others: dict[type, list[dict[str, Any]]] = {}
-        self._weight = 0  # rows buffered, route points included (a workout's points are most of its size)
         self.profile: dict[str, Any] | None = None
         self.stored: dict[str, int] = {}
         self.withheld: dict[str, int] = {}  # 要配慮 items not kept (the resident did not tick it)
 
-    @property
-    def pending(self) -> int:
-        return len(self._records) + len(self._points) + self._weight
+        self.pending = 0  # rows buffered (route points included): `flush()` when it reaches a batch
 
     def count(self, item: dict[str, Any]) -> bool:
         """Count the item as stored or withheld without writing it; True when it is to be stored."""
@@ -77,10 +74,19 @@ class ItemWriter:
         return True
 
     def add(self, item: dict[str, Any]) -> None:
+        kind = item["kind"]
+        if kind == "location_point":  # the bulk of a Google export: first, and without the general path's lookups
+            self.stored[kind] = self.stored.get(kind, 0) + 1
+            self.pending += 1
+            extra_keys = item.keys() - POINT_FIELDS
+            extra = {key: item[key] for key in extra_keys if item[key] is not None} if extra_keys else None
+            self._points.append((self._import, item["time"], item["latitude"], item["longitude"], item.get("accuracy_m"),
+                                 item.get("altitude_m"), orjson.dumps(extra).decode() if extra else None))
+            return
         if not self.count(item):
             return
-        kind = item["kind"]
         if kind == "health_record":
+            self.pending += 1
             self._add_record(item)
         elif kind == "workout":
             self._other(HealthWorkout, {
@@ -98,10 +104,6 @@ class ItemWriter:
             self._other(HealthDocument, {"kind": kind, "start": item.get("start") or item.get("received"), "body": body})
         elif kind == "me":
             self.profile = {key: value for key, value in item.items() if key != "kind"}
-        elif kind == "location_point":
-            extra = {key: value for key, value in item.items() if key not in POINT_FIELDS and value is not None}
-            self._points.append((self._import, item["time"], item["latitude"], item["longitude"], item.get("accuracy_m"),
-                                 item.get("altitude_m"), orjson.dumps(extra).decode() if extra else None))
         elif kind in ITEM_KINDS:
             start = item.get("start") or item.get("time") or item.get("published")
             self._other(ImportedItem, {"kind": kind, "start": start, "sensitive": bool(item.get("sensitive")),
@@ -127,7 +129,7 @@ class ItemWriter:
         values["import_id"] = self.import_id
         self._others.setdefault(model, []).append(values)
         routes = values.get("details", {}).get("routes", ())
-        self._weight += 1 + sum(len(route.get("locations") or ()) for route in routes)
+        self.pending += 1 + sum(len(route.get("locations") or ()) for route in routes)
 
     def flush(self) -> None:
         if self._records:
@@ -138,7 +140,7 @@ class ItemWriter:
             self._points = []
         for model, rows in self._others.items():
             self.session.execute(sa.insert(model), rows)
-        self._others, self._weight = {}, 0
+        self._others, self.pending = {}, 0
 
 
 def flag_duplicates(session: Session, import_id: uuid.UUID) -> int:

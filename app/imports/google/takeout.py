@@ -110,13 +110,10 @@ def iter_file(stream: IO[bytes], summary: ImportSummary, *, name: str = "") -> I
 
 
 def iter_takeout_zip(archive: SafeZip, summary: ImportSummary) -> Iterator[dict[str, Any]]:
-    found_any = False
     for entry in archive.entries():
         with archive.open(entry) as stream:
-            for item in iter_file(stream, summary, name=entry.name):
-                found_any = True
-                yield item
-    if not found_any and not summary.formats:
+            yield from iter_file(stream, summary, name=entry.name)
+    if not summary.formats:
         raise FormatError("not_found", "no data Azukari can read was found in the archive")
 
 
