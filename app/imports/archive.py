@@ -256,19 +256,22 @@ class SafeZip:
         self.close()
 
 
-class LimitedEntryReader(io.RawIOBase):
-    """A readable binary stream over one entry; every read is counted against the archive's limits."""
+class CountedMember(io.RawIOBase):
+    """A readable binary stream over one archive member: each read goes through `_count`, which enforces the archive's
+    limits, and a broken read is a `CorruptArchiveError` (zip entries here, tar members in archive_tar)."""
 
-    def __init__(self, archive: SafeZip, entry: ZipEntry, raw: IO[bytes]) -> None:
+    BROKEN: tuple[type[BaseException], ...] = (zlib.error, EOFError, OSError)
+    ENDS_EARLY = "the data ends before the entry's declared end"
+
+    def __init__(self, name: str, raw: IO[bytes]) -> None:
         super().__init__()
-        self._archive = archive
-        self._entry = entry
+        self._member_name = name
         self._raw = raw
         self.bytes_read = 0
 
     @property
     def name(self) -> str:
-        return self._entry.name
+        return self._member_name
 
     def readable(self) -> bool:
         return True
@@ -281,15 +284,15 @@ class LimitedEntryReader(io.RawIOBase):
             return b"".join(chunks)
         try:
             data = self._raw.read(size)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            reason = str(exc) or "the data ends before the entry's declared end"
-            raise CorruptArchiveError(f"corrupt entry {self._entry.name!r}: {reason}", entry=self._entry.name) from exc
+        except self.BROKEN as exc:
+            reason = str(exc) or self.ENDS_EARLY
+            raise CorruptArchiveError(f"corrupt entry {self._member_name!r}: {reason}", entry=self._member_name) from exc
         self.bytes_read += len(data)
-        # CPython's ZipExtFile keeps the compressed bytes it has not consumed yet; without it, the header's figure.
-        left = getattr(self._raw, "_compress_left", None)
-        used = self._entry.compressed_size - left if isinstance(left, int) else None
-        self._archive._account(self._entry, self.bytes_read, used)
+        self._count(len(data))
         return data
+
+    def _count(self, delta: int) -> None:
+        raise NotImplementedError
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read(len(buffer))
@@ -300,3 +303,20 @@ class LimitedEntryReader(io.RawIOBase):
         if not self.closed:
             self._raw.close()
         super().close()
+
+
+class LimitedEntryReader(CountedMember):
+    """A zip entry's stream; every read is counted against the archive's limits."""
+
+    BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
+
+    def __init__(self, archive: SafeZip, entry: ZipEntry, raw: IO[bytes]) -> None:
+        super().__init__(entry.name, raw)
+        self._archive = archive
+        self._entry = entry
+
+    def _count(self, delta: int) -> None:
+        # CPython's ZipExtFile keeps the compressed bytes it has not consumed yet; without it, the header's figure.
+        left = getattr(self._raw, "_compress_left", None)
+        used = self._entry.compressed_size - left if isinstance(left, int) else None
+        self._archive._account(self._entry, self.bytes_read, used)

@@ -20,6 +20,7 @@ from typing import IO, BinaryIO
 from app.imports.archive import (
     ArchiveError,
     CorruptArchiveError,
+    CountedMember,
     Limits,
     RatioError,
     SymlinkError,
@@ -125,33 +126,19 @@ class SafeTar:
         self.close()
 
 
-class _LimitedMember(io.RawIOBase):
+class _LimitedMember(CountedMember):
+    """A tar member's stream; every read is counted against the archive's limits."""
+
+    BROKEN = (tarfile.TarError, zlib.error, EOFError, OSError)
+    ENDS_EARLY = "the archive ends early"
+
     def __init__(self, archive: SafeTar, name: str, raw: IO[bytes]) -> None:
-        super().__init__()
-        self._archive, self._name, self._raw = archive, name, raw
+        super().__init__(name, raw)
+        self._archive = archive
 
-    @property
-    def name(self) -> str:
-        return self._name
+    def _count(self, delta: int) -> None:
+        self._archive._account(self._member_name, delta)
 
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            chunks = []
-            while chunk := self.read(64 * 1024):
-                chunks.append(chunk)
-            return b"".join(chunks)
-        try:
-            data = self._raw.read(size)
-        except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
-            reason = str(exc) or "the archive ends early"
-            raise CorruptArchiveError(f"corrupt entry {self._name!r}: {reason}", entry=self._name) from exc
-        self._archive._account(self._name, len(data))
-        return data
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
+    def close(self) -> None:
+        # The tar stream owns the member's bytes: closing a member must not close the archive's file.
+        io.RawIOBase.close(self)
