@@ -40,7 +40,8 @@ from typing import Any, BinaryIO
 
 import ijson
 
-from app.imports.google.activity import _BOM, _WHITESPACE, SNIFF_BYTES, _first_line, _open, _Replay
+from app.imports.google.activity import _BOM, _WHITESPACE, SNIFF_BYTES, _first_line, _open
+from app.imports.streams import Replay
 from app.imports.summary import FormatError, ImportSummary
 
 SCHEMA_VERSION = 1
@@ -108,16 +109,11 @@ def sniff_profile(head: bytes) -> str | None:
     return "youtube_subscriptions_csv" if 2 * sum(_looks_like_subscription(r) for r in sample) >= len(sample) else None
 
 
-class _NoMore:
-    def read(self, size: int = -1) -> bytes:
-        return b""
-
-
 def _top_level_keys(head: bytes) -> set[str]:
     """The keys of a JSON object's first level found in its head (a cut-off head gives those before the cut)."""
     keys: set[str] = set()
     try:
-        for prefix, event, value in ijson.parse(_Replay(head, _NoMore())):
+        for prefix, event, value in ijson.parse(io.BytesIO(head)):
             if event == "map_key" and prefix == "":
                 keys.add(value)
     except ijson.JSONError:
@@ -150,7 +146,7 @@ def iter_profile(stream: BinaryIO, summary: ImportSummary, *, kind: str | None =
 _READ_KEYS = frozenset({"displayName", "emails", "locale", "language"})
 
 
-def _profile(stream: _Replay, summary: ImportSummary) -> Iterator[dict[str, Any]]:
+def _profile(stream: Replay, summary: ImportSummary) -> Iterator[dict[str, Any]]:
     raw = b""
     while len(raw) <= PROFILE_LIMIT:
         chunk = stream.read(PROFILE_LIMIT + 1 - len(raw))
@@ -217,8 +213,8 @@ def _interest(name: str | None, channel: str | None, url: str | None) -> dict[st
     }
 
 
-def _subscriptions_csv(stream: _Replay, summary: ImportSummary) -> Iterator[dict[str, Any]]:
-    text = io.TextIOWrapper(_Readable(stream), encoding="utf-8", errors="strict", newline="")
+def _subscriptions_csv(stream: Replay, summary: ImportSummary) -> Iterator[dict[str, Any]]:
+    text = io.TextIOWrapper(io.BufferedReader(stream), encoding="utf-8", errors="strict", newline="")
     reader = csv.reader(text)
     seen: set[str] = set()
     first = True
@@ -246,23 +242,7 @@ def _subscriptions_csv(stream: _Replay, summary: ImportSummary) -> Iterator[dict
         raise FormatError("not_profile", f"unreadable CSV: {exc}") from exc
 
 
-class _Readable(io.RawIOBase):
-    """`_Replay` as an io stream, for `TextIOWrapper`."""
-
-    def __init__(self, stream: _Replay) -> None:
-        super().__init__()
-        self._stream = stream
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self._stream.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def _subscriptions_json(stream: _Replay, summary: ImportSummary) -> Iterator[dict[str, Any]]:
+def _subscriptions_json(stream: Replay, summary: ImportSummary) -> Iterator[dict[str, Any]]:
     seen: set[str] = set()
     try:
         for item in ijson.items(stream, "item"):

@@ -9,13 +9,13 @@ first bytes, never by its name (folder and file names are localized: `ロケー�
 from __future__ import annotations
 
 import importlib
-import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
 from app.imports.archive import SafeZip
 from app.imports.archive_tar import SafeTar
+from app.imports.streams import Replay, read_head
 from app.imports.summary import FormatError, ImportSummary
 
 HEAD_BYTES = 64 * 1024
@@ -47,41 +47,6 @@ FORMATS = (
 )
 
 
-class _Replay(io.RawIOBase):
-    """A stream that gives back the bytes already read for sniffing, then the rest."""
-
-    def __init__(self, head: bytes, rest: IO[bytes]) -> None:
-        super().__init__()
-        self._head, self._rest = head, rest
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            if size is None or size < 0:
-                out, self._head = self._head + self._rest.read(), b""
-                return out
-            out, self._head = self._head[:size], self._head[size:]
-            return out
-        return self._rest.read(size)
-
-    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
-def _read_head(stream: IO[bytes]) -> bytes:
-    head = b""
-    while len(head) < HEAD_BYTES:
-        chunk = stream.read(HEAD_BYTES - len(head))
-        if not chunk:
-            break
-        head += chunk
-    return head
-
-
 def classify(head: bytes) -> tuple[Format, Any] | None:
     """The format of a file from its first bytes, with the variant its sniffer named; None if none claims it."""
     for fmt in FORMATS:
@@ -94,7 +59,7 @@ def classify(head: bytes) -> tuple[Format, Any] | None:
 
 def iter_file(stream: IO[bytes], summary: ImportSummary, *, name: str = "") -> Iterator[dict[str, Any]]:
     """The items of one file (of an archive, or uploaded alone); a file no format claims yields nothing."""
-    head = _read_head(stream)
+    head = read_head(stream, HEAD_BYTES)
     found = classify(head)
     if found is None:
         summary.skipped["file"] += 1
@@ -104,7 +69,7 @@ def iter_file(stream: IO[bytes], summary: ImportSummary, *, name: str = "") -> I
     _sniff, read = fmt.load()
     options = {fmt.variant_keyword: variant} if fmt.variant_keyword and variant is not True else {}
     try:
-        yield from read(_Replay(head, stream), summary, **options)
+        yield from read(Replay(head, stream), summary, **options)
     except FormatError as error:
         raise FormatError(error.code, f"{name or 'the file'}: {error}") from error
 
@@ -126,7 +91,7 @@ def iter_takeout_tar(archive: SafeTar, summary: ImportSummary) -> Iterator[dict[
 
 def iter_bare(stream: BinaryIO, summary: ImportSummary) -> Iterator[dict[str, Any]]:
     """One file uploaded alone (a Timeline.json from a phone, a calendar .ics, a Blogger export …)."""
-    head = _read_head(stream)
+    head = read_head(stream, HEAD_BYTES)
     if classify(head) is None:
         raise FormatError("not_supported", "a file of a kind Azukari cannot read")
-    yield from iter_file(_Replay(head, stream), summary)
+    yield from iter_file(Replay(head, stream), summary)

@@ -63,7 +63,6 @@ from app.imports.google.activity.streams import _BOM as _BOM
 from app.imports.google.activity.streams import _WHITESPACE as _WHITESPACE
 from app.imports.google.activity.streams import SNIFF_BYTES as SNIFF_BYTES
 from app.imports.google.activity.streams import _open as _open
-from app.imports.google.activity.streams import _Replay as _Replay
 from app.imports.google.activity.times import ZONE_OFFSETS as ZONE_OFFSETS
 from app.imports.google.activity.times import UnknownZone as UnknownZone
 from app.imports.google.activity.times import parse_html_time

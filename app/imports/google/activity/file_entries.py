@@ -10,14 +10,14 @@ import ijson
 from app.imports.google.activity.entry import _Entry
 from app.imports.google.activity.html_pages import _html_entries, _is_activity_page
 from app.imports.google.activity.json_entries import _json_entry
-from app.imports.google.activity.streams import _Replay
+from app.imports.streams import Replay
 from app.imports.summary import FormatError
 
 # A file whose first entries hold no watch at all is not a watch history.
 LEADING_LIMIT = 100
 
 
-def _entries(fmt: str, stream: _Replay) -> Iterator[_Entry | None]:
+def _entries(fmt: str, stream: Replay) -> Iterator[_Entry | None]:
     """Entries of the file (None for an array item that is not an object)."""
     if fmt == "html":
         yield from _html_entries(stream)  # type: ignore[arg-type]

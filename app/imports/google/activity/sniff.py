@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import ijson
@@ -10,7 +11,7 @@ from app.imports.google.activity.entry import _Entry
 from app.imports.google.activity.html_pages import _html_entries, _is_activity_page
 from app.imports.google.activity.items import _category
 from app.imports.google.activity.json_entries import _json_entry
-from app.imports.google.activity.streams import _BOM, _WHITESPACE, _Empty, _Replay
+from app.imports.google.activity.streams import _BOM, _WHITESPACE
 from app.imports.summary import FormatError
 
 
@@ -18,7 +19,7 @@ def _json_head_items(head: bytes) -> list[Any]:
     """The complete array items within a JSON head (the last one is usually cut off)."""
     items: list[Any] = []
     try:
-        for item in ijson.items(_Replay(head, _Empty()), "item"):
+        for item in ijson.items(io.BytesIO(head), "item"):
             items.append(item)
             if len(items) >= 200:
                 break
@@ -30,7 +31,7 @@ def _json_head_items(head: bytes) -> list[Any]:
 def _html_head_entries(head: bytes) -> list[_Entry]:
     entries: list[_Entry] = []
     try:
-        for entry in _html_entries(_Replay(head, _Empty())):  # type: ignore[arg-type]
+        for entry in _html_entries(io.BytesIO(head)):  # type: ignore[arg-type]
             entries.append(entry)
             if len(entries) >= 200:
                 break

@@ -14,8 +14,9 @@ import ijson
 from ijson.utils import sendable_list
 
 from app.imports.google.location.items import SCHEMA_VERSION, _emit, _skip
-from app.imports.google.location.stream import READ_BYTES, _items, _Rejoined
+from app.imports.google.location.stream import READ_BYTES, _items
 from app.imports.google.location.values import _fraction, _int, _num, _text, _upper, iso_time, parse_latlng
+from app.imports.streams import Replay
 from app.imports.summary import ImportSummary
 
 
@@ -195,7 +196,7 @@ def _raw_signal(signal: Any, summary: ImportSummary) -> dict[str, Any] | None:
     return _emit(point, summary)
 
 
-def _android(source: _Rejoined, summary: ImportSummary) -> Iterator[dict[str, Any]]:
+def _android(source: Replay, summary: ImportSummary) -> Iterator[dict[str, Any]]:
     """Two C parsers over the same bytes, one building `semanticSegments[]` items, one `rawSignals[]` items."""
     segments: list[Any] = sendable_list()
     signals: list[Any] = sendable_list()
@@ -223,6 +224,6 @@ def _android(source: _Rejoined, summary: ImportSummary) -> Iterator[dict[str, An
             return
 
 
-def _ios(source: _Rejoined, summary: ImportSummary) -> Iterator[dict[str, Any]]:
+def _ios(source: Replay, summary: ImportSummary) -> Iterator[dict[str, Any]]:
     for segment in _items(source, "item"):
         yield from _segment(segment, "ios_timeline", summary)

@@ -9,7 +9,8 @@ from app.imports.google.location.on_device import _android, _ios
 from app.imports.google.location.records import _records
 from app.imports.google.location.semantic import _semantic
 from app.imports.google.location.sniff import LAYOUTS, _sniff
-from app.imports.google.location.stream import BOM, _json_errors, _read_head, _Rejoined
+from app.imports.google.location.stream import BOM, _json_errors, _read_head
+from app.imports.streams import Replay
 from app.imports.summary import FormatError, ImportSummary
 
 
@@ -31,7 +32,7 @@ def iter_location(stream: BinaryIO, summary: ImportSummary, *, layout: str | Non
             raise FormatError("json", f"the file is not valid JSON ({error})")
         if layout is None:
             raise FormatError("not_location", "the file is JSON but not Google Location History")
-    source = _Rejoined(head.removeprefix(BOM), stream)
+    source = Replay(head.removeprefix(BOM), stream)
     if layout in ("records_e7", "records_iso"):
         return _records(source, summary)
     if layout == "semantic":

@@ -10,7 +10,7 @@ from typing import Any
 import ijson
 
 from app.imports.google.location.items import SCHEMA_VERSION, _skip
-from app.imports.google.location.stream import _items, _json_error, _Rejoined
+from app.imports.google.location.stream import _items, _json_error
 from app.imports.google.location.values import (
     _MILLI_UTC,
     _MINUTE_SECOND,
@@ -27,6 +27,7 @@ from app.imports.google.location.values import (
     iso_time,
     ms_to_iso,
 )
+from app.imports.streams import Replay
 from app.imports.summary import ImportSummary
 
 
@@ -93,7 +94,7 @@ def _why_bad_record(record: Any) -> str:
     return "no_time" if iso_time(record.get("timestamp")) is None else "bad_coordinates"
 
 
-def _records(source: _Rejoined, summary: ImportSummary) -> Iterator[dict[str, Any]]:
+def _records(source: Replay, summary: ImportSummary) -> Iterator[dict[str, Any]]:
     """`locations[]`: the hot path (millions of records), so the common case is written out inline.
 
     Two summary updates are batched (the only ones a point needs): `counts["location_point"]` every COUNT_BATCH

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from app.imports.google.location.items import SCHEMA_VERSION, _emit, _skip
-from app.imports.google.location.stream import _items, _Rejoined
+from app.imports.google.location.stream import _items
 from app.imports.google.location.values import _e7_of, _fraction, _int, _list, _ms_time, _num, _tag, _text, iso_time
+from app.imports.streams import Replay
 from app.imports.summary import ImportSummary
 
 MAX_CHILD_DEPTH = 4  # childVisits nest one level in real files; deeper nesting is not followed
@@ -109,7 +110,7 @@ def _activity_segment(segment: dict[str, Any], summary: ImportSummary) -> dict[s
     }, summary)
 
 
-def _semantic(source: _Rejoined, summary: ImportSummary) -> Iterator[dict[str, Any]]:
+def _semantic(source: Replay, summary: ImportSummary) -> Iterator[dict[str, Any]]:
     for entry in _items(source, "timelineObjects.item"):
         if type(entry) is not dict:
             summary.skipped["timelineObject"] += 1

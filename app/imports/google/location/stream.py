@@ -8,6 +8,7 @@ from typing import Any, BinaryIO
 
 import ijson
 
+from app.imports.streams import Replay, read_head
 from app.imports.summary import FormatError
 
 SNIFF_BYTES = 64 * 1024
@@ -22,35 +23,10 @@ def _first_line(exc: Exception) -> str:
     return str(text).split("\n", 1)[0].strip()  # yajl's next lines quote the file's bytes: not for messages
 
 
-class _Rejoined:
-    """The bytes already read for sniffing, then the rest of the stream (for streams that cannot seek)."""
-
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
-        self._head = head
-        self._stream = stream
-
-    def read(self, size: int = -1) -> bytes:
-        if self._head:
-            if size == 0:
-                return b""
-            if size < 0:
-                data, self._head = self._head + self._stream.read(), b""
-                return data
-            data, self._head = self._head[:size], self._head[size:]
-            return data
-        return self._stream.read(size)
-
-
 def _read_head(stream: BinaryIO) -> tuple[bytes, bool]:
-    parts: list[bytes] = []
-    size = 0
-    while size < SNIFF_BYTES:
-        chunk = stream.read(SNIFF_BYTES - size)
-        if not chunk:
-            return b"".join(parts), True
-        parts.append(chunk)
-        size += len(chunk)
-    return b"".join(parts), False
+    """(the first SNIFF_BYTES, whether that is the whole file)."""
+    head = read_head(stream, SNIFF_BYTES)
+    return head, len(head) < SNIFF_BYTES
 
 
 def _json_error(exc: Exception) -> FormatError:
@@ -64,5 +40,5 @@ def _json_errors(items: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
         raise _json_error(exc) from exc
 
 
-def _items(source: _Rejoined, prefix: str) -> Iterator[Any]:
+def _items(source: Replay, prefix: str) -> Iterator[Any]:
     return ijson.items(source, prefix, use_float=True, buf_size=READ_BYTES)
