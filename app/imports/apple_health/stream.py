@@ -20,6 +20,7 @@ from app.imports.apple_health import elements
 from app.imports.apple_health.reader import SanitizingReader
 from app.imports.apple_health.values import number, parse_apple_date, parse_gpx_time
 from app.imports.archive import SafeZip, ZipEntry
+from app.imports.strict_xml import strict_iterparse, xml_error
 from app.imports.summary import HealthImportError, ImportSummary
 
 MiB = 1024**2
@@ -34,27 +35,10 @@ _HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
-def _strict_parser(source: BinaryIO, **extra: Any) -> Any:
-    return etree.iterparse(
-        source, events=("end",), resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, recover=False, remove_comments=True, remove_pis=True, **extra,
-    )
-
-
-def _xml_error(exc: etree.XMLSyntaxError) -> HealthImportError:
-    # The error log can still hold entries of earlier parses in this thread: the last fatal one stopped this one.
-    fatal = [entry for entry in exc.error_log if entry.level_name == "FATAL"]
-    last = fatal[-1] if fatal else None
-    message = f"{last.message} (line {last.line})" if last else str(exc)
-    if last is not None and "ENTITY" in last.type_name:
-        return HealthImportError("entity", f"the document uses an entity that is never expanded: {message}")
-    return HealthImportError("xml", f"malformed XML: {message}")
-
-
 def iter_health_export(stream: BinaryIO, summary: ImportSummary | None = None) -> Iterator[dict[str, Any]]:
     """Yield interchange dicts from the main Apple Health XML, read as a byte stream."""
     summary = summary if summary is not None else ImportSummary()
-    parser = _strict_parser(SanitizingReader(stream, summary))
+    parser = strict_iterparse(SanitizingReader(stream, summary))
     root: etree._Element | None = None
     counts, sources, skipped, see_range = summary.counts, summary.sources, summary.skipped, summary.see_range
     record = elements.record
@@ -102,7 +86,7 @@ def iter_health_export(stream: BinaryIO, summary: ImportSummary | None = None) -
                 see_range(item.get("start"), item.get("end"))
                 yield item
     except etree.XMLSyntaxError as exc:
-        raise _xml_error(exc) from exc
+        raise xml_error(exc, HealthImportError) from exc
     if root is None:
         raise HealthImportError("xml", "no document element")
     if root.tag != "HealthData":
@@ -198,7 +182,7 @@ def _attach_gpx(archive: SafeZip, names: dict[str, ZipEntry], base: str, route: 
 
 def iter_gpx_points(stream: BinaryIO) -> Iterator[dict[str, Any]]:
     """The track points of a GPX 1.1 route, in the shape of an inline `<Location>` (strict parse, entities off)."""
-    for _event, el in _strict_parser(stream, tag=("{*}trkpt",)):
+    for _event, el in strict_iterparse(stream, tag=("{*}trkpt",)):
         ns = el.tag[:-5]  # "{http://www.topografix.com/GPX/1/1}" (or "" without a namespace)
         when = el.findtext(ns + "time")
         point: dict[str, Any] = {

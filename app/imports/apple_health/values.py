@@ -8,10 +8,12 @@ small dict (creationDate usually repeats endDate, and samples share boundaries).
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+
+from app.imports.dates import KNOWN_DAYS, is_calendar_day
 
 # `2019-06-11 15:00:00 -0700`: hours, minutes, seconds and the offset are range-checked by the pattern;
-# the calendar date by `_valid_day` (memoised, there are few distinct days).
+# the calendar date by `is_calendar_day` (memoised, there are few distinct days).
 _STANDARD = re.compile(r"\d{4}-\d\d-\d\d (?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d [+-](?:0\d|1[0-4])[0-5]\d")
 _DATETIME = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?\s*(?:(Z)|([+-])(\d{2}):?(\d{2}))?$"
@@ -21,19 +23,6 @@ _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 _MEMO_LIMIT = 4096
 _memo: dict[str, str] = {}
-_days: set[str] = set()
-
-
-def _valid_day(day: str) -> bool:
-    if day in _days:
-        return True
-    try:
-        date.fromisoformat(day)
-    except ValueError:
-        return False
-    if len(_days) < 100_000:
-        _days.add(day)
-    return True
 
 
 def parse_apple_date(text: str | None) -> str | None:
@@ -48,7 +37,7 @@ def parse_apple_date(text: str | None) -> str | None:
     found = _memo.get(text)
     if found is not None:
         return found
-    if len(text) == 25 and _STANDARD.fullmatch(text) and (text[:10] in _days or _valid_day(text[:10])):
+    if len(text) == 25 and _STANDARD.fullmatch(text) and (text[:10] in KNOWN_DAYS or is_calendar_day(text[:10])):
         iso = text[:10] + "T" + text[11:19] + text[20:23] + ":" + text[23:]
     else:
         iso = _parse_other(text)
@@ -65,7 +54,7 @@ _UTC_ISO = re.compile(r"\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d
 
 def parse_gpx_time(text: str) -> str | None:
     """A GPX `<time>` (`2026-11-19T09:00:00Z`, UTC) as ISO 8601 with `+00:00`; other forms through `parse_apple_date`."""
-    if _UTC_ISO.fullmatch(text) and _valid_day(text[:10]):
+    if _UTC_ISO.fullmatch(text) and is_calendar_day(text[:10]):
         return text[:-1] + "+00:00"
     return parse_apple_date(text.replace("Z", "+00:00"))
 

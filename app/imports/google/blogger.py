@@ -43,6 +43,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from app.imports.apple_health.reader import SanitizingReader
+from app.imports.strict_xml import strict_iterparse, xml_error
 from app.imports.summary import FormatError, HealthImportError, ImportSummary
 
 SCHEMA_VERSION = 1
@@ -99,22 +100,6 @@ class _BloggerReader(SanitizingReader):
         what = "declares XML entities" if b"<!ENTITY" in subset else (
             "references an external DTD" if b"SYSTEM" in header or b"PUBLIC" in header else "has a DOCTYPE")
         raise FormatError("entity", f"the document {what}, which Blogger never writes: it is refused unread")
-
-
-def _strict_parser(source: Any) -> Any:
-    return etree.iterparse(
-        source, events=("start", "end"), resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-        huge_tree=False, recover=False, remove_comments=True, remove_pis=True,
-    )
-
-
-def _xml_error(exc: etree.XMLSyntaxError) -> FormatError:
-    fatal = [entry for entry in exc.error_log if entry.level_name == "FATAL"]
-    last = fatal[-1] if fatal else None
-    message = f"{last.message} (line {last.line})" if last else str(exc)
-    if last is not None and "ENTITY" in last.type_name:
-        return FormatError("entity", f"the document uses an entity that is never expanded: {message}")
-    return FormatError("xml", f"malformed XML: {message}")
 
 
 # --------------------------------------------------------------------------- values
@@ -391,7 +376,7 @@ def iter_blogger(stream: BinaryIO, summary: ImportSummary, *, layout: str | None
     root: etree._Element | None = None
     counts, skipped = summary.counts, summary.skipped
     try:
-        for event, el in _strict_parser(_BloggerReader(stream, summary)):
+        for event, el in strict_iterparse(_BloggerReader(stream, summary), events=("start", "end")):
             if root is None:
                 root = el
                 if el.tag != _FEED:
@@ -432,7 +417,7 @@ def iter_blogger(stream: BinaryIO, summary: ImportSummary, *, layout: str | None
                 summary.see_range(moment, moment)
                 yield item
     except etree.XMLSyntaxError as exc:
-        raise _xml_error(exc) from exc
+        raise xml_error(exc) from exc
     except HealthImportError as exc:  # from the reader's prolog scan
         raise FormatError("xml" if exc.code == "xml" else "not_blogger", str(exc)) from exc
     if root is None:

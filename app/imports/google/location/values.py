@@ -10,6 +10,7 @@ import re
 from datetime import date
 from typing import Any
 
+from app.imports.dates import KNOWN_DAYS, is_calendar_day
 from app.imports.summary import ImportSummary
 
 # --------------------------------------------------------------------------- times
@@ -47,17 +48,6 @@ _ISO = re.compile(
     r"(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))[T ]((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:[.,](\d{1,9}))?"
     r"\s*(Z|z|[+-](?:0\d|1[0-4]):?[0-5]\d)"
 )
-_days: set[str] = set()
-
-
-def _valid_day(day: str) -> bool:
-    try:
-        date.fromisoformat(day)
-    except ValueError:
-        return False
-    if len(_days) < 100_000:
-        _days.add(day)
-    return True
 
 
 _MINUTES = frozenset(f"{m:02d}:" for m in range(60))
@@ -101,7 +91,7 @@ def _iso_time(text: str) -> str | None:
     if match is None:
         return None
     day, clock, fraction, zone = match.groups()
-    if day not in _days and not _valid_day(day):
+    if day not in KNOWN_DAYS and not is_calendar_day(day):
         return None
     if zone == "Z" or zone == "z":
         zone = "+00:00"
