@@ -98,11 +98,11 @@ class Limits:
 
 
 @dataclass(frozen=True)
-class ZipEntry:
+class ArchiveMember:
+    """A regular file in an archive (zip or tar)."""
+
     name: str
     size: int  # declared uncompressed size (not trusted: enforced while reading)
-    compressed_size: int
-    info: zipfile.ZipInfo
 
     @property
     def basename(self) -> str:
@@ -111,6 +111,12 @@ class ZipEntry:
     @property
     def depth(self) -> int:
         return self.name.count("/")
+
+
+@dataclass(frozen=True)
+class ZipEntry(ArchiveMember):
+    compressed_size: int
+    info: zipfile.ZipInfo
 
 
 def is_ignored(name: str) -> bool:

@@ -14,11 +14,11 @@ import io
 import tarfile
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import IO, BinaryIO
 
 from app.imports.archive import (
     ArchiveError,
+    ArchiveMember,
     CorruptArchiveError,
     CountedMember,
     Limits,
@@ -34,18 +34,6 @@ from app.imports.archive import (
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-@dataclass(frozen=True)
-class TarMember:
-    name: str
-    size: int  # declared
-
-    @property
-    def basename(self) -> str:
-        return self.name.rsplit("/", 1)[-1]
-
-    @property
-    def depth(self) -> int:
-        return self.name.count("/")
 
 
 class _CountingReader(io.RawIOBase):
@@ -80,7 +68,7 @@ class SafeTar:
         except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
             raise CorruptArchiveError(f"not a readable tar archive: {exc}") from exc
 
-    def members(self) -> Iterator[tuple[TarMember, IO[bytes]]]:
+    def members(self) -> Iterator[tuple[ArchiveMember, IO[bytes]]]:
         """Each regular file with a stream over it, in archive order; read a stream before asking for the next."""
         count = 0
         try:
@@ -102,7 +90,7 @@ class SafeTar:
                 extracted = self._tar.extractfile(info)
                 if extracted is None:
                     continue
-                yield TarMember(name=name, size=info.size), _LimitedMember(self, name, extracted)
+                yield ArchiveMember(name=name, size=info.size), _LimitedMember(self, name, extracted)
         except ArchiveError:
             raise
         except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
