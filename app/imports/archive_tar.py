@@ -34,8 +34,6 @@ from app.imports.archive import (
 GZIP_MAGIC = b"\x1f\x8b"
 
 
-
-
 class _CountingReader(io.RawIOBase):
     """The compressed file, counting the bytes gzip has taken from it (for the ratio)."""
 
