@@ -634,8 +634,8 @@ def _gpx(spec: WorkoutSpec) -> str:
 # --------------------------------------------------------------------------- writing
 
 
-class _Buffered:
-    """UTF-8 text into a binary zip entry, in chunks of FLUSH_BYTES."""
+class BufferedText:
+    """UTF-8 text into a binary zip entry, in chunks of FLUSH_BYTES (also used by takeout_location_gen)."""
 
     def __init__(self, raw: IO[bytes]) -> None:
         self.raw, self.parts, self.size, self.written = raw, [], 0, 0
@@ -710,7 +710,7 @@ def generate(path: str | Path, records: int, seed: int = DEFAULT_SEED, *, broken
             info.compress_type, info.external_attr = zipfile.ZIP_STORED, (0o40755 << 16) | 0x10
             archive.writestr(info, b"")
         with archive.open(_zip_info(f"{FOLDER}/export.xml", exported), "w", force_zip64=True) as raw:
-            out = _Buffered(raw)
+            out = BufferedText(raw)
             out.write('<?xml version="1.0" encoding="UTF-8"?>\n' + doctype)
             out.write('<HealthData locale="ja_JP">\n'
                       f' <ExportDate value="{exported.isoformat()} 08:10:04 {OFFSET}"/>\n'
@@ -743,7 +743,7 @@ def generate(path: str | Path, records: int, seed: int = DEFAULT_SEED, *, broken
             out.flush()
             stats.xml_bytes = out.written
         with archive.open(_zip_info(f"{FOLDER}/export_cda.xml", exported), "w", force_zip64=True) as raw:
-            _write_cda(_Buffered(raw), seed, counts, days, clock, exported)
+            _write_cda(BufferedText(raw), seed, counts, days, clock, exported)
         for spec in workouts:
             archive.writestr(_zip_info(f"{FOLDER}/workout-routes/{spec.route}", exported), _gpx(spec).encode())
             stats.routes += 1
@@ -765,7 +765,7 @@ def _cda_time(clock: Clock, t: int) -> str:
     return f"{clock.days[day].replace('-', '')}{second // 3600:02d}{second % 3600 // 60:02d}{second % 60:02d}{OFFSET}"
 
 
-def _write_cda(out: _Buffered, seed: int, counts: dict[str, int], days: int, clock: Clock, exported: date) -> None:
+def _write_cda(out: BufferedText, seed: int, counts: dict[str, int], days: int, clock: Clock, exported: date) -> None:
     """export_cda.xml: the vital signs Apple copies into a CDA document (here: body mass and oxygen saturation)."""
     stamp = exported.strftime("%Y%m%d") + "081004" + OFFSET
     out.write('<?xml version="1.0"?>\n<?xml-stylesheet type="text/xsl" href="CDA.xsl"?>\n'

@@ -43,13 +43,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO
+
+from health_export_gen import BufferedText  # a sibling script: bench/ is on the path when run
 
 DEFAULT_SEED = 20261127
 FIRST_DAY = date(2017, 4, 1)  # local (JST) midnight; fixed, so a file does not depend on the day it is made
 JST = timezone(timedelta(hours=9))
 DAY = 86_400
-FLUSH_CHARS = 256 * 1024
 LAYOUTS = ("e7", "iso")
 E7_PATH = "Takeout/Location History/Location History.json"  # google-takeout-to-sqlite opens exactly this name
 ISO_FOLDER = "Takeout/Location History (Timeline)"
@@ -335,25 +335,6 @@ def _iso_point(p: Point) -> str:
     return "".join(out)
 
 
-class _Buffered:
-    """Text into a binary zip entry, in chunks."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        self.raw, self.parts, self.size, self.written = raw, [], 0, 0
-
-    def write(self, text: str) -> None:
-        self.parts.append(text)
-        self.size += len(text)
-        if self.size >= FLUSH_CHARS:
-            self.flush()
-
-    def flush(self) -> None:
-        data = "".join(self.parts).encode()
-        self.raw.write(data)
-        self.written += len(data)
-        self.parts, self.size = [], 0
-
-
 @dataclass
 class TakeoutStats:
     points: int = 0
@@ -402,7 +383,7 @@ def generate(path: str | Path, points: int, *, layout: str = "e7", seed: int = D
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(_zip_info(INDEX_PATH, exported), _index_html(member))
         with archive.open(_zip_info(member, exported), "w", force_zip64=True) as raw:
-            out = _Buffered(raw)
+            out = BufferedText(raw)
             out.write(opening)
             first = None
             for point in iter_points(seed):
