@@ -34,12 +34,12 @@ def open_export(fp: IO[bytes], summary: ImportSummary) -> tuple[Any | None, Iter
     if head.startswith(b"PK"):
         archive = SafeZip(fp)
         try:
-            apple_health.find_export_xml(archive)
+            main = apple_health.find_export_xml(archive)
         except HealthImportError as error:
             if error.code != "not_found":
                 raise
             return archive, takeout.iter_takeout_zip(archive, summary), "google_takeout_zip"
-        return archive, apple_health.iter_health_zip(archive, summary), "apple_health_zip"
+        return archive, apple_health.iter_health_zip(archive, summary, entry=main), "apple_health_zip"
     if head.startswith(GZIP_MAGIC) or _is_tar(head):
         tar = SafeTar(fp)
         return tar, takeout.iter_takeout_tar(tar, summary), "google_takeout_tgz"

@@ -137,13 +137,15 @@ def find_export_xml(archive: SafeZip) -> ZipEntry:
     raise HealthImportError("not_found", "no Apple Health export XML in the archive")
 
 
-def iter_health_zip(archive: SafeZip, summary: ImportSummary | None = None) -> Iterator[dict[str, Any]]:
+def iter_health_zip(archive: SafeZip, summary: ImportSummary | None = None, *,
+                    entry: ZipEntry | None = None) -> Iterator[dict[str, Any]]:
     """Yield interchange dicts from an Apple Health `export.zip`: the main XML's items, then its ECG recordings.
 
-    A workout route gets `archive_path` (its GPX entry, None when missing) and, from the GPX, its `locations`.
+    `entry` is the main XML when the caller has found it already (`find_export_xml`). A workout route gets
+    `archive_path` (its GPX entry, None when missing) and, from the GPX, its `locations`.
     """
     summary = summary if summary is not None else ImportSummary()
-    entry = find_export_xml(archive)
+    entry = entry if entry is not None else find_export_xml(archive)
     summary.main_file = entry.name
     base = posixpath.dirname(entry.name)
     names = {e.name: e for e in archive.entries()}
