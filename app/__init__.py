@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from typing import TYPE_CHECKING
 
-from app.config import PROJECT_ROOT, Settings
+if TYPE_CHECKING:  # (imported in the factory: `python -m app.imports.reader_process` needs neither)
+    from flask import Flask
+
+    from app.config import Settings
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the bank's WSGI app. Nothing is created at import time; everything hangs off `settings`."""
+    from flask import Flask
+
     from app import auth, cli, db, errors, htmx, i18n, security, sessions, templating
+    from app.config import PROJECT_ROOT, Settings
     from app.extensions import csrf
 
     settings = settings or Settings()

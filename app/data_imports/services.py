@@ -28,9 +28,8 @@ from app.data_imports import storage
 from app.data_imports.models import DataImport, HealthRecord, ImportFormat, ImportStatus
 from app.db import utcnow
 from app.errors import Conflict, DomainError, NotFound
-from app.imports.archive import ArchiveError
-from app.imports.detect import open_export
-from app.imports.summary import FormatError, ImportSummary
+from app.imports import reader_process
+from app.imports.summary import ImportSummary
 from app.jobs import services as jobs
 from app.jobs.models import Job
 from app.ledger.models import RecordKind
@@ -248,45 +247,41 @@ def _ledger_items(stored: dict[str, int]) -> dict[str, str]:
 
 
 def run_import(session: Session, data_import: DataImport, path: Path, *, step: Callable[[Step], None],
-               resume_after: int = 0, batch: int = storage.BATCH, commit_every: int = COMMIT_EVERY) -> ImportSummary:
+               resume_after: int = 0, batch: int = reader_process.BATCH,
+               commit_every: int = COMMIT_EVERY) -> ImportSummary:
     """Read the export at `path` into the import's tables; `step` commits about every `commit_every` items (the first
     `resume_after` items were stored by an earlier attempt and are only counted). On success the import is DONE,
     with its summary and the ledger record, in the caller's transaction; on a refusal `ImportRefused` is raised after
-    the rows are gone."""
-    summary = ImportSummary()
-    writer = storage.ItemWriter(session, import_id=data_import.id, keep_sensitive=data_import.keep_sensitive)
-    size = max(1, path.stat().st_size)
+    the rows are gone.
+
+    The file is parsed by the reader process (`app.imports.reader_process`) while this one stores its rows."""
+    writer = storage.RowWriter(session, import_id=data_import.id)
     next_commit = resume_after + commit_every
+    done: reader_process.Done | None = None
     try:
-        with path.open("rb") as fp:
-            archive, items, file_format = open_export(fp, summary)
-            data_import.format = ImportFormat.GOOGLE if file_format.startswith("google") else ImportFormat.APPLE_HEALTH
-            try:
-                for index, item in enumerate(items):
-                    if index < resume_after:
-                        writer.count(item)
-                        continue
-                    writer.add(item)
-                    if writer.pending >= batch:
-                        writer.flush()
-                        if index + 1 >= next_commit:
-                            step(Step(index + 1, fp.tell() / size))
-                            next_commit = index + 1 + commit_every
-            finally:
-                if archive is not None:
-                    archive.close()
-        writer.flush()
-    except (ArchiveError, FormatError) as error:
+        for message in reader_process.read_export(path, keep_sensitive=data_import.keep_sensitive, skip=resume_after,
+                                                  batch=batch):
+            if isinstance(message, reader_process.Rows):
+                writer.write(message.records, message.points, message.others)
+                if message.items >= next_commit:
+                    step(Step(message.items, message.fraction))
+                    next_commit = message.items + commit_every
+            elif isinstance(message, str):
+                data_import.format = ImportFormat.GOOGLE if message.startswith("google") else ImportFormat.APPLE_HEALTH
+            else:
+                done = message
+    except reader_process.ReaderRefused as error:
         session.rollback()
         fail(session, data_import, error.code)
         raise ImportRefused(error.code, str(error)) from error
-    if not summary.counts:
+    assert done is not None
+    if not done.summary.counts:
         session.rollback()
         fail(session, data_import, "empty")
         raise ImportRefused("empty", "the export holds no health data")
     duplicates = storage.flag_duplicates(session, data_import.id)
-    _finish(session, data_import, summary, writer, duplicates)
-    return summary
+    _finish(session, data_import, done, duplicates)
+    return done.summary
 
 
 def fail(session: Session, data_import: DataImport, code: str) -> None:
@@ -299,28 +294,27 @@ def fail(session: Session, data_import: DataImport, code: str) -> None:
     audit.record(session, EventTag.DATA_IMPORT_FAILED, actor=resident.principal if resident else None, code=code)
 
 
-def _finish(session: Session, data_import: DataImport, summary: ImportSummary, writer: storage.ItemWriter,
-            duplicates: int) -> None:
+def _finish(session: Session, data_import: DataImport, done: reader_process.Done, duplicates: int) -> None:
     resident = session.get(Resident, data_import.resident_id)
     assert resident is not None
-    data = summary.as_dict()
-    data["stored"] = dict(writer.stored)
-    data["withheld"] = dict(writer.withheld)
+    data = done.summary.as_dict()
+    data["stored"] = dict(done.stored)
+    data["withheld"] = dict(done.withheld)
     data["duplicates"] = duplicates
     data["types"] = {name: count for name, count in session.execute(
         sa.select(HealthRecord.type, sa.func.count()).where(HealthRecord.import_id == data_import.id)
         .group_by(HealthRecord.type)).all()}
     data_import.summary = data
-    data_import.profile = {k: v for k, v in (writer.profile or {}).items() if k != "schema_version"} or None
+    data_import.profile = {k: v for k, v in (done.profile or {}).items() if k != "schema_version"} or None
     data_import.status, data_import.error_code = ImportStatus.DONE, None
     data_import.updated_at = data_import.finished_at = utcnow()
     session.add(data_import)
-    items = _ledger_items(writer.stored)
+    items = _ledger_items(done.stored)
     append(session, subject=resident.principal, kind=RecordKind.PROCESSING, payload={
         "action": "data_imports.imported", "items": sorted(items), "item_names": items,
         "purpose_name": "ご本人が持ち込んだ書き出しの保管（ご本人の取込の操作による）",
-        "format": data_import.format, "stored": dict(writer.stored), "import": str(data_import.id)})
-    audit.record(session, EventTag.DATA_IMPORT_DONE, actor=resident.principal, records=writer.stored.get("health_record", 0))
+        "format": data_import.format, "stored": dict(done.stored), "import": str(data_import.id)})
+    audit.record(session, EventTag.DATA_IMPORT_DONE, actor=resident.principal, records=done.stored.get("health_record", 0))
 
 
 def new_local_import(session: Session, resident: Resident, path: Path, *, keep_sensitive: bool) -> DataImport:

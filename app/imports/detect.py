@@ -27,8 +27,10 @@ def _is_tar(head: bytes) -> bool:
     return len(head) > 262 and head[257:262] == b"ustar"
 
 
-def open_export(fp: IO[bytes], summary: ImportSummary) -> tuple[Any | None, Iterator[dict[str, Any]], str]:
-    """(the archive to close, or None; the interchange items; the format) for a seekable file."""
+def open_export(fp: IO[bytes], summary: ImportSummary, *,
+                rows: bool = False) -> tuple[Any | None, Iterator[dict[str, Any] | tuple[Any, ...]], str]:
+    """(the archive to close, or None; the interchange items; the format) for a seekable file. With `rows`, Apple
+    Health Records come as the tuples they are stored as (`apple_health.elements.record_row`), not as dicts."""
     head = fp.read(64 * 1024)
     fp.seek(0)
     if head.startswith(b"PK"):
@@ -39,15 +41,15 @@ def open_export(fp: IO[bytes], summary: ImportSummary) -> tuple[Any | None, Iter
             if error.code != "not_found":
                 raise
             return archive, takeout.iter_takeout_zip(archive, summary), "google_takeout_zip"
-        return archive, apple_health.iter_health_zip(archive, summary, entry=main), "apple_health_zip"
+        return archive, apple_health.iter_health_zip(archive, summary, entry=main, rows=rows), "apple_health_zip"
     if head.startswith(GZIP_MAGIC) or _is_tar(head):
         tar = SafeTar(fp)
         return tar, takeout.iter_takeout_tar(tar, summary), "google_takeout_tgz"
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
     if head.startswith(_UTF16_BOMS):
-        return None, apple_health.iter_health_export(fp, summary), "apple_health_xml"
+        return None, apple_health.iter_health_export(fp, summary, rows=rows), "apple_health_xml"
     if text.startswith(b"<") and (apple_health.is_health_export_head(head) or takeout.classify(head) is None):
-        return None, apple_health.iter_health_export(fp, summary), "apple_health_xml"
+        return None, apple_health.iter_health_export(fp, summary, rows=rows), "apple_health_xml"
     if text.startswith(_TEXT_STARTS):
         return None, takeout.iter_bare(fp, summary), "google_file"
     if _is_text(head):  # a CSV, a note: a document, just not one Azukari reads

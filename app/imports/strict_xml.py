@@ -18,6 +18,14 @@ def strict_iterparse(source: Any, *, events: tuple[str, ...] = ("end",), **extra
     )
 
 
+def strict_pull_parser(*, events: tuple[str, ...] = ("end",), **extra: Any) -> etree.XMLPullParser:
+    """The same parser as `strict_iterparse`, fed by the caller (`feed()`, `read_events()`, `close()`)."""
+    return etree.XMLPullParser(
+        events=events, resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
+        huge_tree=False, recover=False, remove_comments=True, remove_pis=True, **extra,
+    )
+
+
 def xml_error(exc: etree.XMLSyntaxError, error: type[FormatError] = FormatError) -> FormatError:
     """The refusal for a parse that stopped: `entity` when an entity stopped it, else `xml`."""
     # The error log can still hold entries of earlier parses in this thread: the last fatal one stopped this one.

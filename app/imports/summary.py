@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -88,3 +88,17 @@ class ImportSummary:
             "doctype_removed": self.doctype_removed,
             "main_file": self.main_file,
         }
+
+    def to_state(self) -> dict[str, Any]:
+        """Every field as plain dicts, lists and scalars (what `marshal` carries from the reader process)."""
+        return {f.name: dict(value) if isinstance(value := getattr(self, f.name), dict) else value for f in fields(self)}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ImportSummary:
+        summary = cls()
+        for f in fields(cls):
+            if f.name in state:
+                current = getattr(summary, f.name)
+                setattr(summary, f.name, type(current)(state[f.name]) if isinstance(current, dict) else state[f.name])
+        return summary
+

@@ -1,15 +1,24 @@
 """One top-level element of the export → one interchange dict (see `app/imports/schemas/*.json`).
 
-`record()` runs millions of times per export: it reads each attribute once and builds one dict.
+`record_row()` runs millions of times per export: it reads each attribute once and builds the stored row; `record()`
+gives the interchange dict.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from lxml import etree
 
-from app.imports.apple_health.values import UNIT_FACTORS, normalise_quantity, number, parse_apple_date, parse_beat_time
+from app.imports.apple_health.values import (
+    UNIT_FACTORS,
+    apple_date,
+    normalise_quantity,
+    number,
+    parse_apple_date,
+    parse_beat_time,
+)
 from app.imports.summary import ImportSummary
 
 SCHEMA_VERSION = 1
@@ -60,53 +69,72 @@ def common(el: etree._Element) -> dict[str, Any]:
     }
 
 
-def record(el: etree._Element, summary: ImportSummary) -> dict[str, Any]:
+def record_row(el: etree._Element, summary: ImportSummary) -> tuple[Any, ...]:
+    """A `<Record>` as the row it is stored as (`app.imports.rows.RECORD_COLUMNS`): the hot path, millions of calls,
+    so each attribute is read once and no dict is built (`record_dict` gives the interchange dict from the row)."""
     get = el.get
     record_type = get("type") or ""
     family = _families.get(record_type)
     if family is None:
         family = _families.setdefault(record_type, record_family(record_type))
-    start = parse_apple_date(get("startDate"))
-    end = parse_apple_date(get("endDate"))
+    raw_start, raw_end, raw_created = get("startDate"), get("endDate"), get("creationDate")
+    start = apple_date(raw_start)
+    # An instantaneous sample ends when it starts, and creationDate often repeats endDate: no second conversion.
+    end = start if raw_end == raw_start else apple_date(raw_end)
     if start is None or end is None:
         raise ValueError("missing startDate or endDate")
+    created = end if raw_created == raw_end else apple_date(raw_created)
     raw_value, raw_unit = get("value"), get("unit")
-    value: float | str | None = raw_value
+    value_num = value_text = None
     unit = raw_unit
-    beats: list[dict[str, Any]] = []
-    if raw_value is not None and (family == "quantity" or raw_unit is not None):
-        numeric = number(raw_value)
-        if numeric is not None:
-            known = UNIT_FACTORS.get(raw_unit) if raw_unit is not None else None
-            if known is None:
-                value = numeric
-            else:
-                unit, factor = known
-                value = numeric if factor == 1.0 else numeric * factor
-                if raw_unit == "%" and numeric > 1:
-                    summary.warn("percent_above_one", "a % value above 1 was kept as written (Apple writes fractions)")
+    if raw_value is not None:
+        value_text = raw_value
+        if family == "quantity" or raw_unit is not None:
+            numeric = number(raw_value)
+            if numeric is not None:
+                value_text = None
+                known = UNIT_FACTORS.get(raw_unit) if raw_unit is not None else None
+                if known is None:
+                    value_num = numeric
+                else:
+                    unit, factor = known
+                    value_num = numeric if factor == 1.0 else numeric * factor
+                    if raw_unit == "%" and numeric > 1:
+                        summary.warn("percent_above_one", "a % value above 1 was kept as written (Apple writes fractions)")
+    metadata_json = beats_json = None
+    if len(el):
+        beats: list[dict[str, Any]] = []
+        metadata = _metadata_and_beats(el, beats)
+        if metadata:
+            metadata_json = orjson.dumps(metadata).decode()
+        if beats:
+            beats_json = orjson.dumps(beats).decode()
+    return (record_type, family, get("sourceName"), get("sourceVersion"), get("device"), start, end, created,
+            value_num, value_text, unit, raw_value, raw_unit, metadata_json, beats_json,
+            record_type in SENSITIVE_RECORD_TYPES, False)
+
+
+def record_dict(row: tuple[Any, ...]) -> dict[str, Any]:
+    """The interchange dict (`schemas/health_record.json`) of a row from `record_row`."""
+    (record_type, family, source_name, source_version, device, start, end, created, value_num, value_text, unit,
+     raw_value, raw_unit, metadata_json, beats_json, sensitive, _duplicate) = row
     out: dict[str, Any] = {
-        "kind": "health_record",
-        "schema_version": SCHEMA_VERSION,
-        "type": record_type,
-        "family": family,
-        "source_name": get("sourceName"),
-        "source_version": get("sourceVersion"),
-        "device": get("device"),
-        "start": start,
-        "end": end,
-        "created": parse_apple_date(get("creationDate")),
-        "value": value,
-        "unit": unit,
-        "raw_value": raw_value,
-        "raw_unit": raw_unit,
-        "metadata": _metadata_and_beats(el, beats) if len(el) else {},
+        "kind": "health_record", "schema_version": SCHEMA_VERSION, "type": record_type, "family": family,
+        "source_name": source_name, "source_version": source_version, "device": device,
+        "start": start, "end": end, "created": created,
+        "value": value_num if value_num is not None else value_text, "unit": unit,
+        "raw_value": raw_value, "raw_unit": raw_unit,
+        "metadata": orjson.loads(metadata_json) if metadata_json else {},
     }
-    if beats:
-        out["beats"] = beats
-    if record_type in SENSITIVE_RECORD_TYPES:
+    if beats_json:
+        out["beats"] = orjson.loads(beats_json)
+    if sensitive:
         out["sensitive"] = True
     return out
+
+
+def record(el: etree._Element, summary: ImportSummary) -> dict[str, Any]:
+    return record_dict(record_row(el, summary))
 
 
 def _metadata_and_beats(el: etree._Element, beats: list[dict[str, Any]]) -> dict[str, str]:
@@ -117,10 +145,9 @@ def _metadata_and_beats(el: etree._Element, beats: list[dict[str, Any]]) -> dict
         if tag == "MetadataEntry":
             found[child.get("key", "")] = child.get("value", "")
         elif tag == "HeartRateVariabilityMetadataList":
-            beats.extend(
-                {"bpm": number(b.get("bpm")), "time": parse_beat_time(b.get("time")), "raw_time": b.get("time")}
-                for b in child.iterchildren("InstantaneousBeatsPerMinute")
-            )
+            for beat in child.iterchildren("InstantaneousBeatsPerMinute"):
+                time = beat.get("time")
+                beats.append({"bpm": number(beat.get("bpm")), "time": parse_beat_time(time), "raw_time": time})
     return found
 
 

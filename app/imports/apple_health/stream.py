@@ -20,7 +20,7 @@ from app.imports.apple_health import elements
 from app.imports.apple_health.reader import SanitizingReader
 from app.imports.apple_health.values import number, parse_apple_date, parse_gpx_time
 from app.imports.archive import SafeZip, ZipEntry
-from app.imports.strict_xml import strict_iterparse, xml_error
+from app.imports.strict_xml import strict_iterparse, strict_pull_parser, xml_error
 from app.imports.summary import HealthImportError, ImportSummary
 
 MiB = 1024**2
@@ -35,47 +35,76 @@ _HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
 }
 
 
-def iter_health_export(stream: BinaryIO, summary: ImportSummary | None = None) -> Iterator[dict[str, Any]]:
-    """Yield interchange dicts from the main Apple Health XML, read as a byte stream."""
+# The children of <HealthData> in Apple's DTD. Only these produce parse events (the filter runs in C, so the millions
+# of MetadataEntry and beat elements inside Records never reach Python); a top-level element of another name is
+# counted as skipped when it is deleted (see `_drop_before`).
+TOP_LEVEL = ("ExportDate", "Me", "Record", "Correlation", "Workout", "ActivitySummary", "ClinicalRecord", "Audiogram",
+             "VisionPrescription")
+FEED_BYTES = 1 * MiB
+
+
+def iter_health_export(stream: BinaryIO, summary: ImportSummary | None = None, *,
+                       rows: bool = False) -> Iterator[dict[str, Any] | tuple[Any, ...]]:
+    """Yield interchange dicts from the main Apple Health XML, read as a byte stream; with `rows`, each Record as
+    the tuple it is stored as (`elements.record_row`) instead of its dict (what the reader process sends).
+
+    The parser is fed 1 MiB at a time; after each feed every finished top-level element is gone from the tree, so
+    memory stays flat whatever the file holds, unknown elements included.
+    """
     summary = summary if summary is not None else ImportSummary()
-    parser = strict_iterparse(SanitizingReader(stream, summary))
+    reader = SanitizingReader(stream, summary)
+    parser = strict_pull_parser(tag=TOP_LEVEL)
     root: etree._Element | None = None
     counts, sources, skipped, see_range = summary.counts, summary.sources, summary.skipped, summary.see_range
-    record = elements.record
+    record_row, record_dict, bounds = elements.record_row, elements.record_dict, summary._bounds
+    record_sources: dict[str | None, int] = {}
+    health_records = sensitive_records = in_tree = 0
+    last: etree._Element | None = None
     try:
-        for _event, el in parser:
-            parent = el.getparent()
-            if parent is not root or root is None:
-                if parent is None:
-                    root = el
-                    continue
-                if root is not None or parent.getparent() is not None:
-                    continue  # a child of a top-level element: handled with its parent
-                root = parent
-                if root.tag != "HealthData":
-                    raise HealthImportError("not_health_data", f"the document element is <{root.tag}>, not <HealthData>")
-                summary.locale = root.get("locale")
-            tag = el.tag
-            item = None
-            try:
-                if tag == "Record":
-                    item = record(el, summary)
-                elif tag == "ExportDate":
-                    summary.export_date = parse_apple_date(el.get("value"))
-                elif isinstance(tag, str):
+        while True:
+            data = reader.read(FEED_BYTES)
+            if data:
+                parser.feed(data)
+            else:
+                root = parser.close()
+            for _event, el in parser.read_events():
+                parent = el.getparent()
+                if parent is not root:
+                    if root is not None or parent.getparent() is not None:
+                        continue  # a Record inside a Correlation: the Correlation is counted as skipped
+                    root = parent
+                    if root.tag != "HealthData":
+                        raise HealthImportError("not_health_data", f"the document element is <{root.tag}>, not <HealthData>")
+                    summary.locale = root.get("locale")
+                in_tree += 1
+                last = el
+                tag = el.tag
+                try:
+                    if tag == "Record":
+                        row = record_row(el, summary)
+                        health_records += 1
+                        source, start, end = row[2], row[5], row[6]
+                        record_sources[source] = record_sources.get(source, 0) + 1
+                        # (the date range's common case inline: see ImportSummary.see_range)
+                        bound = bounds.get(start[19:])
+                        if bound is None or start < bound[0] or end > bound[1] or end[19:] != start[19:]:
+                            see_range(start, end)
+                        if row[15]:
+                            sensitive_records += 1
+                        yield row if rows else record_dict(row)
+                        continue
+                    if tag == "ExportDate":
+                        summary.export_date = parse_apple_date(el.get("value"))
+                        continue
                     handler = _HANDLERS.get(tag)
                     if handler is None:
-                        # Correlation wraps Records that are repeated at top level; the others are not imported yet.
-                        skipped[tag] += 1
-                    else:
-                        item = handler(el)
-            except ValueError as exc:
-                skipped[tag] += 1
-                summary.warn(f"bad_{tag}", f"<{tag}> elements skipped for an unreadable value ({exc})")
-            el.clear(keep_tail=False)
-            while el.getprevious() is not None:
-                del parent[0]
-            if item is not None:
+                        skipped[tag] += 1  # Correlation wraps Records repeated at top level; the others are not read yet
+                        continue
+                    item = handler(el)
+                except ValueError as exc:
+                    skipped[tag] += 1
+                    summary.warn(f"bad_{tag}", f"<{tag}> elements skipped for an unreadable value ({exc})")
+                    continue
                 kind = item["kind"]
                 counts[kind] += 1
                 if item.get("sensitive"):
@@ -85,12 +114,47 @@ def iter_health_export(stream: BinaryIO, summary: ImportSummary | None = None) -
                     sources[source] += 1
                 see_range(item.get("start"), item.get("end"))
                 yield item
+            if root is not None:
+                in_tree = _drop_finished(root, in_tree, last, skipped, final=not data)
+            if not data:
+                break
     except etree.XMLSyntaxError as exc:
         raise xml_error(exc, HealthImportError) from exc
+    finally:
+        if health_records:
+            counts["health_record"] += health_records
+        if sensitive_records:
+            summary.sensitive["health_record"] += sensitive_records
+        for source, count in record_sources.items():
+            if source:
+                sources[source] += count
     if root is None:
         raise HealthImportError("xml", "no document element")
     if root.tag != "HealthData":
         raise HealthImportError("not_health_data", f"the document element is <{root.tag}>, not <HealthData>")
+
+
+def _drop_finished(root: etree._Element, in_tree: int, last: etree._Element | None, skipped: Any, *,
+                   final: bool) -> int:
+    """Delete the finished top-level elements: all but the last one (it may still be being parsed), or all at the end.
+
+    `in_tree` of them produced an event (`last` most recently); when more are to be deleted, some have a name
+    outside TOP_LEVEL and are counted as skipped. Returns how many handled elements are left (0 or 1)."""
+    size = len(root)
+    if size == 0:
+        return 0
+    keep = 0 if final else 1
+    kept_handled = int(keep == 1 and root[-1] is last)
+    if size - keep > in_tree - kept_handled:
+        for child in root[:size - keep]:
+            tag = child.tag
+            if tag not in _KNOWN and isinstance(tag, str):
+                skipped[tag] += 1
+    del root[:size - keep]
+    return kept_handled
+
+
+_KNOWN = frozenset(TOP_LEVEL)
 
 
 # --------------------------------------------------------------------------- zips
@@ -137,8 +201,8 @@ def find_export_xml(archive: SafeZip) -> ZipEntry:
     raise HealthImportError("not_found", "no Apple Health export XML in the archive")
 
 
-def iter_health_zip(archive: SafeZip, summary: ImportSummary | None = None, *,
-                    entry: ZipEntry | None = None) -> Iterator[dict[str, Any]]:
+def iter_health_zip(archive: SafeZip, summary: ImportSummary | None = None, *, entry: ZipEntry | None = None,
+                    rows: bool = False) -> Iterator[dict[str, Any] | tuple[Any, ...]]:
     """Yield interchange dicts from an Apple Health `export.zip`: the main XML's items, then its ECG recordings.
 
     `entry` is the main XML when the caller has found it already (`find_export_xml`). A workout route gets
@@ -150,8 +214,8 @@ def iter_health_zip(archive: SafeZip, summary: ImportSummary | None = None, *,
     base = posixpath.dirname(entry.name)
     names = {e.name: e for e in archive.entries()}
     with archive.open(entry) as stream:
-        for item in iter_health_export(stream, summary):
-            if item["kind"] == "workout":
+        for item in iter_health_export(stream, summary, rows=rows):
+            if item.__class__ is dict and item["kind"] == "workout":
                 for route in item["routes"]:
                     _attach_gpx(archive, names, base, route, summary)
             yield item
@@ -183,29 +247,37 @@ def _attach_gpx(archive: SafeZip, names: dict[str, ZipEntry], base: str, route: 
 
 
 def iter_gpx_points(stream: BinaryIO) -> Iterator[dict[str, Any]]:
-    """The track points of a GPX 1.1 route, in the shape of an inline `<Location>` (strict parse, entities off)."""
+    """The track points of a GPX 1.1 route, in the shape of an inline `<Location>` (strict parse, entities off).
+
+    A point's children are read in one walk by their local names (lxml's `find` goes through ElementPath, in Python).
+    """
+    fields = _GPX_POINT_FIELDS
     for _event, el in strict_iterparse(stream, tag=("{*}trkpt",)):
-        ns = el.tag[:-5]  # "{http://www.topografix.com/GPX/1/1}" (or "" without a namespace)
-        when = el.findtext(ns + "time")
         point: dict[str, Any] = {
-            "time": parse_gpx_time(when.strip()) if when else None,
-            "latitude": number(el.get("lat")), "longitude": number(el.get("lon")),
-            "altitude_m": number(el.findtext(ns + "ele")),
+            "time": None, "latitude": number(el.get("lat")), "longitude": number(el.get("lon")), "altitude_m": None,
             "horizontal_accuracy_m": None, "vertical_accuracy_m": None, "course": None, "speed_mps": None,
         }
-        extensions = el.find(ns + "extensions")
-        if extensions is not None:
-            for child in extensions:
-                key = _GPX_FIELDS.get(child.tag.rpartition("}")[2]) if isinstance(child.tag, str) else None
-                if key is not None:
-                    point[key] = number(child.text)
+        for child in el.iter():
+            tag = child.tag
+            if tag.__class__ is not str:
+                continue
+            key = fields.get(tag[tag.find("}") + 1:])
+            if key is None:
+                continue
+            if key == "time":
+                when = child.text
+                point["time"] = parse_gpx_time(when.strip()) if when else None
+            else:
+                point[key] = number(child.text)
         el.clear(keep_tail=False)
         while el.getprevious() is not None:
             del el.getparent()[0]
         yield point
 
 
-_GPX_FIELDS = {"speed": "speed_mps", "course": "course", "hAcc": "horizontal_accuracy_m", "vAcc": "vertical_accuracy_m"}
+# local name → key: `time` and `ele` are children of <trkpt>, the others of its <extensions>
+_GPX_POINT_FIELDS = {"time": "time", "ele": "altitude_m", "speed": "speed_mps", "course": "course",
+                     "hAcc": "horizontal_accuracy_m", "vAcc": "vertical_accuracy_m"}
 
 
 # --------------------------------------------------------------------------- ECG recordings (要配慮)

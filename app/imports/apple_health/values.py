@@ -49,6 +49,25 @@ def parse_apple_date(text: str | None) -> str | None:
     return iso
 
 
+# The standard form cut at fixed places: day (text[:10], checked by KNOWN_DAYS), " HH:" (text[10:14]), "MM:SS"
+# (text[14:19]) and " ±HHMM" (text[19:]); each part is looked up in a table of the valid ones.
+_HOURS = frozenset(f" {hour:02d}:" for hour in range(24))
+_MINUTE_SECONDS = frozenset(f"{minute:02d}:{second:02d}" for minute in range(60) for second in range(60))
+_OFFSETS = {f" {sign}{hours:02d}{minutes:02d}": f"{sign}{hours:02d}:{minutes:02d}"
+            for sign in "+-" for hours in range(15) for minutes in range(60)}
+
+
+def apple_date(text: str | None) -> str | None:
+    """`parse_apple_date`, with the standard form (`2019-06-11 15:00:00 -0700`) validated by table lookups and
+    rewritten by slicing: the hot path, three dates a Record."""
+    if text is not None and len(text) == 25:
+        offset = _OFFSETS.get(text[19:])
+        if (offset is not None and text[10:14] in _HOURS and text[14:19] in _MINUTE_SECONDS
+                and text[:10] in KNOWN_DAYS):
+            return text[:10] + "T" + text[11:19] + offset
+    return parse_apple_date(text)
+
+
 _UTC_ISO = re.compile(r"\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,6})?Z")
 
 

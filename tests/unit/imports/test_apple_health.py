@@ -373,3 +373,30 @@ def test_missing_route_file_warns_and_no_export_is_refused():
         with pytest.raises(HealthImportError) as caught:
             find_export_xml(archive)
     assert caught.value.code == "not_found"
+
+
+UNKNOWN = BODY.replace(
+    ' <Workout ', ' <Audiogram sourceName="AirPods"/>\n <FutureThing a="1"><Record type="X"/></FutureThing>\n <Workout ',
+).replace("</HealthData>", ' <FutureThing/>\n <AnotherThing>text</AnotherThing>\n</HealthData>')
+
+
+@pytest.mark.parametrize("feed_bytes", [1024**2, 97, 13])
+def test_unknown_top_level_elements_are_counted_as_skipped_whatever_the_chunking(feed_bytes, monkeypatch):
+    # The parser only reports Apple's top-level names; others are counted when the finished elements are deleted
+    # after each feed, so chunk boundaries (in the middle of anything) must not change a count.
+    from app.imports.apple_health import stream
+
+    monkeypatch.setattr(stream, "FEED_BYTES", feed_bytes)
+    items, summary = parse(BROKEN_DTD + UNKNOWN)
+    reference, _ = parse(BROKEN_DTD + BODY)
+    assert items == reference
+    assert summary.skipped == {"Correlation": 1, "Audiogram": 1, "FutureThing": 2, "AnotherThing": 1}
+
+
+def test_records_as_rows_give_the_same_dicts():
+    from app.imports.apple_health.elements import record_dict
+
+    rows = list(iter_health_export(io.BytesIO((BROKEN_DTD + BODY).encode()), rows=True))
+    items, _ = parse(BROKEN_DTD + BODY)
+    assert [record_dict(r) if isinstance(r, tuple) else r for r in rows] == items
+    assert sum(isinstance(r, tuple) for r in rows) == 5
