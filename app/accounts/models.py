@@ -10,6 +10,11 @@ from sqlmodel import Field, SQLModel
 from app.db import UTCDateTime, new_id, utcnow
 
 
+def normalise_email(email: str) -> str:
+    """The form an address is stored and looked up in."""
+    return email.strip().lower()
+
+
 class Resident(SQLModel, table=True):
     """A resident's account. Personal data entrusted to the bank lives in the domains that use it."""
 

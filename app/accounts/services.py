@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from app import audit, throttle, tokens
-from app.accounts.models import Resident, TermsAcceptance
+from app.accounts.models import Resident, TermsAcceptance, normalise_email
 from app.accounts.passwords import check_new_password, hash_password, needs_rehash, verify_password
 from app.accounts.terms import current_terms
 from app.audit import EventTag
@@ -34,10 +34,6 @@ class InvalidCredentials(DomainError):
 class EmailTaken(DomainError):
     status = 422
     message = _l("This email address is already registered. Please log in, or reset your password.")
-
-
-def normalise_email(email: str) -> str:
-    return email.strip().lower()
 
 
 def find_by_email(session: Session, email: str) -> Resident | None:

@@ -62,12 +62,14 @@ def inspect_command(path: Path) -> None:
 @click.option("--keep-sensitive", is_flag=True, help="Also keep 要配慮 items (ECG, clinical records), as the resident "
                                                      "can choose on the upload page.")
 def import_command(path: Path, email: str, keep_sensitive: bool) -> None:
-    from app.accounts.services import find_by_email
+    from sqlmodel import select
+
+    from app.accounts.models import Resident, normalise_email
     from app.data_imports import services
 
     session = _new_session()
     try:
-        resident = find_by_email(session, email)
+        resident = session.exec(select(Resident).where(Resident.email == normalise_email(email))).first()
         if resident is None:
             raise click.ClickException(f"no resident with the email {email}")
         data_import = services.new_local_import(session, resident, path, keep_sensitive=keep_sensitive)

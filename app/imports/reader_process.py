@@ -19,12 +19,15 @@ nothing it understands; a caller that stops early kills the child.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import marshal
 import os
+import queue
 import struct
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +35,10 @@ from typing import Any, BinaryIO
 
 from app.imports.summary import ImportSummary
 
-BATCH = 5000  # rows per frame (route points included)
+BATCH = 2000  # rows per frame (route points included)
 _LENGTH = struct.Struct(">I")
 MAX_FRAME = 512 * 1024**2
+QUEUED_FRAMES = 6  # frames read ahead (a frame is about 0.5 MB)
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -73,19 +77,27 @@ class Done:
 def read_export(path: Path, *, keep_sensitive: bool, skip: int = 0, batch: int = BATCH) -> Iterator[str | Rows | Done]:
     """Run the reader process on `path`: yields the file's format (a str), then `Rows` batches, then `Done`.
 
-    The first `skip` items are counted but not sent (an earlier attempt stored them)."""
+    The first `skip` items are counted but not sent (an earlier attempt stored them). A thread moves the frames from
+    the pipe into a small queue, so the child parses the next batches while this process stores one (a pipe holds
+    64 KiB, a tenth of a batch: without it the child would wait for every INSERT)."""
     command = [sys.executable, "-m", "app.imports.reader_process", str(path), "--skip", str(skip), "--batch", str(batch)]
     if keep_sensitive:
         command.append("--keep-sensitive")
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, cwd=_PACKAGE_ROOT)  # noqa: S603
         assert process.stdout is not None
+        frames: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=QUEUED_FRAMES)
+        pump = threading.Thread(target=_pump, args=(process.stdout, frames), name="reader-frames", daemon=True)
+        pump.start()
         finished = False
         try:
             while True:
-                frame = _read_frame(process.stdout)
-                if frame is None:
+                body = frames.get()
+                if body is None:
                     break
+                if isinstance(body, BaseException):
+                    raise body
+                frame = _decode(body)
                 tag = frame[0]
                 if tag == "rows":
                     yield Rows(*frame[1:])
@@ -108,10 +120,23 @@ def read_export(path: Path, *, keep_sensitive: bool, skip: int = 0, batch: int =
             if process.poll() is None:
                 process.kill()
             process.wait()
+            while pump.is_alive():  # (a pump waiting on a full queue must see its put through, then the pipe's end)
+                with contextlib.suppress(queue.Empty):
+                    frames.get(timeout=0.05)
             process.stdout.close()
 
 
-def _read_frame(stream: BinaryIO) -> tuple[Any, ...] | None:
+def _pump(stream: BinaryIO, frames: queue.Queue[bytes | BaseException | None]) -> None:
+    try:
+        while (body := _read_body(stream)) is not None:
+            frames.put(body)
+        frames.put(None)
+    except BaseException as error:  # noqa: BLE001 (handed to the consumer, which raises it)
+        frames.put(error)
+
+
+def _read_body(stream: BinaryIO) -> bytes | None:
+    """The next frame's bytes, or None at the end of the output."""
     head = stream.read(_LENGTH.size)
     if not head:
         return None
@@ -123,6 +148,10 @@ def _read_frame(stream: BinaryIO) -> tuple[Any, ...] | None:
     body = stream.read(length)
     if len(body) < length:
         raise ReaderFailed("the reader process's output was cut short")
+    return body
+
+
+def _decode(body: bytes) -> tuple[Any, ...]:
     frame = marshal.loads(body)  # noqa: S302 (written by our own child process, from plain values only)
     if not isinstance(frame, tuple) or not frame:
         raise ReaderFailed("the reader process sent something other than a frame")

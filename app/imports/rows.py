@@ -42,7 +42,7 @@ class RowBatch:
         self.profile: dict[str, Any] | None = None
         self.stored: dict[str, int] = {}
         self.withheld: dict[str, int] = {}  # 要配慮 items not kept (the resident did not tick it)
-        self.pending = 0  # rows pending (route points included): the reader hands them over at a batch
+        self.pending = 0  # rows pending, weighed (route points and beat lists count): handed over at a batch
 
     def count(self, item: dict[str, Any]) -> bool:
         """Count the item as stored or withheld without keeping a row; True when it is to be stored."""
@@ -59,7 +59,10 @@ class RowBatch:
             self.withheld["health_record"] = self.withheld.get("health_record", 0) + 1
             return
         self.stored["health_record"] = self.stored.get("health_record", 0) + 1
-        self.pending += 1
+        beats = row[14]
+        # A row with an HRV beat list weighs as much as a dozen others: counted by its size, so that a batch of them
+        # is no bigger (in memory, here and in the writer) than a batch of plain rows.
+        self.pending += 1 + (len(beats) >> 8 if beats else 0)
         self.records.append(row)
 
     def count_record(self, row: tuple[Any, ...]) -> None:

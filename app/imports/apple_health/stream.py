@@ -37,10 +37,10 @@ _HANDLERS: dict[str, Callable[..., dict[str, Any]]] = {
 
 # The children of <HealthData> in Apple's DTD. Only these produce parse events (the filter runs in C, so the millions
 # of MetadataEntry and beat elements inside Records never reach Python); a top-level element of another name is
-# counted as skipped when it is deleted (see `_drop_before`).
+# counted as skipped when it is deleted (see `_drop_finished`).
 TOP_LEVEL = ("ExportDate", "Me", "Record", "Correlation", "Workout", "ActivitySummary", "ClinicalRecord", "Audiogram",
              "VisionPrescription")
-FEED_BYTES = 1 * MiB
+FEED_BYTES = 256 * 1024
 
 
 def iter_health_export(stream: BinaryIO, summary: ImportSummary | None = None, *,
@@ -48,7 +48,7 @@ def iter_health_export(stream: BinaryIO, summary: ImportSummary | None = None, *
     """Yield interchange dicts from the main Apple Health XML, read as a byte stream; with `rows`, each Record as
     the tuple it is stored as (`elements.record_row`) instead of its dict (what the reader process sends).
 
-    The parser is fed 1 MiB at a time; after each feed every finished top-level element is gone from the tree, so
+    The parser is fed 256 KiB at a time; after each feed every finished top-level element is gone from the tree, so
     memory stays flat whatever the file holds, unknown elements included.
     """
     summary = summary if summary is not None else ImportSummary()

@@ -102,11 +102,13 @@ def test_a_caller_that_stops_early_leaves_no_reader_behind(tmp_path: Path) -> No
     assert my_readers() == []
 
 
-def test_a_broken_frame_is_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broken_frame_is_a_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     import io
 
     monkeypatch.setattr(reader_process, "MAX_FRAME", 10)
     with pytest.raises(ReaderFailed, match="frame of"):
-        reader_process._read_frame(io.BytesIO(reader_process._LENGTH.pack(11) + b"x" * 11))
+        reader_process._read_body(io.BytesIO(reader_process._LENGTH.pack(11) + b"x" * 11))
     with pytest.raises(ReaderFailed, match="cut short"):
-        reader_process._read_frame(io.BytesIO(reader_process._LENGTH.pack(5) + b"x"))
+        reader_process._read_body(io.BytesIO(reader_process._LENGTH.pack(5) + b"x"))
+    with pytest.raises(ReaderFailed, match="other than a frame"):
+        reader_process._decode(b"N")  # marshal's None

@@ -50,10 +50,12 @@ _ISO = re.compile(
 )
 
 
-_MINUTES = frozenset(f"{m:02d}:" for m in range(60))
-_CACHE_LIMIT = 100_000
+_MINUTE_SECONDS = frozenset(f"{m:02d}:{s:02d}" for m in range(60) for s in range(60))
+# Small memos: times come in time order (an hour's prefix repeats for minutes), and the rest after the seconds
+# (`Z`, `.449Z`, `+09:00` …) takes few values; a memo that is full is emptied.
+_CACHE_LIMIT = 4096
 _iso_hours: dict[str, str] = {}  # "YYYY-MM-DDTHH:" as written (validated) → as output
-_iso_tails: dict[str, str] = {}  # "SS[.fff]Z" / "SS[.fff]±HH:MM" as written (validated) → as output
+_iso_rests: dict[str, str] = {}  # "[.fff]Z" / "[.fff]±HH:MM" after the seconds, as written (validated) → as output
 
 
 def iso_time(text: Any) -> str | None:
@@ -62,27 +64,27 @@ def iso_time(text: Any) -> str | None:
     `Z` becomes `+00:00`; another offset is kept; a fraction is kept as written (cut to 6 digits). None for anything
     else, a time without a zone included (its instant is unknown).
 
-    The first 17 characters have fixed widths, so a time is cut in three: its hour (`2017-03-31T15:`), its minute
-    (`00:`) and its tail (`00.449Z`); when the hour and the tail were each seen in a time the full pattern accepted,
-    the time is valid and is put together from the memos without the regular expression (4× faster).
+    The first 19 characters have fixed widths, so a time is cut in three: its hour (`2017-03-31T15:`), its minute and
+    second (`00:00`, checked against a table) and the rest (`.449Z`); when the hour and the rest were each seen in a
+    time the full pattern accepted, the time is valid and is put together without the regular expression (4× faster).
     """
     if type(text) is not str:
         return None
     hour = _iso_hours.get(text[:14])
     if hour is not None:
-        minute = text[14:17]
-        if minute in _MINUTES:
-            tail = _iso_tails.get(text[17:])
-            if tail is not None:
-                return hour + minute + tail
+        minute_second = text[14:19]
+        if minute_second in _MINUTE_SECONDS:
+            rest = _iso_rests.get(text[19:])
+            if rest is not None:
+                return hour + minute_second + rest
     iso = _iso_time(text)
     if iso is not None:
         if len(_iso_hours) >= _CACHE_LIMIT:
             _iso_hours.clear()
-        if len(_iso_tails) >= _CACHE_LIMIT:
-            _iso_tails.clear()
+        if len(_iso_rests) >= _CACHE_LIMIT:
+            _iso_rests.clear()
         _iso_hours[text[:14]] = iso[:14]
-        _iso_tails[text[17:]] = iso[17:]
+        _iso_rests[text[19:]] = iso[19:]
     return iso
 
 
