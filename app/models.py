@@ -14,6 +14,7 @@ from app.data_imports.models import (
     ImportedItem,
     LocationPoint,
 )
+from app.ebpm.models import EbpmRelease, EbpmReleaseCell
 from app.household.models import Child, HealthScore, HomeAddress
 from app.inbox.models import Notice
 from app.jobs.models import Job
@@ -46,6 +47,8 @@ __all__ = [
     "CouponRedemption",
     "DataImport",
     "DataItem",
+    "EbpmRelease",
+    "EbpmReleaseCell",
     "HealthActivitySummary",
     "HealthDocument",
     "HealthRecord",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
@@ -92,11 +92,14 @@ def use_recorded(session: Session, *, resident: Resident, recipient: str, purpos
 
 def use_recorded_many(session: Session, *, residents: Sequence[Resident], recipient: str, purpose: str,
                       items: Sequence[str], now: datetime | None = None, via: Mapping[str, str] | None = None,
-                      ) -> dict[uuid.UUID, tuple[dict[str, Any], WrittenRecord]]:
+                      on: date | None = None) -> dict[uuid.UUID, tuple[dict[str, Any], WrittenRecord]]:
     """`use_recorded` for many residents at once (the daily batch of feeds): {resident id: (values, record)} for
     those with a live consent to at least one of the items; the others are left out, and nothing of theirs is
     read or recorded. The same steps as for one: lock the chains, read the live grants under the lock, read only
-    the allowed items, write one record per resident."""
+    the allowed items, write one record per resident.
+
+    `on` is the day the values are for (an age class, a household's area: a monthly statistic reads them as of the
+    month's end); today by default. Consent is always checked now."""
     now = now or utcnow()
     recipient_row = session.get(Recipient, recipient)
     purpose_row = session.get(Purpose, purpose)
@@ -109,7 +112,7 @@ def use_recorded_many(session: Session, *, residents: Sequence[Resident], recipi
     users = [resident for resident in residents if allowed[resident.id]]
     if not users:
         return {}
-    on = today()
+    on = on or today()
     wanted = sorted({key for resident in users for key in allowed[resident.id]})
     resolved = resolve_many(session, users, wanted, on)
     kind = RecordKind.PROCESSING if recipient == BANK else RecordKind.PROVISION

@@ -1,0 +1,152 @@
+"""Monthly releases of EBPM aggregates (docs/ebpm.md, "Releases").
+
+A release counts the households that consent to `kashiwa_ebpm × ebpm_statistics` when it is made, reads their items
+as of the month's last day through the consent door (one provision record on each counted household's ledger,
+naming the release), and keeps only the figures as they may be shown (app/disclosure/control.py). Who each cell
+counted is kept inside the bank (`EbpmReleaseCell`), and a recomputation of a month that would differ from an earlier
+release by 1–9 households in any cell is refused: subtracting the two would show those households.
+
+The first indicator is the population the others are rates of: consenting households by 町丁目 group (exclusive),
+by 年齢クラス (one count per class of the household's children: overlapping) and by number of children (exclusive).
+"""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, col, select
+
+from app.accounts.models import Resident
+from app.consent import enforce
+from app.disclosure import control
+from app.ebpm.models import EbpmRelease, EbpmReleaseCell
+from app.errors import DomainError
+
+RECIPIENT = "kashiwa_ebpm"
+PURPOSE = "ebpm_statistics"
+HOUSEHOLDS = "households"
+ITEMS = ("town_group", "age_classes", "children_count")
+UNKNOWN = "unknown"
+ALL = "all"  # the table of one cell: every counted household
+
+
+class ReleaseRefused(DomainError):
+    status = 409
+    message = _l("This release would differ from an earlier release of the same month by fewer than 10 households "
+                 "in a figure, which would reveal them. It was not made.")
+
+
+def month_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def previous_month(day: date) -> str:
+    return month_of(date(day.year - 1, 12, 1) if day.month == 1 else date(day.year, day.month - 1, 1))
+
+
+def month_end(month: str) -> date:
+    year, number = int(month[:4]), int(month[5:7])
+    return date(year, number, calendar.monthrange(year, number)[1])
+
+
+# --- the figures ---------------------------------------------------------------------------------------------------
+
+
+def children_bucket(count: int | None) -> str:
+    if not count:
+        return "0"
+    return "3+" if count >= 3 else str(count)
+
+
+def household_cells(values: Mapping[uuid.UUID, Mapping[str, Any]]) -> dict[str, dict[str, set[str]]]:
+    """{table: {cell: the households (resident ids) it counts}} from each household's consented items. An item a
+    household did not consent to counts as `unknown` in its table (it is still one of the households)."""
+    cells: dict[str, dict[str, set[str]]] = {ALL: {ALL: set()}, "town_group": defaultdict(set),
+                                             "age_classes": defaultdict(set), "children_count": defaultdict(set)}
+    for resident_id, items in values.items():
+        key = str(resident_id)
+        cells[ALL][ALL].add(key)
+        cells["town_group"][items.get("town_group") or UNKNOWN].add(key)
+        if "children_count" in items:
+            cells["children_count"][children_bucket(items["children_count"])].add(key)
+        else:
+            cells["children_count"][UNKNOWN].add(key)
+        for label in dict.fromkeys(items.get("age_classes") or ()):
+            cells["age_classes"][label].add(key)
+    return {table: dict(found) for table, found in cells.items()}
+
+
+def shown(cells: Mapping[str, Mapping[str, set[str]]]) -> dict[str, Any]:
+    """The tables as they may be shown: exclusive ones with complementary suppression, overlapping ones over the
+    households with children (one household may be in several classes)."""
+    with_children = len(set().union(*cells["age_classes"].values())) if cells["age_classes"] else 0
+    tables = {
+        ALL: control.exclusive_table([(ALL, len(cells[ALL][ALL]))]),
+        "town_group": control.exclusive_table(sorted((key, len(members)) for key, members in cells["town_group"].items())),
+        "children_count": control.exclusive_table(sorted((key, len(members))
+                                                         for key, members in cells["children_count"].items())),
+        "age_classes": control.overlapping_table(sorted((key, len(members))
+                                                        for key, members in cells["age_classes"].items()),
+                                                 with_children),
+    }
+    return {name: {"total": table.total, "suppressed": table.suppressed, "exclusive": table.exclusive,
+                   "cells": [{"key": str(cell.key), "count": cell.count, "percent": cell.percent}
+                             for cell in table.cells]}
+            for name, table in tables.items()}
+
+
+# --- releases ------------------------------------------------------------------------------------------------------
+
+
+def kept(session: Session, month: str, indicator: str = HOUSEHOLDS) -> EbpmRelease | None:
+    """The latest release of the month, if any."""
+    return session.exec(select(EbpmRelease).where(EbpmRelease.month == month, EbpmRelease.indicator == indicator)
+                        .order_by(col(EbpmRelease.version).desc())).first()
+
+
+def release(session: Session, month: str, *, recompute: bool = False, now: datetime | None = None) -> EbpmRelease:
+    """The month's release of the households indicator: the kept one, or (none kept, or `recompute`) made now.
+    Raises ReleaseRefused, with nothing read or recorded, when a recomputation would difference an earlier release."""
+    earlier = kept(session, month)
+    if earlier is not None and not recompute:
+        return earlier
+    with session.begin_nested():  # a refusal takes the reads and their ledger records back with it
+        residents = list(session.exec(select(Resident).order_by(col(Resident.created_at), col(Resident.id))))
+        read = enforce.use_recorded_many(
+            session, residents=residents, recipient=RECIPIENT, purpose=PURPOSE, items=list(ITEMS), now=now,
+            on=month_end(month), via={"release": "EBPM monthly release", "indicator": HOUSEHOLDS, "month": month,
+                                      "version": str(earlier.version + 1 if earlier else 1)})
+        cells = household_cells({resident_id: values for resident_id, (values, _record) in read.items()})
+        _refuse_differencing(session, month, HOUSEHOLDS, cells)
+        made = EbpmRelease(month=month, indicator=HOUSEHOLDS, version=earlier.version + 1 if earlier else 1,
+                           definition=",".join(ITEMS), households=len(read), payload=shown(cells))
+        session.add(made)
+        session.flush()
+        session.execute(sa.insert(EbpmReleaseCell), [
+            {"release_id": made.id, "table_key": table, "cell_key": key, "members": sorted(members)}
+            for table, found in cells.items() for key, members in found.items()])
+    return made
+
+
+def _refuse_differencing(session: Session, month: str, indicator: str, cells: Mapping[str, Mapping[str, set[str]]]) -> None:
+    """ReleaseRefused when a cell of the new release and the same cell of an earlier release of the month differ
+    by 1–9 households (a cell missing from one side counts as empty there)."""
+    earlier: dict[uuid.UUID, dict[tuple[str, str], set[str]]] = defaultdict(dict)
+    rows = session.execute(
+        select(EbpmReleaseCell.release_id, EbpmReleaseCell.table_key, EbpmReleaseCell.cell_key, EbpmReleaseCell.members)
+        .join(EbpmRelease, col(EbpmRelease.id) == col(EbpmReleaseCell.release_id))
+        .where(EbpmRelease.month == month, EbpmRelease.indicator == indicator))
+    for release_id, table, key, members in rows:
+        earlier[release_id][(table, key)] = set(members)
+    new = {(table, key): members for table, found in cells.items() for key, members in found.items()}
+    for old in earlier.values():
+        for cell in old.keys() | new.keys():
+            if 0 < len(old.get(cell, set()) ^ new.get(cell, set())) < control.THRESHOLD:
+                raise ReleaseRefused()
