@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.consent.views import bp as consent_bp
     from app.consent.views import public_bp as receipts_bp
     from app.data_imports.views import bp as data_imports_bp
+    from app.ebpm.views import bp as ebpm_bp
     from app.home.views import bp as home_bp
     from app.household.views import bp as household_bp
     from app.inbox.views import bp as inbox_bp
@@ -136,6 +137,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         participation_bp,
         city_records_bp,
         data_imports_bp,
+        ebpm_bp,
         passes_bp,
         checkin_bp,
         surveys_bp,

@@ -94,6 +94,7 @@ class EventTag(StrEnum):
     DATA_IMPORT_FAILED = "data_imports:import:failed"
     DATA_IMPORT_CANCEL = "data_imports:import:cancel"
     DATA_IMPORT_DELETE = "data_imports:import:delete"
+    EBPM_EXPORT = "ebpm:release:export"
 
 
 class AuditEvent(SQLModel, table=True):

@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 
 from app.config import current_settings
 from app.db import get_database
+from app.ebpm.cli import ebpm
 from app.imports.cli import exports
 from app.ledger.cli import ledger
 from app.recommend.cli import recommend
@@ -25,6 +26,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(recommend)
     app.cli.add_command(surveys)
     app.cli.add_command(exports)
+    app.cli.add_command(ebpm)
 
 
 consent = AppGroup("consent", help="The consent catalogue.")

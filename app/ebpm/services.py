@@ -105,6 +105,12 @@ def shown(cells: Mapping[str, Mapping[str, set[str]]]) -> dict[str, Any]:
 # --- releases ------------------------------------------------------------------------------------------------------
 
 
+def released_months(session: Session, indicator: str = HOUSEHOLDS) -> list[str]:
+    """The months with a release, newest first."""
+    return list(session.exec(select(EbpmRelease.month).where(EbpmRelease.indicator == indicator).distinct()
+                             .order_by(col(EbpmRelease.month).desc())))
+
+
 def kept(session: Session, month: str, indicator: str = HOUSEHOLDS) -> EbpmRelease | None:
     """The latest release of the month, if any."""
     return session.exec(select(EbpmRelease).where(EbpmRelease.month == month, EbpmRelease.indicator == indicator)

@@ -40,7 +40,8 @@ def _csv_value(text: str) -> str:
     return text[1:] if text.startswith("'") else text
 
 
-def _csv(rows: Iterable[Sequence[Any]]) -> str:
+def csv_text(rows: Iterable[Sequence[Any]]) -> str:
+    """Rows as a CSV file for spreadsheets: UTF-8 with a BOM (Excel), CRLF, no cell that runs as a formula."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for row in rows:
@@ -88,7 +89,7 @@ def responses_csv(questionnaire: Questionnaire, rows: Sequence[SurveySubmission]
             attributes.append(text if text == "" or shared[name][text] >= disclosure.THRESHOLD else disclosure.HIDDEN_JA)
         lines.append((row.respondent, japan_date(row).isoformat(), *attributes,
                       *(_answer_text(q, row.answers.get(q.key)) for q in questions)))
-    return _csv(lines)
+    return csv_text(lines)
 
 
 @dataclass(frozen=True)
@@ -145,5 +146,5 @@ def summary_csv(questionnaire: Questionnaire, found: Sequence[Distribution]) -> 
             for cell in cells:
                 lines.append((question.key, question.text("ja"), str(cell.key), export_label(question, cell.key),
                               disclosure.export_count(cell.count), disclosure.export_figure(cell.percent)))
-    return _csv(lines)
+    return csv_text(lines)
 

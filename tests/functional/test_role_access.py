@@ -15,7 +15,7 @@ RESIDENT_PAGES = ["/", "/my-data", "/consents", "/consents/connections", "/inbox
                  "/surveys/", "/city-records/"]
 CONSOLES = {
     "operator": ["/operator/", "/operator/staff", "/operator/jobs", "/operator/clients/", "/operator/surveys/"],
-    "municipal": ["/municipal/", "/municipal/services/", "/municipal/city-records/"],
+    "municipal": ["/municipal/", "/municipal/services/", "/municipal/city-records/", "/municipal/ebpm/"],
     "partner": ["/partner/"],
     "analyst": ["/analysts/"],
 }

@@ -142,3 +142,17 @@ class _Context:
 
     def save(self, **_kwargs) -> None:  # type: ignore[no-untyped-def]
         pass
+
+
+def test_the_command_makes_a_release_and_says_a_refusal(app, db, settings, family, ebpm_view) -> None:  # type: ignore[no-untyped-def]
+    households = [family() for _ in range(12)]
+    db.commit()  # the command opens its own session
+    runner = app.test_cli_runner()
+    made = runner.invoke(args=["ebpm", "release", "--month", OCTOBER])
+    assert made.exit_code == 0 and made.output.strip() == f"{OCTOBER} version 1: 12 households"
+    with app.test_request_context():
+        decisions.withdraw(db, settings, resident=households[0], view=ebpm_view)
+    db.commit()
+    refused = runner.invoke(args=["ebpm", "release", "--month", OCTOBER, "--recompute"])
+    assert refused.exit_code == 1 and "10世帯未満" in refused.output
+    assert runner.invoke(args=["ebpm", "release", "--month", "2026-13"]).exit_code == 2
