@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import Resident
 from app.city_records import usage as city_usage
 from app.db import in_values
-from app.household.address import AddressError, HomeArea, locate_home
+from app.household.address import AddressError, HomeArea, locate_home, town_group
 from app.household.ages import describe_child, japan_today
 from app.household.models import Child, HealthScore, HomeAddress
 from app.household.services import birth_of
@@ -87,9 +87,16 @@ LOADERS: dict[str, Loader] = {
 # --- items -----------------------------------------------------------------------------------------------------
 
 
+def _born_by(child: Child, on: date) -> bool:
+    """Whether the child may have been born by `on` (a statistic as of a past day leaves out later births)."""
+    return (child.birth_year, child.birth_month, child.birth_day or 1) <= (on.year, on.month, on.day)
+
+
 def _facts(children: list[Child] | None, on: date) -> list[Any]:
-    """The children the items speak of (not the older siblings counted only for the allowance), with their facts."""
-    return [describe_child(birth_of(child), on) for child in children or () if not child.counted_for_allowance]
+    """The children the items speak of on `on` (born by then; not the older siblings counted only for the
+    allowance), with their facts."""
+    return [describe_child(birth_of(child), on) for child in children or ()
+            if not child.counted_for_allowance and _born_by(child, on)]
 
 
 def _children_count(children: list[Child] | None, on: date) -> int:
@@ -106,7 +113,7 @@ def _age_classes(children: list[Child] | None, on: date) -> list[str]:
 
 def _birth_dates(children: list[Child] | None, on: date) -> list[str]:
     return [f"{c.birth_year:04d}-{c.birth_month:02d}" + (f"-{c.birth_day:02d}" if c.birth_day else "")
-            for c in children or ()]
+            for c in children or () if _born_by(c, on)]
 
 
 @lru_cache(maxsize=4096)
@@ -128,13 +135,7 @@ def _home_area(address: HomeAddress | None) -> HomeArea | None:
 def _town_group(address: HomeAddress | None, on: date) -> str | None:
     """A coarse area: the pilot area, the events ring around it, the rest of 柏市, or 流山市."""
     area = _home_area(address)
-    if area is None:
-        return None
-    if area.in_pilot_area:
-        return "kashiwanoha_pilot"
-    if area.in_events_ring:
-        return "kashiwanoha_ring" if area.is_kashiwa_resident else "nagareyama_ring"
-    return "kashiwa_other" if area.is_kashiwa_resident else "nagareyama_other"
+    return None if area is None else town_group(area)
 
 
 def _home_town(address: HomeAddress | None, on: date) -> dict[str, str] | None:

@@ -3,8 +3,8 @@
 A release counts the households that consent to `kashiwa_ebpm × ebpm_statistics` when it is made, reads their items
 as of the month's last day through the consent door (one provision record on each counted household's ledger,
 naming the release), and keeps only the figures as they may be shown (app/disclosure/control.py). Who each cell
-counted is kept inside the bank (`EbpmReleaseCell`), and a recomputation of a month that would differ from an earlier
-release by 1–9 households in any cell is refused: subtracting the two would show those households.
+counted is kept inside the bank (`EbpmReleaseCell`), and a recomputation of a month is refused when a cell shown by
+it and by an earlier release of the month counts households differing by 1–9: subtracting would show them.
 
 The first indicator is the population the others are rates of: consenting households by 町丁目 group (exclusive),
 by 年齢クラス (one count per class of the household's children: overlapping) and by number of children (exclusive).
@@ -130,9 +130,10 @@ def release(session: Session, month: str, *, recompute: bool = False, now: datet
             on=month_end(month), via={"release": "EBPM monthly release", "indicator": HOUSEHOLDS, "month": month,
                                       "version": str(earlier.version + 1 if earlier else 1)})
         cells = household_cells({resident_id: values for resident_id, (values, _record) in read.items()})
-        _refuse_differencing(session, month, HOUSEHOLDS, cells)
+        payload = shown(cells)
+        _refuse_differencing(session, month, HOUSEHOLDS, cells, payload)
         made = EbpmRelease(month=month, indicator=HOUSEHOLDS, version=earlier.version + 1 if earlier else 1,
-                           definition=",".join(ITEMS), households=len(read), payload=shown(cells))
+                           definition=",".join(ITEMS), households=len(read), payload=payload)
         session.add(made)
         session.flush()
         session.execute(sa.insert(EbpmReleaseCell), [
@@ -141,18 +142,25 @@ def release(session: Session, month: str, *, recompute: bool = False, now: datet
     return made
 
 
-def _refuse_differencing(session: Session, month: str, indicator: str, cells: Mapping[str, Mapping[str, set[str]]]) -> None:
-    """ReleaseRefused when a cell of the new release and the same cell of an earlier release of the month differ
-    by 1–9 households (a cell missing from one side counts as empty there)."""
-    earlier: dict[uuid.UUID, dict[tuple[str, str], set[str]]] = defaultdict(dict)
-    rows = session.execute(
-        select(EbpmReleaseCell.release_id, EbpmReleaseCell.table_key, EbpmReleaseCell.cell_key, EbpmReleaseCell.members)
-        .join(EbpmRelease, col(EbpmRelease.id) == col(EbpmReleaseCell.release_id))
-        .where(EbpmRelease.month == month, EbpmRelease.indicator == indicator))
-    for release_id, table, key, members in rows:
-        earlier[release_id][(table, key)] = set(members)
+def shown_cells(payload: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """The (table, cell) whose count a release shows (a hidden one is not known to its readers)."""
+    return {(table, cell["key"]) for table, figures in payload.items() for cell in figures["cells"]
+            if cell["count"] is not None}
+
+
+def _refuse_differencing(session: Session, month: str, indicator: str, cells: Mapping[str, Mapping[str, set[str]]],
+                         payload: Mapping[str, Any]) -> None:
+    """ReleaseRefused when a cell shown by the new release and by an earlier release of the month counts
+    households that differ by 1–9 (subtracting the two figures would be about them). A cell hidden in either is
+    left out: its count was never known."""
+    new_shown = shown_cells(payload)
     new = {(table, key): members for table, found in cells.items() for key, members in found.items()}
-    for old in earlier.values():
-        for cell in old.keys() | new.keys():
+    for release in session.exec(select(EbpmRelease).where(EbpmRelease.month == month,
+                                                          EbpmRelease.indicator == indicator)):
+        both = shown_cells(release.payload) & new_shown
+        rows = session.execute(select(EbpmReleaseCell.table_key, EbpmReleaseCell.cell_key, EbpmReleaseCell.members)
+                               .where(EbpmReleaseCell.release_id == release.id))
+        old = {(table, key): set(members) for table, key, members in rows}
+        for cell in both:
             if 0 < len(old.get(cell, set()) ^ new.get(cell, set())) < control.THRESHOLD:
                 raise ReleaseRefused()

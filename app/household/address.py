@@ -352,6 +352,16 @@ def normalise_postal_code(postal_code: str | None) -> str | None:
     return f"{digits[:3]}-{digits[3:]}"
 
 
+def town_group(area: HomeArea) -> str:
+    """A coarse area (the item `town_group`): the pilot area, the events ring around it in 柏市 or 流山市, or the rest
+    of either city."""
+    if area.in_pilot_area:
+        return "kashiwanoha_pilot"
+    if area.in_events_ring:
+        return "kashiwanoha_ring" if area.is_kashiwa_resident else "nagareyama_ring"
+    return "kashiwa_other" if area.is_kashiwa_resident else "nagareyama_other"
+
+
 def locate_home(postal_code: str | None, region: str, locality: str, town: str) -> HomeArea:
     """The area facts of a home address given as 都道府県 (`region`), 市区町村 (`locality`) and the rest (`town`).
 

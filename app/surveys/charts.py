@@ -18,7 +18,7 @@ FONT_SIZE = 14
 LINE_HEIGHT = 18
 BAR_HEIGHT = 16
 GAP = 10
-VALUE_ROOM = 96  # kept free at the end of the longest bar for "1234 (100%)"
+VALUE_ROOM = 96  # kept free at the end of the longest bar, at least (a wider figure takes more)
 HIDDEN_BAR = 36
 
 
@@ -116,7 +116,11 @@ def _value_text(cell: Cell, hidden_label: str) -> str:
 def bar_chart(chart_id: str, title: str, bars: Sequence[tuple[str, Cell]], hidden_label: str) -> BarChart:
     """The chart of (label, cell) in order. `hidden_label`: the words for a hidden count, in the reader's language."""
     largest = max((cell.count for _label, cell in bars if cell.count is not None), default=0)
-    longest = CHART_WIDTH - VALUE_ROOM
+    # Room at the end of the longest bar for the widest figure drawn after a bar (bold digits run ~8 % wider than
+    # the estimate; a hidden cell's words follow its short outline, not a long bar).
+    room = max([VALUE_ROOM] + [round(_text_width(_value_text(cell, hidden_label)) * 1.08) + 10
+                               for _label, cell in bars if cell.count is not None])
+    longest = CHART_WIDTH - room
     y = 0
     drawn = []
     for label, cell in bars:

@@ -14,7 +14,7 @@ from app.consent import decisions
 from app.ebpm import jobs, services
 from app.ebpm.models import EbpmRelease, EbpmReleaseCell
 from app.household import services as household
-from app.household.ages import BirthDate
+from app.household.ages import BirthDate, japan_today
 from app.household.models import HomeAddress
 from app.jobs.registry import registry_for
 from app.ledger.models import RecordKind
@@ -156,3 +156,34 @@ def test_the_command_makes_a_release_and_says_a_refusal(app, db, settings, famil
     refused = runner.invoke(args=["ebpm", "release", "--month", OCTOBER, "--recompute"])
     assert refused.exit_code == 1 and "10世帯未満" in refused.output
     assert runner.invoke(args=["ebpm", "release", "--month", "2026-13"]).exit_code == 2
+
+
+def test_a_child_born_after_the_month_is_not_in_it(db, family) -> None:  # type: ignore[no-untyped-def]
+    later = [family(birth=BirthDate(2026, 11, 20)) for _ in range(10)]  # born in November
+    with freeze_time("2026-12-02"):
+        made = services.release(db, OCTOBER)
+    assert made.households == len(later)
+    assert made.payload["age_classes"]["cells"] == [] and cell(made, "children_count", "0") == 10
+
+
+def test_cells_hidden_in_a_release_are_not_compared(db, family) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(3):
+        family()
+    first = services.release(db, OCTOBER)  # 3 households: everything hidden
+    assert first.payload[services.ALL]["cells"][0]["count"] is None
+    for _ in range(20):
+        family()
+    again = services.release(db, OCTOBER, recompute=True)  # 23: shown; nothing known before to subtract from
+    assert again.version == 2 and again.households == 23
+
+
+def test_the_demo_pilot_makes_consenting_households_and_a_release_once(app, db, offers) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "pilot", "--households", "40"])
+    assert first.exit_code == 0, first.output
+    made = services.kept(db, services.previous_month(japan_today()))
+    assert made is not None and 25 <= made.households <= 40 and made.version == 1
+    assert "40 households" in first.output and f"version 1: {made.households} households" in first.output
+    again = runner.invoke(args=["demo", "pilot", "--households", "40"])
+    assert again.exit_code == 0 and "0 households" in again.output
+    assert services.kept(db, made.month).version == 1  # nothing added: the release stands
