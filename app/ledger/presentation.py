@@ -108,7 +108,20 @@ def _what(payload: dict[str, Any]) -> str | None:
         return str(ACTION_LABELS[action])
     if event in EVENT_LABELS:
         return str(EVENT_LABELS[event])
-    return _text(payload.get("description"))
+    return _released_in(payload.get("via")) or _text(payload.get("description"))
+
+
+def _released_in(via: Any) -> str | None:
+    """Which statistics a provision of aggregates counted the resident in (app/ebpm, app/partners/report.py)."""
+    if not isinstance(via, dict):
+        return None
+    if via.get("release") == "EBPM monthly release":
+        return str(_l("Counted in the EBPM statistics for %(month)s (version %(version)s); only totals are released",
+                      month=_text(via.get("month")), version=_text(via.get("version"))))
+    if via.get("report") == "partner weekly report":
+        return str(_l("Counted in the partner's weekly report of the week of %(week)s; only totals are shown",
+                      week=_text(via.get("week"))))
+    return None
 
 
 def _consent_reference(payload: dict[str, Any]) -> str | None:

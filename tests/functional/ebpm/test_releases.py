@@ -187,3 +187,14 @@ def test_the_demo_pilot_makes_consenting_households_and_a_release_once(app, db, 
     again = runner.invoke(args=["demo", "pilot", "--households", "40"])
     assert again.exit_code == 0 and "0 households" in again.output
     assert services.kept(db, made.month).version == 1  # nothing added: the release stands
+
+
+def test_the_resident_sees_which_release_counted_them(app, db, family) -> None:  # type: ignore[no-untyped-def]
+    from app.ledger.presentation import describe
+
+    households = [family() for _ in range(10)]
+    services.release(db, OCTOBER)
+    (entry,) = ebpm_records(db, households[0])
+    with app.test_request_context(headers={"Accept-Language": "ja"}):
+        row = describe(entry)
+    assert row.who == "柏市 EBPM 統計作成（子育て施策）" and "2026-10" in (row.what or "")
