@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import Resident
 from app.consent import enforce
-from app.disclosure import control
+from app.disclosure import audit, control
 from app.ebpm.models import EbpmRelease, EbpmReleaseCell
 from app.errors import DomainError
 
@@ -35,6 +35,12 @@ HOUSEHOLDS = "households"
 ITEMS = ("town_group", "age_classes", "children_count")
 UNKNOWN = "unknown"
 ALL = "all"  # the table of one cell: every counted household
+
+
+class ReleaseUnsafe(DomainError):
+    status = 500
+    message = _l("A hidden figure of this release could be worked out from the others, so it was not made. "
+                 "Please tell the operator.")
 
 
 class ReleaseRefused(DomainError):
@@ -83,19 +89,19 @@ def household_cells(values: Mapping[uuid.UUID, Mapping[str, Any]]) -> dict[str, 
     return {table: dict(found) for table, found in cells.items()}
 
 
+EXCLUSIVE = (ALL, "town_group", "children_count")  # every counted household in exactly one cell
+
+
+def _counts(cells: Mapping[str, Mapping[str, set[str]]], table: str) -> list[tuple[str, int]]:
+    return sorted((key, len(members)) for key, members in cells[table].items())
+
+
 def shown(cells: Mapping[str, Mapping[str, set[str]]]) -> dict[str, Any]:
     """The tables as they may be shown: exclusive ones with complementary suppression, overlapping ones over the
     households with children (one household may be in several classes)."""
     with_children = len(set().union(*cells["age_classes"].values())) if cells["age_classes"] else 0
-    tables = {
-        ALL: control.exclusive_table([(ALL, len(cells[ALL][ALL]))]),
-        "town_group": control.exclusive_table(sorted((key, len(members)) for key, members in cells["town_group"].items())),
-        "children_count": control.exclusive_table(sorted((key, len(members))
-                                                         for key, members in cells["children_count"].items())),
-        "age_classes": control.overlapping_table(sorted((key, len(members))
-                                                        for key, members in cells["age_classes"].items()),
-                                                 with_children),
-    }
+    tables = {name: control.exclusive_table(_counts(cells, name)) for name in EXCLUSIVE}
+    tables["age_classes"] = control.overlapping_table(_counts(cells, "age_classes"), with_children)
     return {name: {"total": table.total, "suppressed": table.suppressed, "exclusive": table.exclusive,
                    "cells": [{"key": str(cell.key), "count": cell.count, "percent": cell.percent}
                              for cell in table.cells]}
@@ -131,6 +137,7 @@ def release(session: Session, month: str, *, recompute: bool = False, now: datet
                                       "version": str(earlier.version + 1 if earlier else 1)})
         cells = household_cells({resident_id: values for resident_id, (values, _record) in read.items()})
         payload = shown(cells)
+        _audit(cells)
         _refuse_differencing(session, month, HOUSEHOLDS, cells, payload)
         made = EbpmRelease(month=month, indicator=HOUSEHOLDS, version=earlier.version + 1 if earlier else 1,
                            definition=",".join(ITEMS), households=len(read), payload=payload)
@@ -140,6 +147,16 @@ def release(session: Session, month: str, *, recompute: bool = False, now: datet
             {"release_id": made.id, "table_key": table, "cell_key": key, "members": sorted(members)}
             for table, found in cells.items() for key, members in found.items()])
     return made
+
+
+def _audit(cells: Mapping[str, Mapping[str, set[str]]]) -> None:
+    """ReleaseUnsafe unless every hidden cell of every exclusive table can be anything over a range of at least 10
+    given what is shown (app/disclosure/audit.py, by linear programming): the suppression rules' own proof, run on
+    each release before it is kept."""
+    for name in EXCLUSIVE:
+        counts = _counts(cells, name)
+        if not audit.protected(audit.feasible_ranges(counts, control.exclusive_table(counts))):
+            raise ReleaseUnsafe()
 
 
 def shown_cells(payload: Mapping[str, Any]) -> set[tuple[str, str]]:

@@ -198,3 +198,30 @@ def test_the_resident_sees_which_release_counted_them(app, db, family) -> None: 
     with app.test_request_context(headers={"Accept-Language": "ja"}):
         row = describe(entry)
     assert row.who == "柏市 EBPM 統計作成（子育て施策）" and "2026-10" in (row.what or "")
+
+
+def test_a_release_whose_hidden_figure_could_be_worked_out_is_not_made(app, db, family, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from app.disclosure import control
+
+    for _ in range(12):
+        family()  # one child each
+    for resident in [family() for _ in range(3)]:  # two children each: a cell of 3, hidden
+        with app.test_request_context():
+            household.add_child(db, resident, nickname=None, birth=BirthDate(2021, 5, 5), counted=False)
+    real = control.exclusive_table
+
+    def without_complementary(counts, group_of=None):  # type: ignore[no-untyped-def]
+        """The same table with the complementary cell shown again (12 next to a shown total of 15 gives the 3)."""
+        table = real(counts, group_of)
+        true = dict(counts)
+        cells = tuple(control.Cell(c.key, true[c.key], None, None) if c.suppressed == control.Suppressed.COMPLEMENTARY
+                      else c for c in table.cells)
+        return control.Table(cells, table.total, table.exclusive, table.suppressed)
+
+    monkeypatch.setattr(control, "exclusive_table", without_complementary)
+    with pytest.raises(services.ReleaseUnsafe):
+        services.release(db, OCTOBER)
+    assert services.kept(db, OCTOBER) is None
+    monkeypatch.setattr(control, "exclusive_table", real)
+    made = services.release(db, OCTOBER)  # the real rules hide the 12 too: the 3 is safe
+    assert cell(made, "children_count", "2") is None and cell(made, "children_count", "1") is None
