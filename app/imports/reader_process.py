@@ -183,18 +183,12 @@ def read(path: Path, out: BinaryIO, *, keep_sensitive: bool, skip: int, batch: i
             archive, items, file_format = open_export(fp, summary, rows=True)
             _send(out, ("format", file_format))
             try:
-                add, count, add_record, count_record = rows.add, rows.count, rows.add_record, rows.count_record
+                add, count = rows.add, rows.count
                 for index, item in enumerate(items, 1):  # noqa: B007 (the last index is sent after the loop)
-                    if item.__class__ is tuple:  # an Apple Health Record as its row
-                        if index <= skip:
-                            count_record(item)
-                        else:
-                            add_record(item)
-                    elif index <= skip:
+                    if index <= skip:
                         count(item)
                         continue
-                    else:
-                        add(item)
+                    add(item)
                     if rows.pending >= batch:
                         _send(out, ("rows", index, fp.tell() / size, *rows.take()))
             finally:

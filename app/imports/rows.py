@@ -1,8 +1,9 @@
 """Interchange items → the rows the bank stores them as, batched (pure: no database, so the reader process builds them).
 
-- `health_record` and `location_point` (the bulk: millions per export) become plain tuples in the column order of
+- `health_record` and `location_point` (the bulk: millions per export) are plain tuples in the column order of
   RECORD_COLUMNS / POINT_COLUMNS, ready for one prepared INSERT; the import's id is not in them (the writer puts it
-  in the statement);
+  in the statement). A Record arrives already as its row (`apple_health.elements.record_row`, the parse run with
+  `rows=True`); a location point is turned into one here;
 - the few others become `(kind, values)` for the writer's Core inserts: workouts, activity summaries, ECGs and
   clinical records, and the Google kinds kept as JSON rows of `imported_item` (docs/interchange.md);
 - `me` is kept aside as the import's profile.
@@ -44,33 +45,28 @@ class RowBatch:
         self.withheld: dict[str, int] = {}  # 要配慮 items not kept (the resident did not tick it)
         self.pending = 0  # rows pending, weighed (route points and beat lists count): handed over at a batch
 
-    def count(self, item: dict[str, Any]) -> bool:
-        """Count the item as stored or withheld without keeping a row; True when it is to be stored."""
-        kind = item["kind"]
-        if item.get("sensitive") and not self.keep_sensitive:
+    def count(self, item: dict[str, Any] | tuple[Any, ...]) -> bool:
+        """Count the item (or an Apple Health Record's row, `elements.record_row`) as stored or withheld without
+        keeping a row; True when it is to be stored."""
+        if item.__class__ is tuple:
+            kind, sensitive = "health_record", item[15]
+        else:
+            kind, sensitive = item["kind"], item.get("sensitive")
+        if sensitive and not self.keep_sensitive:
             self.withheld[kind] = self.withheld.get(kind, 0) + 1
             return False
         self.stored[kind] = self.stored.get(kind, 0) + 1
         return True
 
-    def add_record(self, row: tuple[Any, ...]) -> None:
-        """An Apple Health Record already as its row (`elements.record_row`)."""
-        if row[15] and not self.keep_sensitive:
-            self.withheld["health_record"] = self.withheld.get("health_record", 0) + 1
+    def add(self, item: dict[str, Any] | tuple[Any, ...]) -> None:
+        if item.__class__ is tuple:  # an Apple Health Record as its row: the bulk of an Apple export
+            if self.count(item):
+                beats = item[14]
+                # A row with an HRV beat list weighs as much as a dozen others: counted by its size, so that a batch
+                # of them is no bigger (in memory, here and in the writer) than a batch of plain rows.
+                self.pending += 1 + (len(beats) >> 8 if beats else 0)
+                self.records.append(item)
             return
-        self.stored["health_record"] = self.stored.get("health_record", 0) + 1
-        beats = row[14]
-        # A row with an HRV beat list weighs as much as a dozen others: counted by its size, so that a batch of them
-        # is no bigger (in memory, here and in the writer) than a batch of plain rows.
-        self.pending += 1 + (len(beats) >> 8 if beats else 0)
-        self.records.append(row)
-
-    def count_record(self, row: tuple[Any, ...]) -> None:
-        kind = "health_record"
-        counter = self.withheld if row[15] and not self.keep_sensitive else self.stored
-        counter[kind] = counter.get(kind, 0) + 1
-
-    def add(self, item: dict[str, Any]) -> None:
         kind = item["kind"]
         if kind == "location_point":  # the bulk of a Google export: first, and without the general path's lookups
             self.stored[kind] = self.stored.get(kind, 0) + 1
@@ -82,19 +78,7 @@ class RowBatch:
             return
         if not self.count(item):
             return
-        if kind == "health_record":
-            self.pending += 1
-            value, metadata, beats = item["value"], item["metadata"], item.get("beats")
-            self.records.append((
-                item["type"], item["family"], item["source_name"], item["source_version"], item["device"],
-                item["start"], item["end"], item["created"],
-                value if value.__class__ is float else None, value if value.__class__ is str else None,
-                item["unit"], item["raw_value"], item["raw_unit"],
-                orjson.dumps(metadata).decode() if metadata else None,
-                orjson.dumps(beats).decode() if beats else None,
-                bool(item.get("sensitive")), False,
-            ))
-        elif kind == "workout":
+        if kind == "workout":
             details = {key: item[key] for key in _WORKOUT_DETAILS}
             self._other(kind, {
                 "activity_type": item["activity_type"], "source_name": item["source_name"], "start": item["start"],
@@ -114,7 +98,7 @@ class RowBatch:
             self._other(kind, {"kind": kind, "start": start, "sensitive": bool(item.get("sensitive")),
                                "data": {key: value for key, value in item.items() if key != "kind"}})
         else:
-            raise ValueError(f"no table for interchange kind {kind!r}")
+            raise ValueError(f"no table for interchange kind {kind!r}")  # (a Record as a dict included: parse with rows=True)
 
     def _other(self, kind: str, values: dict[str, Any], weight: int = 1) -> None:
         self.others.append((kind, values))

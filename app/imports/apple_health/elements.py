@@ -1,7 +1,7 @@
 """One top-level element of the export → one interchange dict (see `app/imports/schemas/*.json`).
 
-`record_row()` runs millions of times per export: it reads each attribute once and builds the stored row; `record()`
-gives the interchange dict.
+`record_row()` runs millions of times per export: it reads each attribute once and builds the stored row;
+`record_dict()` gives the interchange dict from it.
 """
 
 from __future__ import annotations
@@ -131,10 +131,6 @@ def record_dict(row: tuple[Any, ...]) -> dict[str, Any]:
     if sensitive:
         out["sensitive"] = True
     return out
-
-
-def record(el: etree._Element, summary: ImportSummary) -> dict[str, Any]:
-    return record_dict(record_row(el, summary))
 
 
 def _metadata_and_beats(el: etree._Element, beats: list[dict[str, Any]]) -> dict[str, str]:
