@@ -31,12 +31,14 @@ CHILDREN = {"0": ("子どもなし", "No children"), "1": ("1人", "1 child"), "
             "3+": ("3人以上", "3 or more")}
 AGE_CLASSES = {class_label_ja(i): (class_label_ja(i), class_label_en(i)) for i in range(LAST_CHILD_CLASS_INDEX + 1)}
 
-TABLES = {  # table key → (title, what a household counts as, labels)
-    "town_group": (_l("Households by area group"), _l("Each household counts once, where it lives."), TOWN_GROUPS),
+TABLES = {  # table key → (title, what a household counts as, labels, the table's name in the CSV)
+    "town_group": (_l("Households by area group"), _l("Each household counts once, where it lives."), TOWN_GROUPS,
+                   "町丁目グループ"),
     "age_classes": (_l("Households by children's age class"),
                     _l("A household counts once in the class of each of its children, so the classes add up to more "
-                       "than the households with children."), AGE_CLASSES),
-    "children_count": (_l("Households by number of children"), _l("Each household counts once."), CHILDREN),
+                       "than the households with children."), AGE_CLASSES, "年齢クラス"),
+    "children_count": (_l("Households by number of children"), _l("Each household counts once."), CHILDREN,
+                       "子どもの数"),
 }
 
 
@@ -65,7 +67,7 @@ def _ordered(labels: dict[str, tuple[str, str]], cells: list[dict[str, Any]]) ->
 
 def tables(release: EbpmRelease, language: str, hidden_label: str) -> list[ShownTable]:
     shown = []
-    for key, (title, note, labels) in TABLES.items():
+    for key, (title, note, labels, _csv_name) in TABLES.items():
         figures = release.payload[key]
         rows = [(_label(labels, cell["key"], language), Cell(cell["key"], cell["count"], cell.get("percent")))
                 for cell in _ordered(labels, figures["cells"])]
@@ -83,8 +85,7 @@ def csv_rows(release: EbpmRelease) -> Iterator[list[Any]]:
     """The release as a CSV (in Japanese, like every export): one row per figure."""
     yield ["月", "版", "表", "区分", "世帯数", "割合（%）"]
     yield [release.month, release.version, "合計", "同意した世帯", _figure(households(release)), ""]
-    for key, (_title, _note, labels) in TABLES.items():
-        table_ja = {"town_group": "町丁目グループ", "age_classes": "年齢クラス", "children_count": "子どもの数"}[key]
+    for key, (_title, _note, labels, table_ja) in TABLES.items():
         for cell in _ordered(labels, release.payload[key]["cells"]):
             yield [release.month, release.version, table_ja, _label(labels, cell["key"], "ja"), _figure(cell["count"]),
                    "" if cell.get("percent") is None else cell["percent"]]
