@@ -352,6 +352,31 @@ def startup(mode: str | None, workdir: Path) -> dict[str, Run]:
 # --------------------------------------------------------------------------- report
 
 
+def print_rss_note(per_size: list[dict[str, Any]]) -> None:
+    floor_mb = max((run["spawner_peak_mb"] for f in per_size for run in f["runs"].values()), default=0.0)
+    print(f"\npeak RSS figures are each process's own with its helpers (ours: the reader process); "
+          f"the launcher that started them peaked at {floor_mb:.1f} MB "
+          "(a lower bound of any figure, which Linux carries over to children)")
+
+
+def write_results(name: str, sizes: list[int], *, load_before: tuple[float, ...], started: float, peer: str,
+                  idle: dict[str, Run], **figures: Any) -> Path:
+    """bench/results/NAME-DATE-SIZES.json: the run's figures with the machine it ran on."""
+    today = datetime.now(JST)
+    out = ROOT / "bench" / "results" / f"{name}-{today.date().isoformat()}-{'-'.join(map(str, sizes))}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "date": today.isoformat(timespec="minutes"), "sizes": sizes, **figures,
+        "configuration": {"cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
+                          "load_average_1min": {"before": round(load_before[0], 2),
+                                                "after": round(os.getloadavg()[0], 2)},
+                          "database": "SQLite file (development settings)", "peer": peer},
+        "startup": {tool: {"wall_s": run.wall_s, "peak_rss_mb": run.peak_rss_mb} for tool, run in idle.items()},
+        "bench_peak_rss_mb": own_peak_mb(), "total_seconds": round(time.perf_counter() - started, 1),
+    }, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+    return out
+
+
 def ratio(a: float | None, b: float | None) -> float | None:
     return a / b if a is not None and b else None
 
@@ -511,23 +536,10 @@ def main() -> int:
             print("\nGOAL MISSED: ours could not run (see above); no goal can be checked")
         else:
             print_goals(results, stand_in)
-        floor_mb = max((run["spawner_peak_mb"] for f in per_size for run in f["runs"].values()), default=0.0)
-        print(f"\npeak RSS figures are each process's own with its helpers (ours: the reader process); "
-              f"the launcher that started them peaked at {floor_mb:.1f} MB "
-              "(a lower bound of any figure, which Linux carries over to children)")
-        today = datetime.now(JST)
-        out = ROOT / "bench" / "results" / f"health-import-{today.date().isoformat()}-{'-'.join(map(str, sizes))}.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({
-            "date": today.isoformat(timespec="minutes"), "sizes": sizes, "ours_mode": mode, "ours_note": why,
-            "configuration": {"cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
-                              "load_average_1min": {"before": round(load_before[0], 2),
-                                                    "after": round(os.getloadavg()[0], 2)},
-                              "database": "SQLite file (development settings)", "peer": "healthkit-to-sqlite 1.0.1"},
-            "startup": {name: {"wall_s": run.wall_s, "peak_rss_mb": run.peak_rss_mb} for name, run in idle.items()},
-            "exports": metas, "per_size": per_size, "goals": results,
-            "bench_peak_rss_mb": own_peak_mb(), "total_seconds": round(time.perf_counter() - started, 1),
-        }, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+        print_rss_note(per_size)
+        out = write_results("health-import", sizes, load_before=load_before, started=started, idle=idle,
+                            peer="healthkit-to-sqlite 1.0.1", ours_mode=mode, ours_note=why, exports=metas,
+                            per_size=per_size, goals=results)
         print(f"written: {out.relative_to(ROOT)} (total {time.perf_counter() - started:.0f} s)")
         return 0
     finally:

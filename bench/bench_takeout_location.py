@@ -37,7 +37,6 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +45,6 @@ import takeout_location_gen as gen
 from bench_health_import import (
     BENCH,
     FLASK,
-    JST,
     PYTHON,
     RESIDENT,
     ROOT,
@@ -54,7 +52,6 @@ from bench_health_import import (
     app_env,
     copy_database,
     fmt,
-    own_peak_mb,
     prepare_database,
     ratio,
     table_counts,
@@ -365,24 +362,11 @@ def main() -> int:
             print_goals(results)
         else:
             print(f"\nGOAL MISSED: ours {ours_note}; no goal can be checked")
-        floor_mb = max((run["spawner_peak_mb"] for f in per_size for run in f["runs"].values()), default=0.0)
-        print(f"\npeak RSS figures are each process's own with its helpers (ours: the reader process); "
-              f"the launcher that started them peaked at {floor_mb:.1f} MB "
-              "(a lower bound of any figure, which Linux carries over to children)")
-        today = datetime.now(JST)
-        out = ROOT / "bench" / "results" / f"takeout-location-{today.date().isoformat()}-{'-'.join(map(str, sizes))}.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({
-            "date": today.isoformat(timespec="minutes"), "sizes": sizes, "ours_available": ours_ok, "ours_note": ours_note,
-            "configuration": {"cores": os.cpu_count(), "machine": platform.machine(), "python": platform.python_version(),
-                              "load_average_1min": {"before": round(load_before[0], 2),
-                                                    "after": round(os.getloadavg()[0], 2)},
-                              "database": "SQLite file (development settings)",
-                              "peer": " + ".join(PEER_REQUIREMENTS) if not peer_missing else f"missing: {peer_missing}"},
-            "startup": {name: {"wall_s": run.wall_s, "peak_rss_mb": run.peak_rss_mb} for name, run in idle.items()},
-            "takeouts": all_metas, "per_size": per_size, "goals": results,
-            "bench_peak_rss_mb": own_peak_mb(), "total_seconds": round(time.perf_counter() - started, 1),
-        }, ensure_ascii=False, indent=2, default=str) + "\n", encoding="utf-8")
+        common.print_rss_note(per_size)
+        peer = " + ".join(PEER_REQUIREMENTS) if not peer_missing else f"missing: {peer_missing}"
+        out = common.write_results("takeout-location", sizes, load_before=load_before, started=started, idle=idle,
+                                   peer=peer, ours_available=ours_ok, ours_note=ours_note, takeouts=all_metas,
+                                   per_size=per_size, goals=results)
         print(f"written: {out.relative_to(ROOT)} (total {time.perf_counter() - started:.0f} s)")
         return 0
     finally:
