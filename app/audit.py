@@ -95,6 +95,7 @@ class EventTag(StrEnum):
     DATA_IMPORT_CANCEL = "data_imports:import:cancel"
     DATA_IMPORT_DELETE = "data_imports:import:delete"
     EBPM_EXPORT = "ebpm:release:export"
+    EBPM_BUDGET = "ebpm:budget:enter"
 
 
 class AuditEvent(SQLModel, table=True):

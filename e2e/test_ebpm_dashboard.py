@@ -1,5 +1,6 @@
 """柏市 staff read the EBPM figures: a synthetic pilot of consenting households is released, an officer opens the
-dashboard from the console, reads the figures by area and age class (small ones hidden), and downloads the CSV."""
+dashboard from the console, reads where 一時預かり reaches the eligible households (by area group and age class, small
+figures hidden), filters by 年齢クラス, enters a budget for the cost per household, and downloads the CSV."""
 
 from __future__ import annotations
 
@@ -27,14 +28,29 @@ def test_an_officer_reads_the_figures_and_downloads_them(page: Page, journey: Jo
     expect(page.get_by_role("heading", name="政策のためのデータ（EBPM）")).to_be_visible()
     expect(page.get_by_role("heading", name="年齢クラス別の世帯")).to_be_visible()
     expect(page.get_by_role("img", name=re.compile("町丁目グループ別の世帯"))).to_be_visible()
+    uptake = page.get_by_role("table", name="地域別の利用率")
+    expect(uptake).to_be_visible()
+    expect(uptake.get_by_role("row", name=re.compile("柏の葉実証エリア"))).to_contain_text("%")
+    expect(page.get_by_role("img", name=re.compile("地域別の利用率"))).to_be_visible()
     journey.check("ebpm-dashboard")
-    page.get_by_label("月").select_option(index=0)
+    page.get_by_label("年齢クラス").select_option(label="2歳児クラス")
     page.get_by_role("button", name="表示する").click()
-    expect(page).to_have_url(re.compile(r"/municipal/ebpm/\?month=\d{4}-\d{2}$"))
+    expect(page).to_have_url(re.compile(r"age_class=2"))
+    by_class = page.get_by_role("table", name="年齢クラス別の利用率")
+    expect(by_class.get_by_role("row")).to_have_count(2)  # the heading and 2歳児クラス only
+    expect(page.get_by_role("table", name=re.compile("すべてのサービス — 2歳児クラス"))).to_be_visible()
+    journey.check("ebpm-filtered-by-age-class")
+    page.get_by_text("予算を入力する").click()
+    page.get_by_label("サービス", exact=True).last.select_option(label="認可保育園の一時預かり")
+    page.get_by_label("予算（円）").fill("12000000")
+    page.get_by_role("button", name="予算を保存する").click()
+    expect(page.get_by_role("status").or_(page.get_by_role("alert")).first).to_contain_text("予算を保存しました")
+    expect(page.get_by_role("table", name=re.compile("利用世帯あたりの費用"))).to_contain_text("12,000,000")
+    journey.check("ebpm-cost-per-household")
     page.get_by_text("数値を表で見る").first.click()
-    journey.check("ebpm-numbers-table")
     with page.expect_download() as download:
         page.get_by_role("link", name="CSVでダウンロード").click()
     body = Path(download.value.path()).read_text(encoding="utf-8-sig")
-    assert body.startswith("月,版,表,区分,世帯数") and "町丁目グループ" in body and "年齢クラス" in body
+    assert body.startswith("月,版,表,サービス,区分,世帯数,うち利用した世帯") and "町丁目グループ" in body
+    assert "利用率（町丁目グループ）,認可保育園の一時預かり,柏の葉実証エリア" in body and "12000000" in body
     assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-|@", body)  # no resident id or address in the file

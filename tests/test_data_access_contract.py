@@ -20,12 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app"
 GUARDED = "app.household.models"
 # Paths relative to the project root: a directory (ending in /) or one file.
-ALLOWED = ("app/household/", "app/consent/items.py", "app/models.py", "app/demo/")
+ALLOWED = ("app/household/", "app/consent/items.py", "app/consent/derived_items.py", "app/models.py", "app/demo/")
 # Who may import anything of app.household at all (its services read the same data): the door (items, enforce),
 # the app factory (the blueprint), the registry, the seed, the linking views (data coming IN from a provider), and the
 # resident's own disclosure-request form (it shows them the address the bank holds, to check before they send it).
-HOUSEHOLD_READERS = ("app/household/", "app/consent/items.py", "app/consent/enforce.py", "app/models.py", "app/demo/",
-                     "app/__init__.py", "app/accounts/link_views.py", "app/city_records/views.py")
+HOUSEHOLD_READERS = ("app/household/", "app/consent/items.py", "app/consent/derived_items.py", "app/consent/enforce.py",
+                     "app/models.py", "app/demo/", "app/__init__.py", "app/accounts/link_views.py", "app/city_records/views.py")
 # Modules that re-export the guarded names (importing them from there is the same reach).
 RE_EXPORTERS = ("app.models", "app.household")
 

@@ -104,9 +104,10 @@ def usage_of(session: Session, resident_id: uuid.UUID) -> list[ServiceUsage]:
         col(ServiceUsage.used_from).desc(), col(ServiceUsage.service_id), col(ServiceUsage.id))))
 
 
-def store(session: Session, resident_id: uuid.UUID, request_id: uuid.UUID, records: list[dict[str, Any]]) -> int:
+def store(session: Session, resident_id: uuid.UUID, request_id: uuid.UUID | None, records: list[dict[str, Any]]) -> int:
     """Keep the records as the resident's; one already kept (an overlapping earlier request) is not kept twice.
-    Returns how many rows were added."""
+    Returns how many rows were added. `request_id`: the disclosure request they came with (None for the demo
+    pilot, which has no exchange with 柏市)."""
     def key(service_id: str, used_from: date, used_to: date | None, child: date | None) -> tuple[Any, ...]:
         return service_id, used_from, used_to, child
 

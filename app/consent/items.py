@@ -20,6 +20,7 @@ from sqlmodel import Session, col, select
 
 from app.accounts.models import Resident
 from app.city_records import usage as city_usage
+from app.consent import derived_items
 from app.db import in_values
 from app.household.address import AddressError, HomeArea, locate_home, town_group
 from app.household.ages import describe_child, japan_today
@@ -73,6 +74,13 @@ def _load_participation(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUI
     return participation.history_rows(session, ids, since)
 
 
+def _load_eligibility(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, derived_items.HouseholdFacts]:
+    """The children, the home's city and town, and the catalogue's services (read once for the batch)."""
+    places = derived_items.load_places(_load_addresses(session, ids), _home_area)
+    return derived_items.household_facts(_load_children(session, ids), places,
+                                         derived_items.ServiceBook.read(session), ids)
+
+
 LOADERS: dict[str, Loader] = {
     "children": _load_children,
     "address": _load_addresses,
@@ -80,6 +88,7 @@ LOADERS: dict[str, Loader] = {
     "participation": _load_participation,
     "surveys": survey_answers.submitted_rows,
     "service_usage": city_usage.usage_rows,
+    "eligibility": _load_eligibility,
     "nothing": _load_nothing,
 }
 
@@ -186,6 +195,8 @@ ITEMS: dict[str, Item] = {
     "ecg": Item("nothing", _ecg),
     "survey_answers": Item("surveys", _as_is),
     "service_usage_history": Item("service_usage", _service_usage_history),
+    "eligible_services": Item("eligibility", derived_items.eligible_services),
+    "services_used": Item("service_usage", derived_items.services_used),
 }
 
 

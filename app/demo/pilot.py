@@ -6,8 +6,14 @@ children of believable ages (more young ones), and about 85 % of them consent to
 path (`decisions.grant`: a receipt and a ledger record each). They have no password and cannot log in. Drawn with a
 fixed seed, so two runs make the same pilot; a household already there is left as it is.
 
-What is not generated yet (the indicators that need them are not built): a year of disclosed service use, what
-each household was shown, participation and survey answers.
+Each household also gets a year of 柏市 service use, kept as a disclosure of 柏市's records would keep it
+(`app.city_records.usage.store`; the mandate exchange with 柏市 itself is skipped), drawn month by month for the
+children of the right age with effects built in: 一時預かり and the support centres are used more in the pilot area
+(close to the facilities, where the bank announced them) and less in the rest of 柏市; vaccinations almost everywhere.
+Eligibility is not planted: the release works it out from the children and the address, as for anyone.
+
+Not generated yet (the indicators that need them are not built): what each household was shown, participation and
+survey answers.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from datetime import date
 from sqlmodel import Session, select
 
 from app.accounts.models import Resident
+from app.city_records import usage as city_usage
 from app.config import Settings
 from app.consent import catalogue, decisions
 from app.household.address import AddressError, locate_home, town_group, towns
@@ -30,6 +37,21 @@ RECIPIENT, PURPOSE = "kashiwa_ebpm", "ebpm_statistics"
 GROUP_WEIGHTS = {"kashiwanoha_pilot": 45, "kashiwanoha_ring": 20, "nagareyama_ring": 15, "kashiwa_other": 12,
                  "nagareyama_other": 8}
 CONSENTING = 0.85
+# service → (youngest age in months, oldest age in months, monthly chance of a use by area group). Effects: the pilot
+# area uses 一時預かり and the centres most; the rest of 柏市 least; 流山市's households use 柏市's services rarely
+# (they are not eligible for most: the release leaves them out of the rates).
+USE = {
+    "svc_ichiji_azukari_hoikuen": (6, 71, {"kashiwanoha_pilot": 0.16, "kashiwanoha_ring": 0.09, "kashiwa_other": 0.04,
+                                           "nagareyama_ring": 0.01, "nagareyama_other": 0.0}),
+    "svc_haguhagu_pocket": (3, 71, {"kashiwanoha_pilot": 0.10, "kashiwanoha_ring": 0.05, "kashiwa_other": 0.01,
+                                    "nagareyama_ring": 0.01, "nagareyama_other": 0.0}),
+    "svc_shien_center_kashiwanoha": (0, 71, {"kashiwanoha_pilot": 0.22, "kashiwanoha_ring": 0.14,
+                                             "kashiwa_other": 0.05, "nagareyama_ring": 0.02, "nagareyama_other": 0.0}),
+    "svc_byoji_hoiku": (6, 143, {"kashiwanoha_pilot": 0.03, "kashiwanoha_ring": 0.03, "kashiwa_other": 0.02,
+                                 "nagareyama_ring": 0.0, "nagareyama_other": 0.0}),
+    "svc_teiki_yobosesshu": (2, 143, {"kashiwanoha_pilot": 0.30, "kashiwanoha_ring": 0.30, "kashiwa_other": 0.28,
+                                      "nagareyama_ring": 0.0, "nagareyama_other": 0.0}),
+}
 POSTAL_CODES = {"柏市": "277-0871", "流山市": "270-0128"}  # (not checked against the town: the list has none)
 
 
@@ -53,6 +75,31 @@ def _birth(draw: random.Random, today: date) -> date:
     return born if born <= today else born.replace(year=born.year - 1)
 
 
+def _months_before(today: date, count: int = 12) -> list[date]:
+    """The first days of the `count` months before today's month, oldest first."""
+    index = today.year * 12 + today.month - 1
+    return [date(i // 12, i % 12 + 1, 1) for i in range(index - count, index)]
+
+
+def _age_months(born: date, on: date) -> int:
+    return (on.year - born.year) * 12 + on.month - born.month - (1 if on.day < born.day else 0)
+
+
+def _uses(draw: random.Random, group: str, births: list[date], months: list[date]) -> list[dict[str, object]]:
+    """A year of use records, drawn month by month for each child of the right age."""
+    records = []
+    for first in months:
+        mid = first.replace(day=15)
+        for service_id, (youngest, oldest, chances) in USE.items():
+            for born in births:
+                if youngest <= _age_months(born, mid) <= oldest and draw.random() < chances[group]:
+                    day = first.replace(day=draw.randint(1, 28))
+                    records.append({"service_id": service_id, "used_from": day.isoformat(), "used_to": None,
+                                    "child_birth_date": born.isoformat(), "note": ""})
+                    break  # one use a month per household and service is what the indicator counts
+    return records
+
+
 def seed_pilot(session: Session, settings: Settings, *, households: int, today: date, seed: int = 20261127) -> dict[str, int]:
     row = catalogue.offer_for(session, RECIPIENT, PURPOSE)
     offer = catalogue.offer_view(session, row.id) if row is not None and row.active and row.id is not None else None
@@ -61,7 +108,8 @@ def seed_pilot(session: Session, settings: Settings, *, households: int, today: 
     draw = random.Random(seed)
     by_group = _towns_by_group()
     groups = [group for group in GROUP_WEIGHTS if by_group.get(group)]
-    created = {"households": 0, "children": 0, "consenting": 0}
+    created = {"households": 0, "children": 0, "consenting": 0, "uses": 0}
+    months = _months_before(today)
     for number in range(1, households + 1):
         # Every draw is made whether or not the household exists, so that the pilot is the same however it grew.
         group = draw.choices(groups, weights=[GROUP_WEIGHTS[g] for g in groups])[0]
@@ -69,6 +117,7 @@ def seed_pilot(session: Session, settings: Settings, *, households: int, today: 
         births = sorted((_birth(draw, today) for _ in range(draw.choices((1, 2, 3), weights=(5, 4, 1))[0])),
                         reverse=True)
         consents = draw.random() < CONSENTING
+        uses = _uses(draw, group, births, months)
         email = EMAIL.format(number)
         if session.exec(select(Resident.id).where(Resident.email == email)).first() is not None:
             continue
@@ -81,6 +130,7 @@ def seed_pilot(session: Session, settings: Settings, *, households: int, today: 
             session.add(Child(guardian_id=resident.id, birth_year=birth.year, birth_month=birth.month,
                               birth_day=birth.day))
         session.flush()
+        created["uses"] += city_usage.store(session, resident.id, None, uses)
         if consents:
             decisions.grant(session, settings, resident=resident, view=offer, items=offer.offer.items)
             created["consenting"] += 1

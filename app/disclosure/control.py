@@ -150,12 +150,15 @@ def _pairs(counts: Mapping[Any, int] | Iterable[tuple[Any, int]]) -> list[tuple[
 
 
 def exclusive_table(counts: Mapping[Any, int] | Iterable[tuple[Any, int]],
-                    group_of: Mapping[Hashable, Hashable] | None = None) -> Table:
+                    group_of: Mapping[Hashable, Hashable] | None = None, *, hide: Iterable[Hashable] = ()) -> Table:
     """A one-way table of mutually exclusive categories (in the given order); its total is the cells' sum.
     Rules 1–4: small cells hidden, the complementary cell when one alone is hidden, the whole table under 10.
     `group_of` (rule 6): the cells' groups whose sums are shown or can be worked out (a cell not in it is a group of
-    its own); the complementary rule then holds within each group too."""
-    return _exclusive(_pairs(counts), group_of)
+    its own); the complementary rule then holds within each group too. `hide`: cells hidden whatever their count
+    (a figure elsewhere would give them away), counted as hidden by the complementary rule."""
+    pairs = _pairs(counts)
+    hidden = set(hide)
+    return _exclusive(pairs, group_of, [i for i, (key, _count) in enumerate(pairs) if key in hidden])
 
 
 def _exclusive(pairs: Sequence[tuple[Any, int]], group_of: Mapping[Hashable, Hashable] | None = None,

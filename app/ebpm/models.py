@@ -35,6 +35,21 @@ class EbpmReleaseCell(SQLModel, table=True):
 
     id: int | None = Field(default=None, sa_type=BigIntPK, primary_key=True)
     release_id: uuid.UUID = Field(foreign_key="ebpm_release.id", ondelete="CASCADE")  # (the unique key starts with it)
-    table_key: str = Field(max_length=40)
+    table_key: str = Field(max_length=120)  # "uptake:area:eligible:svc_…"
     cell_key: str = Field(max_length=80)
     members: list[str] = Field(default_factory=list, sa_type=JSON)  # resident ids
+
+
+class EbpmServiceBudget(SQLModel, table=True):
+    """A service's budget for a fiscal year, as 柏市 staff entered it (the numerator of the cost per user). Entering
+    it again replaces the amount; who entered it last and when is kept (and each entry is an audit event)."""
+
+    __tablename__ = "ebpm_service_budget"
+    __table_args__ = (sa.UniqueConstraint("service_id", "fiscal_year"),)
+
+    id: int | None = Field(default=None, sa_type=BigIntPK, primary_key=True)
+    service_id: str = Field(foreign_key="catalog_service.id", max_length=60)
+    fiscal_year: int  # the Japanese fiscal year (April to March), by the year it starts in
+    amount_yen: int = Field(sa_type=sa.BigInteger)
+    entered_by: str = Field(max_length=64)  # the staff principal
+    entered_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from app.disclosure.control import HIDDEN_JA, Cell
-from app.ebpm import services
+from app.ebpm import services, uptake
 from app.ebpm.models import EbpmRelease
 from app.household.ages import LAST_CHILD_CLASS_INDEX, class_label_en, class_label_ja
 from app.surveys.charts import BarChart, bar_chart
@@ -81,19 +81,134 @@ def households(release: EbpmRelease) -> int | None:
     return release.payload[services.ALL]["cells"][0]["count"]
 
 
-def csv_rows(release: EbpmRelease) -> Iterator[list[Any]]:
-    """The release as a CSV (in Japanese, like every export): one row per figure."""
-    yield ["月", "版", "表", "区分", "世帯数", "割合（%）"]
-    yield [release.month, release.version, "合計", "同意した世帯", _figure(households(release)), ""]
+CSV_HEADER = ["月", "版", "表", "サービス", "区分", "世帯数", "うち利用した世帯", "割合・利用率（%）", "予算（円）",
+              "利用世帯あたり費用（円）"]
+
+
+def csv_rows(release: EbpmRelease, names: dict[str, str], costs: list[Any]) -> Iterator[list[Any]]:
+    """The release as a CSV (in Japanese, like every export): one row per figure, the same columns throughout."""
+    yield CSV_HEADER
+    yield [release.month, release.version, "合計", "", "同意した世帯", _figure(households(release)), "", "", "", ""]
     for key, (_title, _note, labels, table_ja) in TABLES.items():
         for cell in _ordered(labels, release.payload[key]["cells"]):
-            yield [release.month, release.version, table_ja, _label(labels, cell["key"], "ja"), _figure(cell["count"]),
-                   "" if cell.get("percent") is None else cell["percent"]]
+            yield [release.month, release.version, table_ja, "", _label(labels, cell["key"], "ja"),
+                   _figure(cell["count"]), "", "" if cell.get("percent") is None else cell["percent"], "", ""]
+    yield from uptake_csv_rows(release, names)
+    for cost in costs:
+        yield [release.month, release.version, "利用世帯あたり費用（年度）", names.get(cost.service_id, cost.service_id),
+               f"{uptake.fiscal_year(release.month)}年度", "", _figure(cost.users), "", cost.amount_yen,
+               "" if cost.users == 0 else _figure(cost.per_user_yen)]
 
 
 def _figure(count: int | None) -> int | str:
     return HIDDEN_JA if count is None else count
 
 
-def csv_body(release: EbpmRelease) -> str:
-    return csv_text(csv_rows(release))
+def csv_body(release: EbpmRelease, names: dict[str, str], costs: list[Any]) -> str:
+    return csv_text(csv_rows(release, names, costs))
+
+
+# --- uptake (docs/ebpm.md, "U") ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UptakeRow:
+    key: str
+    label: str
+    eligible: int | None  # None: hidden
+    used: int | None
+    rate: float | None  # percent of the eligible that used it; None: not shown
+
+
+@dataclass(frozen=True)
+class ServiceUptake:
+    service_id: str
+    name: str
+    total: UptakeRow
+    by_area: list[UptakeRow]
+    by_class: list[UptakeRow]
+    area_chart: BarChart
+    class_chart: BarChart
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What staff chose to look at; every value is one of the predefined dimensions' values (else None)."""
+
+    service: str | None = None
+    area: str | None = None
+    age_class: str | None = None
+
+
+def filter_label(filters: Filters, language: str) -> str | None:
+    """The chosen area group or age class in words (None: all households)."""
+    if filters.area:
+        return _label(TOWN_GROUPS, filters.area, language)
+    if filters.age_class:
+        return _label(AGE_CLASSES, filters.age_class, language)
+    return None
+
+
+def _rows(release: EbpmRelease, service_id: str, breakdown: str, labels: dict[str, tuple[str, str]],
+          language: str) -> list[UptakeRow]:
+    eligible = release.payload[uptake.table_name(service_id, breakdown, uptake.ELIGIBLE)]
+    used = {c["key"]: c["count"] for c in release.payload[uptake.table_name(service_id, breakdown, uptake.USED)]["cells"]}
+    return [UptakeRow(cell["key"], _label(labels, cell["key"], language), cell["count"], used.get(cell["key"]),
+                      uptake.rate(cell["count"], used.get(cell["key"])))
+            for cell in _ordered(labels, eligible["cells"])]
+
+
+def _total(release: EbpmRelease, service_id: str, label: str) -> UptakeRow:
+    eligible = release.payload[uptake.table_name(service_id, uptake.AREA, uptake.ELIGIBLE)]["total"]
+    used = release.payload[uptake.table_name(service_id, uptake.AREA, uptake.USED)]["total"]
+    return UptakeRow("all", label, eligible, used, uptake.rate(eligible, used))
+
+
+def _rate_chart(chart_id: str, title: str, rows: list[UptakeRow], hidden_label: str) -> BarChart:
+    return bar_chart(chart_id, title, [(row.label, Cell(row.key, row.used, row.rate)) for row in rows], hidden_label,
+                     by_percent=True)
+
+
+def uptake_services(release: EbpmRelease) -> list[str]:
+    return uptake.services_in(release.payload)
+
+
+def service_uptake(release: EbpmRelease, service_id: str, name: str, language: str, hidden_label: str,
+                   filters: Filters) -> ServiceUptake:
+    """One service's uptake, by area group and by 年齢クラス (each cut to the chosen group or class)."""
+    by_area = [row for row in _rows(release, service_id, uptake.AREA, TOWN_GROUPS, language)
+               if filters.area is None or row.key == filters.area]
+    by_class = [row for row in _rows(release, service_id, uptake.CLASS, AGE_CLASSES, language)
+                if filters.age_class is None or row.key == filters.age_class]
+    everyone = str(_l("All areas"))
+    return ServiceUptake(service_id, name, _total(release, service_id, everyone), by_area, by_class,
+                         _rate_chart(f"uptake-area-{service_id}", str(_l("Uptake by area group")), by_area, hidden_label),
+                         _rate_chart(f"uptake-class-{service_id}", str(_l("Uptake by age class")), by_class,
+                                     hidden_label))
+
+
+def overview(release: EbpmRelease, names: dict[str, str], language: str, filters: Filters) -> list[UptakeRow]:
+    """Every service's uptake in one row each: over all households, or in the chosen area group or age class."""
+    rows = []
+    for service_id in uptake_services(release):
+        name = names.get(service_id, service_id)
+        if filters.area is None and filters.age_class is None:
+            row = _total(release, service_id, name)
+        else:
+            breakdown, key = (uptake.AREA, filters.area) if filters.area else (uptake.CLASS, filters.age_class)
+            found = [r for r in _rows(release, service_id, breakdown, {}, language) if r.key == key]
+            if not found:
+                continue  # nobody in it is eligible for the service
+            row = found[0]
+        rows.append(UptakeRow(service_id, name, row.eligible, row.used, row.rate))
+    return rows
+
+
+def uptake_csv_rows(release: EbpmRelease, names: dict[str, str]) -> Iterator[list[Any]]:
+    """The uptake tables as CSV rows (after the households' ones)."""
+    for service_id in uptake_services(release):
+        for breakdown, labels, table_ja in ((uptake.AREA, TOWN_GROUPS, "利用率（町丁目グループ）"),
+                                            (uptake.CLASS, AGE_CLASSES, "利用率（年齢クラス）")):
+            for row in _rows(release, service_id, breakdown, labels, "ja"):
+                yield [release.month, release.version, table_ja, names.get(service_id, service_id), row.label,
+                       _figure(row.eligible), _figure(row.used), "" if row.rate is None else row.rate, "", ""]

@@ -6,8 +6,10 @@ naming the release), and keeps only the figures as they may be shown (app/disclo
 counted is kept inside the bank (`EbpmReleaseCell`), and a recomputation of a month is refused when a cell shown by
 it and by an earlier release of the month counts households differing by 1–9: subtracting would show them.
 
-The first indicator is the population the others are rates of: consenting households by 町丁目 group (exclusive),
-by 年齢クラス (one count per class of the household's children: overlapping) and by number of children (exclusive).
+One release holds every indicator of the month, so each counted household has one provision record per release:
+the population the others are rates of (consenting households by 町丁目 group (exclusive), by 年齢クラス (one count per
+class of the household's children: overlapping) and by number of children (exclusive)), and the uptake of each
+service among the eligible households (app/ebpm/uptake.py).
 """
 
 from __future__ import annotations
@@ -26,13 +28,15 @@ from sqlmodel import Session, col, select
 from app.accounts.models import Resident
 from app.consent import enforce
 from app.disclosure import audit, control
+from app.ebpm import uptake
 from app.ebpm.models import EbpmRelease, EbpmReleaseCell
 from app.errors import DomainError
 
 RECIPIENT = "kashiwa_ebpm"
 PURPOSE = "ebpm_statistics"
-HOUSEHOLDS = "households"
-ITEMS = ("town_group", "age_classes", "children_count")
+MONTHLY = "monthly"  # the release's indicator: every table of the month
+HOUSEHOLD_ITEMS = ("town_group", "age_classes", "children_count")
+ITEMS = HOUSEHOLD_ITEMS + uptake.ITEMS
 UNKNOWN = "unknown"
 ALL = "all"  # the table of one cell: every counted household
 
@@ -116,20 +120,20 @@ def payload_of(tables: Mapping[str, control.Table]) -> dict[str, Any]:
 # --- releases ------------------------------------------------------------------------------------------------------
 
 
-def released_months(session: Session, indicator: str = HOUSEHOLDS) -> list[str]:
+def released_months(session: Session, indicator: str = MONTHLY) -> list[str]:
     """The months with a release, newest first."""
     return list(session.exec(select(EbpmRelease.month).where(EbpmRelease.indicator == indicator).distinct()
                              .order_by(col(EbpmRelease.month).desc())))
 
 
-def kept(session: Session, month: str, indicator: str = HOUSEHOLDS) -> EbpmRelease | None:
+def kept(session: Session, month: str, indicator: str = MONTHLY) -> EbpmRelease | None:
     """The latest release of the month, if any."""
     return session.exec(select(EbpmRelease).where(EbpmRelease.month == month, EbpmRelease.indicator == indicator)
                         .order_by(col(EbpmRelease.version).desc())).first()
 
 
 def release(session: Session, month: str, *, recompute: bool = False, now: datetime | None = None) -> EbpmRelease:
-    """The month's release of the households indicator: the kept one, or (none kept, or `recompute`) made now.
+    """The month's release: the kept one, or (none kept, or `recompute`) made now.
     Raises ReleaseRefused, with nothing read or recorded, when a recomputation would difference an earlier release."""
     earlier = kept(session, month)
     if earlier is not None and not recompute:
@@ -138,14 +142,16 @@ def release(session: Session, month: str, *, recompute: bool = False, now: datet
         residents = list(session.exec(select(Resident).order_by(col(Resident.created_at), col(Resident.id))))
         read = enforce.use_recorded_many(
             session, residents=residents, recipient=RECIPIENT, purpose=PURPOSE, items=list(ITEMS), now=now,
-            on=month_end(month), via={"release": "EBPM monthly release", "indicator": HOUSEHOLDS, "month": month,
+            on=month_end(month), via={"release": "EBPM monthly release", "indicator": MONTHLY, "month": month,
                                       "version": str(earlier.version + 1 if earlier else 1)})
-        cells = household_cells({resident_id: values for resident_id, (values, _record) in read.items()})
+        values = {resident_id: values for resident_id, (values, _record) in read.items()}
+        cells = household_cells(values) | uptake.cells_of(values, month)
         tables = tables_of(cells)
-        _audit(cells, tables)
-        payload = payload_of(tables)
-        _refuse_differencing(session, month, HOUSEHOLDS, cells, payload)
-        made = EbpmRelease(month=month, indicator=HOUSEHOLDS, version=earlier.version + 1 if earlier else 1,
+        uptake_tables, uptake_exclusive = uptake.tables_of(cells)
+        _audit({name: _counts(cells, name) for name in EXCLUSIVE} | uptake_exclusive, tables | uptake_tables)
+        payload = payload_of(tables | uptake_tables)
+        _refuse_differencing(session, month, MONTHLY, cells, payload)
+        made = EbpmRelease(month=month, indicator=MONTHLY, version=earlier.version + 1 if earlier else 1,
                            definition=",".join(ITEMS), households=len(read), payload=payload)
         session.add(made)
         session.flush()
@@ -155,12 +161,13 @@ def release(session: Session, month: str, *, recompute: bool = False, now: datet
     return made
 
 
-def _audit(cells: Mapping[str, Mapping[str, set[str]]], tables: Mapping[str, control.Table]) -> None:
-    """ReleaseUnsafe unless every hidden cell of every exclusive table can be anything over a range of at least 10
-    given what is shown (app/disclosure/audit.py, by linear programming): the suppression rules' own proof, run on
-    each release before it is kept."""
-    for name in EXCLUSIVE:
-        if not audit.protected(audit.feasible_ranges(_counts(cells, name), tables[name])):
+def _audit(exclusive: Mapping[str, list[tuple[str, int]]], tables: Mapping[str, control.Table]) -> None:
+    """ReleaseUnsafe unless every hidden cell of every exclusive table ({name: its true counts, in its order}) can be
+    anything over a range of at least 10 given what is shown (app/disclosure/audit.py, by linear programming): the
+    suppression rules' own proof, run on each release before it is kept."""
+    for name, counts in exclusive.items():
+        table = tables[name]
+        if table.hidden_cells and not table.suppressed and not audit.protected(audit.feasible_ranges(counts, table)):
             raise ReleaseUnsafe()
 
 

@@ -105,20 +105,27 @@ def wrap(text: str, width: float, max_lines: int = 3) -> list[str]:
     return lines or [""]
 
 
-def _value_text(cell: Cell, hidden_label: str) -> str:
+def _value_text(cell: Cell, hidden_label: str, by_percent: bool = False) -> str:
     if cell.count is None:
         return hidden_label
+    if by_percent and cell.percent is not None:
+        return f"{cell.percent:g}% ({cell.count})"
     if cell.percent is None:
         return str(cell.count)
     return f"{cell.count} ({cell.percent:g}%)"
 
 
-def bar_chart(chart_id: str, title: str, bars: Sequence[tuple[str, Cell]], hidden_label: str) -> BarChart:
-    """The chart of (label, cell) in order. `hidden_label`: the words for a hidden count, in the reader's language."""
-    largest = max((cell.count for _label, cell in bars if cell.count is not None), default=0)
+def bar_chart(chart_id: str, title: str, bars: Sequence[tuple[str, Cell]], hidden_label: str, *,
+              by_percent: bool = False) -> BarChart:
+    """The chart of (label, cell) in order. `hidden_label`: the words for a hidden count, in the reader's language.
+    `by_percent`: the bars are the cells' percentages on a scale of 0–100 % (a rate: every bar has its own base),
+    written "8.3% (12)"; a cell then needs its percentage to be drawn."""
+    if by_percent:
+        bars = [(label, cell if cell.percent is not None else Cell(cell.key, None)) for label, cell in bars]
+    largest = 100 if by_percent else max((cell.count for _label, cell in bars if cell.count is not None), default=0)
     # Room at the end of the longest bar for the widest figure drawn after a bar (bold digits run ~8 % wider than
     # the estimate; a hidden cell's words follow its short outline, not a long bar).
-    room = max([VALUE_ROOM] + [round(_text_width(_value_text(cell, hidden_label)) * 1.08) + 10
+    room = max([VALUE_ROOM] + [round(_text_width(_value_text(cell, hidden_label, by_percent)) * 1.08) + 10
                                for _label, cell in bars if cell.count is not None])
     longest = CHART_WIDTH - room
     y = 0
@@ -131,11 +138,12 @@ def bar_chart(chart_id: str, title: str, bars: Sequence[tuple[str, Cell]], hidde
         bar_y = y + 2
         if cell.count is None:
             width = HIDDEN_BAR
-        elif cell.count == 0 or largest == 0:
+        elif (measure := cell.percent if by_percent else cell.count) == 0 or largest == 0 or measure is None:
             width = 0
         else:
-            width = max(2, round(longest * cell.count / largest))
-        drawn.append(Bar(label, tuple(lines), cell.count, cell.percent, bar_y, width, _value_text(cell, hidden_label),
+            width = max(2, round(longest * measure / largest))
+        drawn.append(Bar(label, tuple(lines), cell.count, cell.percent, bar_y, width,
+                         _value_text(cell, hidden_label, by_percent),
                          width + 6, bar_y + BAR_HEIGHT - 3))
         y = bar_y + BAR_HEIGHT + GAP
     summary = f"{title} — " + "; ".join(f"{bar.label}: {bar.value}" for bar in drawn)

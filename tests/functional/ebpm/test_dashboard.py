@@ -42,8 +42,8 @@ def test_the_csv_says_the_same_and_is_audited(client, login, db, family) -> None
     response = client.get(f"/municipal/ebpm/{OCTOBER}.csv")
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
     body = response.get_data(as_text=True)
-    assert body.startswith("\ufeff月,版,表,区分,世帯数")
-    assert "合計,同意した世帯,15" in body and "年齢クラス" in body and "10未満のため非表示" in body
+    assert body.startswith("\ufeff月,版,表,サービス,区分,世帯数,うち利用した世帯")
+    assert "合計,,同意した世帯,15" in body and "年齢クラス" in body and "10未満のため非表示" in body
     assert not UUID.search(body) and not any(resident.email in body for resident in households)
     event = db.exec(select(AuditEvent).where(AuditEvent.tag == EventTag.EBPM_EXPORT.value)).one()
     assert event.actor == staff.principal and event.details["month"] == OCTOBER

@@ -70,7 +70,7 @@ def test_a_release_counts_consenting_households_only_and_each_has_its_record(db,
     assert len(classes) == 2 and sorted(classes.values(), key=lambda v: v or 0) == [None, 12]  # 3 → 「10未満」
     for resident in counted + toddlers:
         (record,) = ebpm_records(db, resident)
-        assert record.payload["via"] == {"release": "EBPM monthly release", "indicator": "households",
+        assert record.payload["via"] == {"release": "EBPM monthly release", "indicator": "monthly",
                                          "month": OCTOBER, "version": "1"}
         assert set(record.payload["items"]) == set(services.ITEMS)
     for resident in outsiders:
@@ -210,9 +210,9 @@ def test_a_release_whose_hidden_figure_could_be_worked_out_is_not_made(app, db, 
             household.add_child(db, resident, nickname=None, birth=BirthDate(2021, 5, 5), counted=False)
     real = control.exclusive_table
 
-    def without_complementary(counts, group_of=None):  # type: ignore[no-untyped-def]
+    def without_complementary(counts, group_of=None, **kwargs):  # type: ignore[no-untyped-def]
         """The same table with the complementary cell shown again (12 next to a shown total of 15 gives the 3)."""
-        table = real(counts, group_of)
+        table = real(counts, group_of, **kwargs)
         true = dict(counts)
         cells = tuple(control.Cell(c.key, true[c.key], None, None) if c.suppressed == control.Suppressed.COMPLEMENTARY
                       else c for c in table.cells)

@@ -1,0 +1,123 @@
+"""Items the bank derives for statistics, so that a recipient of aggregates never needs the facts behind them.
+
+`eligible_services` says which of 柏市's services the household could use on a day by their age and residence rules
+(from the children's birth dates and the home's city), and for which 年齢クラス; the birth dates and the
+address themselves are not provided. `services_used` says in which months of the last year the household used each
+service (from the records 柏市 disclosed to the resident). Only app.consent.items calls these.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from types import SimpleNamespace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.catalog.models import CatalogService
+from app.household.ages import InvalidBirthDate, describe_child
+from app.household.models import Child, HomeAddress
+from app.household.services import birth_of
+from app.recommend.eligibility import CheckReason, Status, evaluate
+from app.recommend.household import ChildInput, HouseholdInput
+
+UNKNOWN_CLASS = "不明"
+# A 要確認 for these reasons only still fits the service's age and residence rules: the facility decides (一時預かり), or
+# 柏市 has not confirmed the rule. Income, a missing birth day or another unknown fact leave it out.
+RULES_MET = frozenset({CheckReason.FACILITY_DEPENDENT, CheckReason.UNVERIFIED_RULE})
+USED_MONTHS = 12  # how far back `services_used` looks, the month of its day included
+
+
+@dataclass
+class ServiceBook:
+    """The catalogue's services as plain copies, read once for a batch of households, with the engine's memo."""
+
+    services: list[Any]
+    memo: dict[Any, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, session: Session) -> ServiceBook:
+        columns = [column.key for column in sa.inspect(CatalogService).column_attrs]
+        rows = session.exec(select(CatalogService).order_by(CatalogService.id))
+        return cls([SimpleNamespace(**{key: getattr(row, key) for key in columns}) for row in rows])
+
+
+@dataclass(frozen=True)
+class HouseholdFacts:
+    """What the derivation reads of one household (never provided as such)."""
+
+    children: tuple[Child, ...]
+    city: str | None
+    town: str | None
+    book: ServiceBook
+
+
+def household_facts(children: dict[uuid.UUID, list[Child]], places: dict[uuid.UUID, tuple[str, str] | None],
+                    book: ServiceBook, ids: list[uuid.UUID]) -> dict[uuid.UUID, HouseholdFacts]:
+    """{resident id: facts}; `places` gives (city, town) of the homes found in the town list."""
+    found = {}
+    for resident_id in ids:
+        place = places.get(resident_id)
+        found[resident_id] = HouseholdFacts(tuple(children.get(resident_id, ())), place[0] if place else None,
+                                            place[1] if place else None, book)
+    return found
+
+
+def _born_by(child: Child, on: date) -> bool:
+    return (child.birth_year, child.birth_month, child.birth_day or 1) <= (on.year, on.month, on.day)
+
+
+def _class_label(child: Child, on: date) -> str:
+    try:
+        return describe_child(birth_of(child), on).class_label_ja or UNKNOWN_CLASS
+    except InvalidBirthDate:
+        return UNKNOWN_CLASS
+
+
+def eligible_services(facts: HouseholdFacts | None, on: date) -> dict[str, list[str]]:
+    """{service id: the 年齢クラス of the children that make the household eligible on `on`} for every service the
+    engine calls eligible, or 要確認 only because the facility decides or the rule is unconfirmed (never "soon"); an
+    empty list for a service about no child in particular."""
+    if facts is None:
+        return {}
+    children = [child for child in facts.children if _born_by(child, on)]
+    household = HouseholdInput(children=tuple(ChildInput(birth_of(child), counted_sibling=child.counted_for_allowance)
+                                              for child in children), city=facts.city, town=facts.town)  # type: ignore[arg-type]
+    found: dict[str, list[str]] = {}
+    for result in evaluate(facts.book.services, household, on, memo=facts.book.memo):
+        if result.status == Status.ELIGIBLE or (result.status == Status.CHECK and result.check_reasons
+                                                 and RULES_MET.issuperset(result.check_reasons)):
+            found[result.service_id] = sorted({_class_label(children[i], on) for i in result.child_indexes})
+    return found
+
+
+def months_back(on: date, count: int = USED_MONTHS) -> list[str]:
+    """The `count` months ending with the month of `on`, oldest first ("2026-10")."""
+    index = on.year * 12 + on.month - 1
+    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
+
+
+def services_used(rows: list[tuple[str, date, date | None]] | None, on: date) -> dict[str, list[str]]:
+    """{service id: the months it was used in} over the 12 months ending with the month of `on` (a use after `on`
+    is left out)."""
+    window = set(months_back(on))
+    found: dict[str, set[str]] = defaultdict(set)
+    for service_id, used_from, _child in rows or ():
+        month = f"{used_from.year:04d}-{used_from.month:02d}"
+        if used_from <= on and month in window:
+            found[service_id].add(month)
+    return {service_id: sorted(months) for service_id, months in sorted(found.items())}
+
+
+def load_places(addresses: dict[uuid.UUID, HomeAddress], locate: Any) -> dict[uuid.UUID, tuple[str, str] | None]:
+    """(city key, town) of each address found in the town list (`locate`: address → HomeArea or None)."""
+    places: dict[uuid.UUID, tuple[str, str] | None] = {}
+    for resident_id, address in addresses.items():
+        area = locate(address)
+        places[resident_id] = None if area is None else ("kashiwa" if area.is_kashiwa_resident else "nagareyama",
+                                                         area.town)
+    return places
