@@ -17,7 +17,7 @@ from e2e.test_staff_console import DEMO, enter_code, staff_login
 
 
 def test_an_officer_reads_the_figures_and_downloads_them(page: Page, journey: Journey, live_server) -> None:  # type: ignore[no-untyped-def]
-    made = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "demo", "pilot", "--households", "400"],
+    made = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "demo", "pilot", "--households", "1000"],
                           cwd=PROJECT_ROOT, env=live_server.env, check=True, capture_output=True, text=True)
     assert "EBPM" in made.stdout
     city = DEMO["municipal"]
@@ -33,7 +33,7 @@ def test_an_officer_reads_the_figures_and_downloads_them(page: Page, journey: Jo
     expect(uptake.get_by_role("row", name=re.compile("柏の葉実証エリア"))).to_contain_text("%")
     expect(page.get_by_role("img", name=re.compile("地域別の利用率"))).to_be_visible()
     journey.check("ebpm-dashboard")
-    page.get_by_label("年齢クラス").select_option(label="2歳児クラス")
+    page.get_by_label("年齢クラス", exact=True).select_option(label="2歳児クラス")
     page.get_by_role("button", name="表示する").click()
     expect(page).to_have_url(re.compile(r"age_class=2"))
     by_class = page.get_by_role("table", name="年齢クラス別の利用率")

@@ -40,6 +40,17 @@ CONSENTING = 0.85
 # service → (youngest age in months, oldest age in months, monthly chance of a use by area group). Effects: the pilot
 # area uses 一時預かり and the centres most; the rest of 柏市 least; 流山市's households use 柏市's services rarely
 # (they are not eligible for most: the release leaves them out of the rates).
+KASHIWA = ("kashiwanoha_pilot", "kashiwanoha_ring", "kashiwa_other")
+
+
+def _everywhere(chance: float) -> dict[str, float]:
+    """The same chance in every 柏市 group (流山市's households do not use 柏市's services)."""
+    return {group: chance if group in KASHIWA else 0.0 for group in GROUP_WEIGHTS}
+
+
+# service → (youngest age in months, oldest age in months, monthly chance of a use by area group). Effects: the pilot
+# area uses 一時預かり and the centres most (close to the facilities, where the bank announced them), the rest of 柏市
+# least; check-ups, visits and vaccinations about the same everywhere.
 USE = {
     "svc_ichiji_azukari_hoikuen": (6, 71, {"kashiwanoha_pilot": 0.16, "kashiwanoha_ring": 0.09, "kashiwa_other": 0.04,
                                            "nagareyama_ring": 0.01, "nagareyama_other": 0.0}),
@@ -47,10 +58,24 @@ USE = {
                                     "nagareyama_ring": 0.01, "nagareyama_other": 0.0}),
     "svc_shien_center_kashiwanoha": (0, 71, {"kashiwanoha_pilot": 0.22, "kashiwanoha_ring": 0.14,
                                              "kashiwa_other": 0.05, "nagareyama_ring": 0.02, "nagareyama_other": 0.0}),
-    "svc_byoji_hoiku": (6, 143, {"kashiwanoha_pilot": 0.03, "kashiwanoha_ring": 0.03, "kashiwa_other": 0.02,
+    "svc_haguhagu_hiroba": (0, 71, {"kashiwanoha_pilot": 0.12, "kashiwanoha_ring": 0.08, "kashiwa_other": 0.03,
+                                    "nagareyama_ring": 0.0, "nagareyama_other": 0.0}),
+    "svc_daretsu": (6, 35, {"kashiwanoha_pilot": 0.06, "kashiwanoha_ring": 0.04, "kashiwa_other": 0.02,
+                            "nagareyama_ring": 0.0, "nagareyama_other": 0.0}),
+    "svc_famisapo": (3, 143, _everywhere(0.03)),
+    "svc_byoji_hoiku": (6, 143, _everywhere(0.025)),
+    "svc_teiki_yobosesshu": (2, 143, _everywhere(0.28)),
+    "svc_akachan_homon": (0, 4, _everywhere(0.55)),
+    "svc_nyuji_kenshin": (3, 11, _everywhere(0.25)),
+    "svc_kenshin_1y6m": (18, 23, _everywhere(0.3)),
+    "svc_kenshin_3y": (36, 47, _everywhere(0.2)),
+    "svc_kodomoroom": (72, 119, {"kashiwanoha_pilot": 0.30, "kashiwanoha_ring": 0.36, "kashiwa_other": 0.40,
                                  "nagareyama_ring": 0.0, "nagareyama_other": 0.0}),
-    "svc_teiki_yobosesshu": (2, 143, {"kashiwanoha_pilot": 0.30, "kashiwanoha_ring": 0.30, "kashiwa_other": 0.28,
-                                      "nagareyama_ring": 0.0, "nagareyama_other": 0.0}),
+    "svc_soudan": (0, 71, _everywhere(0.02)),
+    "svc_afterschool": (72, 119, {"kashiwanoha_pilot": 0.14, "kashiwanoha_ring": 0.06, "kashiwa_other": 0.03,
+                                  "nagareyama_ring": 0.0, "nagareyama_other": 0.0}),
+    "svc_hahatoko_tsudoi": (0, 11, _everywhere(0.06)),
+    "svc_sango_care": (0, 5, _everywhere(0.04)),
 }
 POSTAL_CODES = {"柏市": "277-0871", "流山市": "270-0128"}  # (not checked against the town: the list has none)
 

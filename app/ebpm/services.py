@@ -26,6 +26,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Resident
+from app.catalog.models import CatalogService
 from app.consent import enforce
 from app.disclosure import audit, control
 from app.ebpm import uptake
@@ -145,7 +146,9 @@ def release(session: Session, month: str, *, recompute: bool = False, now: datet
             on=month_end(month), via={"release": "EBPM monthly release", "indicator": MONTHLY, "month": month,
                                       "version": str(earlier.version + 1 if earlier else 1)})
         values = {resident_id: values for resident_id, (values, _record) in read.items()}
-        cells = household_cells(values) | uptake.cells_of(values, month)
+        measured = set(session.exec(select(CatalogService.id).where(
+            col(CatalogService.category).in_(uptake.MEASURED_CATEGORIES))))
+        cells = household_cells(values) | uptake.cells_of(values, month, measured)
         tables = tables_of(cells)
         uptake_tables, uptake_exclusive = uptake.tables_of(cells)
         _audit({name: _counts(cells, name) for name in EXCLUSIVE} | uptake_exclusive, tables | uptake_tables)

@@ -14,7 +14,7 @@ for the users.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from app.disclosure import control
@@ -23,6 +23,10 @@ UNKNOWN = "unknown"
 ITEMS = ("eligible_services", "services_used")
 AREA, CLASS = "area", "class"
 ELIGIBLE, USED = "eligible", "used"
+# The services whose uptake a month can measure: used on a day (a check-up, a day of 一時預かり, a visit). Allowances,
+# subsidies, fee waivers and nursery admission are received, not used in a month: an uptake of them would mislead.
+MEASURED_CATEGORIES = ("childcare_temporary", "childcare_sick", "parenting_support_space", "health_checkup",
+                       "vaccination", "home_visit", "afterschool", "consultation", "maternal_care")
 FY_USERS = "fy_users"  # one table: households that used each service in the fiscal year so far (overlapping)
 POPULATION = "uptake_households"  # one cell: the households the indicator is about
 
@@ -47,9 +51,9 @@ def fiscal_months(month: str) -> list[str]:
     return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(start, end + 1)]
 
 
-def cells_of(values: Mapping[Any, Mapping[str, Any]], month: str) -> Cells:
-    """{table: {cell: households}} of the indicator from each household's consented items. A row of a users'
-    table exists (maybe empty) for every row of its eligible table."""
+def cells_of(values: Mapping[Any, Mapping[str, Any]], month: str, measured: Collection[str]) -> Cells:
+    """{table: {cell: households}} of the indicator from each household's consented items, for the `measured`
+    services. A row of a users' table exists (maybe empty) for every row of its eligible table."""
     cells: Cells = defaultdict(dict)
 
     def count(table: str, key: str, member: str | None) -> None:
@@ -70,6 +74,8 @@ def cells_of(values: Mapping[Any, Mapping[str, Any]], month: str) -> Cells:
             if fy.intersection(months):
                 count(FY_USERS, service_id, key)
         for service_id, classes in (items["eligible_services"] or {}).items():
+            if service_id not in measured:
+                continue
             user = key if month in used.get(service_id, ()) else None
             count(table_name(service_id, AREA, ELIGIBLE), group, key)
             count(table_name(service_id, AREA, USED), group, user)
@@ -102,10 +108,12 @@ def _withheld(keys: Iterable[str]) -> control.Table:
 
 
 def _hidden_users(eligible: control.Table, eligible_counts: Mapping[str, int], used_counts: Mapping[str, int]) -> set[str]:
-    """The rows whose users must be hidden: the eligible figure is hidden, or the eligible who did not use it are
-    1–9."""
+    """The rows whose users must be hidden: some used it and the eligible figure is hidden (the two would bound
+    it), or the eligible figure is shown and those who did not use it are 1–9. A zero next to a hidden figure is
+    shown: it gives no count away."""
     return {key for key in eligible_counts
-            if not eligible.cell(key).shown or control.is_small(eligible_counts[key] - used_counts[key])}
+            if (used_counts[key] and not eligible.cell(key).shown)
+            or (eligible.cell(key).shown and control.is_small(eligible_counts[key] - used_counts[key]))}
 
 
 def tables_of(cells: Mapping[str, Mapping[str, set[str]]]) -> tuple[dict[str, control.Table], dict[str, list]]:

@@ -109,7 +109,7 @@ def _value_text(cell: Cell, hidden_label: str, by_percent: bool = False) -> str:
     if cell.count is None:
         return hidden_label
     if by_percent and cell.percent is not None:
-        return f"{cell.percent:g}% ({cell.count})"
+        return f"{cell.percent:.1f}% ({cell.count})"
     if cell.percent is None:
         return str(cell.count)
     return f"{cell.count} ({cell.percent:g}%)"
