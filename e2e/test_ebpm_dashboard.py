@@ -1,6 +1,7 @@
 """柏市 staff read the EBPM figures: a synthetic pilot of consenting households is released, an officer opens the
-dashboard from the console, reads where 一時預かり reaches the eligible households (by area group and age class, small
-figures hidden), filters by 年齢クラス, enters a budget for the cost per household, and downloads the CSV."""
+dashboard from the console, reads where 一時預かり reaches the eligible households (by area group, age class and whether
+the feed showed it; small figures hidden), participation around recommendations and satisfaction, filters by 年齢クラス,
+enters a budget for the cost per household, and downloads the CSV."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def test_an_officer_reads_the_figures_and_downloads_them(page: Page, journey: Jo
     expect(uptake).to_be_visible()
     expect(uptake.get_by_role("row", name=re.compile("柏の葉実証エリア"))).to_contain_text("%")
     expect(page.get_by_role("img", name=re.compile("地域別の利用率"))).to_be_visible()
+    shown = page.get_by_role("table", name="おすすめ表示の有無別の利用率")
+    expect(shown.get_by_role("row", name=re.compile("おすすめに表示された世帯"))).to_contain_text("%")
+    expect(page.get_by_role("table", name="初めてのおすすめの前後の参加回数")).to_be_visible()
+    expect(page.get_by_role("table", name="実証前後の満足度").get_by_role("row", name=re.compile("子育て情報"))).to_contain_text(".")
     journey.check("ebpm-dashboard")
     page.get_by_label("年齢クラス", exact=True).select_option(label="2歳児クラス")
     page.get_by_role("button", name="表示する").click()
@@ -53,4 +58,5 @@ def test_an_officer_reads_the_figures_and_downloads_them(page: Page, journey: Jo
     body = Path(download.value.path()).read_text(encoding="utf-8-sig")
     assert body.startswith("月,版,表,サービス,区分,世帯数,うち利用した世帯") and "町丁目グループ" in body
     assert "利用率（町丁目グループ）,認可保育園の一時預かり,柏の葉実証エリア" in body and "12000000" in body
+    assert "利用率（おすすめ表示の有無）" in body and "満足度（平均：前→後、変化）" in body
     assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-|@", body)  # no resident id or address in the file

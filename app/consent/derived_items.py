@@ -121,3 +121,76 @@ def load_places(addresses: dict[uuid.UUID, HomeAddress], locate: Any) -> dict[uu
         places[resident_id] = None if area is None else ("kashiwa" if area.is_kashiwa_resident else "nagareyama",
                                                          area.town)
     return places
+
+
+def services_shown(impressions: list[Any] | None, on: date) -> dict[str, list[str]]:
+    """{service id: the months the feed showed it in} over the 12 months ending with the month of `on` (a day
+    after `on` left out)."""
+    window = set(months_back(on))
+    found: dict[str, set[str]] = defaultdict(set)
+    for impression in impressions or ():
+        if impression.kind == "service" and impression.month in window and impression.first_shown_on <= on:
+            found[impression.item_id].add(impression.month)
+    return {service_id: sorted(months) for service_id, months in sorted(found.items())}
+
+
+RESPONSE_DAYS = 28  # the weeks before and after a first recommendation that participation is counted over
+
+
+@dataclass(frozen=True)
+class ShownAndJoined:
+    impressions: list[Any]
+    participations: list[Any]
+
+
+def recommendation_response(rows: ShownAndJoined | None, on: date) -> list[dict[str, Any]]:
+    """For each category of events and coupons first recommended in the 12 months ending with `on` (and at least
+    4 weeks before it, so the weeks after are complete): the month of that first recommendation and how many times
+    the household joined an event or used a coupon of the category in the 4 weeks before it and in the 4 weeks
+    from it. No day is given."""
+    if rows is None:
+        return []
+    window = set(months_back(on))
+    first: dict[str, date] = {}
+    for impression in rows.impressions:
+        if impression.kind in ("event", "coupon") and impression.month in window:
+            for category in impression.categories:
+                if category not in first or impression.first_shown_on < first[category]:
+                    first[category] = impression.first_shown_on
+    found = []
+    for category, day in sorted(first.items()):
+        if (on - day).days < RESPONSE_DAYS:
+            continue
+        before = sum(1 for p in rows.participations if category in p.categories
+                     and 0 < (day - p.occurred_on).days <= RESPONSE_DAYS)
+        after = sum(1 for p in rows.participations if category in p.categories
+                    and 0 <= (p.occurred_on - day).days < RESPONSE_DAYS)
+        found.append({"category": category, "month": f"{day.year:04d}-{day.month:02d}", "before": before,
+                      "after": after})
+    return found
+
+
+# The survey questions 柏市's child-raising policy asks about (pre/post, and post only); nothing else of the answers.
+SATISFACTION_PAIRED = ("info_finding",)
+SATISFACTION_POST = ("service_satisfaction",)
+SCALE = range(1, 6)
+
+
+def childcare_satisfaction(answers: dict[str, dict[str, Any]] | None, on: date) -> dict[str, list[int | None]]:
+    """{measure: [before, after]} of the submitted pre- and post-pilot answers (1–5; None when not answered):
+    how easy finding information on raising children is (both surveys) and the satisfaction with the services used
+    (post only)."""
+    pre, post = (answers or {}).get("pre_pilot") or {}, (answers or {}).get("post_pilot") or {}
+
+    def value(found: dict[str, Any], key: str) -> int | None:
+        answer = found.get(key)
+        return answer if isinstance(answer, int) and not isinstance(answer, bool) and answer in SCALE else None
+
+    measures: dict[str, list[int | None]] = {}
+    for key in SATISFACTION_PAIRED:
+        if value(pre, key) is not None or value(post, key) is not None:
+            measures[key] = [value(pre, key), value(post, key)]
+    for key in SATISFACTION_POST:
+        if value(post, key) is not None:
+            measures[key] = [None, value(post, key)]
+    return measures

@@ -27,6 +27,7 @@ from app.household.ages import describe_child, japan_today
 from app.household.models import Child, HealthScore, HomeAddress
 from app.household.services import birth_of
 from app.participation import services as participation
+from app.recommend import impressions as recommend_impressions
 from app.surveys import answers as survey_answers
 
 Loader = Callable[[Session, list[uuid.UUID]], Mapping[uuid.UUID, Any]]
@@ -81,6 +82,15 @@ def _load_eligibility(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID,
                                          derived_items.ServiceBook.read(session), ids)
 
 
+def _load_shown_and_joined(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, derived_items.ShownAndJoined]:
+    """What the feed showed, and the participations of the last 25 months (a month's 12-month window and the 4 weeks
+    before it, for a release made up to a year after the month)."""
+    shown = recommend_impressions.impression_rows(session, ids)
+    joined = participation.history_rows(session, ids, japan_today() - timedelta(days=25 * 31))
+    return {resident_id: derived_items.ShownAndJoined(shown.get(resident_id, []), joined.get(resident_id, []))
+            for resident_id in ids}
+
+
 LOADERS: dict[str, Loader] = {
     "children": _load_children,
     "address": _load_addresses,
@@ -89,6 +99,8 @@ LOADERS: dict[str, Loader] = {
     "surveys": survey_answers.submitted_rows,
     "service_usage": city_usage.usage_rows,
     "eligibility": _load_eligibility,
+    "impressions": recommend_impressions.impression_rows,
+    "shown_and_joined": _load_shown_and_joined,
     "nothing": _load_nothing,
 }
 
@@ -197,6 +209,9 @@ ITEMS: dict[str, Item] = {
     "service_usage_history": Item("service_usage", _service_usage_history),
     "eligible_services": Item("eligibility", derived_items.eligible_services),
     "services_used": Item("service_usage", derived_items.services_used),
+    "services_shown": Item("impressions", derived_items.services_shown),
+    "recommendation_response": Item("shown_and_joined", derived_items.recommendation_response),
+    "childcare_satisfaction": Item("surveys", derived_items.childcare_satisfaction),
 }
 
 

@@ -12,8 +12,7 @@ children of the right age with effects built in: 一時預かり and the support
 (close to the facilities, where the bank announced them) and less in the rest of 柏市; vaccinations almost everywhere.
 Eligibility is not planted: the release works it out from the children and the address, as for anyone.
 
-Not generated yet (the indicators that need them are not built): what each household was shown, participation and
-survey answers.
+What the feed showed them, the events they joined and their survey answers come from app/demo/pilot_activity.py.
 """
 
 from __future__ import annotations
@@ -25,9 +24,11 @@ from datetime import date
 from sqlmodel import Session, select
 
 from app.accounts.models import Resident
+from app.catalog.models import CatalogService
 from app.city_records import usage as city_usage
 from app.config import Settings
 from app.consent import catalogue, decisions
+from app.demo import pilot_activity as activity
 from app.household.address import AddressError, locate_home, town_group, towns
 from app.household.models import Child, HomeAddress
 
@@ -110,14 +111,24 @@ def _age_months(born: date, on: date) -> int:
     return (on.year - born.year) * 12 + on.month - born.month - (1 if on.day < born.day else 0)
 
 
-def _uses(draw: random.Random, group: str, births: list[date], months: list[date]) -> list[dict[str, object]]:
-    """A year of use records, drawn month by month for each child of the right age."""
+def _fitting(births: list[date], months: list[date]) -> dict[date, list[str]]:
+    """{first day of a month: the services of USE one of the children is of the age for, mid-month}."""
+    return {first: [service_id for service_id, (youngest, oldest, _chances) in USE.items()
+                    if any(youngest <= _age_months(born, first.replace(day=15)) <= oldest for born in births)]
+            for first in months}
+
+
+def _uses(draw: random.Random, group: str, births: list[date], months: list[date],
+          shown: dict[tuple[str, date], date]) -> list[dict[str, object]]:
+    """A year of use records, drawn month by month for each child of the right age (more likely in a month the feed
+    showed the service)."""
     records = []
     for first in months:
         mid = first.replace(day=15)
         for service_id, (youngest, oldest, chances) in USE.items():
             for born in births:
-                if youngest <= _age_months(born, mid) <= oldest and draw.random() < chances[group]:
+                chance = chances[group] * (activity.SHOWN_EFFECT if (service_id, first) in shown else 1)
+                if youngest <= _age_months(born, mid) <= oldest and draw.random() < chance:
                     day = first.replace(day=draw.randint(1, 28))
                     records.append({"service_id": service_id, "used_from": day.isoformat(), "used_to": None,
                                     "child_birth_date": born.isoformat(), "note": ""})
@@ -135,6 +146,9 @@ def seed_pilot(session: Session, settings: Settings, *, households: int, today: 
     groups = [group for group in GROUP_WEIGHTS if by_group.get(group)]
     created = {"households": 0, "children": 0, "consenting": 0, "uses": 0}
     months = _months_before(today)
+    pool = activity.EventPool.read(session)
+    categories = dict(session.execute(select(CatalogService.id, CatalogService.category)).all())
+    surveys_open = activity.surveys_exist(session)
     for number in range(1, households + 1):
         # Every draw is made whether or not the household exists, so that the pilot is the same however it grew.
         group = draw.choices(groups, weights=[GROUP_WEIGHTS[g] for g in groups])[0]
@@ -142,7 +156,9 @@ def seed_pilot(session: Session, settings: Settings, *, households: int, today: 
         births = sorted((_birth(draw, today) for _ in range(draw.choices((1, 2, 3), weights=(5, 4, 1))[0])),
                         reverse=True)
         consents = draw.random() < CONSENTING
-        uses = _uses(draw, group, births, months)
+        shown = activity.shown_days(draw, group, _fitting(births, months))
+        uses = _uses(draw, group, births, months, shown)
+        done = activity.draw_activity(draw, group, pool, today, consents)
         email = EMAIL.format(number)
         if session.exec(select(Resident.id).where(Resident.email == email)).first() is not None:
             continue
@@ -156,6 +172,7 @@ def seed_pilot(session: Session, settings: Settings, *, households: int, today: 
                               birth_day=birth.day))
         session.flush()
         created["uses"] += city_usage.store(session, resident.id, None, uses)
+        activity.store(session, resident.id, done, shown, categories, surveys_open)
         if consents:
             decisions.grant(session, settings, resident=resident, view=offer, items=offer.offer.items)
             created["consenting"] += 1

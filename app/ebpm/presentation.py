@@ -13,9 +13,10 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from app.disclosure.control import HIDDEN_JA, Cell
-from app.ebpm import services, uptake
+from app.ebpm import outcomes, services, uptake
 from app.ebpm.models import EbpmRelease
 from app.household.ages import LAST_CHILD_CLASS_INDEX, class_label_en, class_label_ja
+from app.recommend.ranking_text import TAG_LABELS
 from app.surveys.charts import BarChart, bar_chart
 from app.surveys.exports import csv_text
 
@@ -85,7 +86,8 @@ CSV_HEADER = ["月", "版", "表", "サービス", "区分", "世帯数", "う�
               "利用世帯あたり費用（円）"]
 
 
-def csv_rows(release: EbpmRelease, names: dict[str, str], costs: list[Any]) -> Iterator[list[Any]]:
+def csv_rows(release: EbpmRelease, names: dict[str, str], costs: list[Any],
+             categories: dict[str, tuple[str, str]]) -> Iterator[list[Any]]:
     """The release as a CSV (in Japanese, like every export): one row per figure, the same columns throughout."""
     yield CSV_HEADER
     yield [release.month, release.version, "合計", "", "同意した世帯", _figure(households(release)), "", "", "", ""]
@@ -94,6 +96,7 @@ def csv_rows(release: EbpmRelease, names: dict[str, str], costs: list[Any]) -> I
             yield [release.month, release.version, table_ja, "", _label(labels, cell["key"], "ja"),
                    _figure(cell["count"]), "", "" if cell.get("percent") is None else cell["percent"], "", ""]
     yield from uptake_csv_rows(release, names)
+    yield from outcome_csv_rows(release, categories)
     for cost in costs:
         yield [release.month, release.version, "利用世帯あたり費用（年度）", names.get(cost.service_id, cost.service_id),
                f"{uptake.fiscal_year(release.month)}年度", "", _figure(cost.users), "", cost.amount_yen,
@@ -104,8 +107,9 @@ def _figure(count: int | None) -> int | str:
     return HIDDEN_JA if count is None else count
 
 
-def csv_body(release: EbpmRelease, names: dict[str, str], costs: list[Any]) -> str:
-    return csv_text(csv_rows(release, names, costs))
+def csv_body(release: EbpmRelease, names: dict[str, str], costs: list[Any],
+             categories: dict[str, tuple[str, str]]) -> str:
+    return csv_text(csv_rows(release, names, costs, categories))
 
 
 # --- uptake (docs/ebpm.md, "U") ------------------------------------------------------------------------------------
@@ -127,8 +131,10 @@ class ServiceUptake:
     total: UptakeRow
     by_area: list[UptakeRow]
     by_class: list[UptakeRow]
+    by_shown: list[UptakeRow]
     area_chart: BarChart
     class_chart: BarChart
+    shown_chart: BarChart
 
 
 @dataclass(frozen=True)
@@ -149,8 +155,15 @@ def filter_label(filters: Filters, language: str) -> str | None:
     return None
 
 
+SHOWN_ROWS = {uptake.WAS_SHOWN: ("おすすめに表示された世帯", "Shown it in the feed"),
+              uptake.NOT_SHOWN: ("表示されなかった世帯", "Not shown it"),
+              uptake.UNKNOWN: ("表示の有無の提供に同意していない世帯", "Did not agree to share what was shown")}
+
+
 def _rows(release: EbpmRelease, service_id: str, breakdown: str, labels: dict[str, tuple[str, str]],
           language: str) -> list[UptakeRow]:
+    if uptake.table_name(service_id, breakdown, uptake.ELIGIBLE) not in release.payload:
+        return []  # (a release made before the breakdown existed)
     eligible = release.payload[uptake.table_name(service_id, breakdown, uptake.ELIGIBLE)]
     used = {c["key"]: c["count"] for c in release.payload[uptake.table_name(service_id, breakdown, uptake.USED)]["cells"]}
     return [UptakeRow(cell["key"], _label(labels, cell["key"], language), cell["count"], used.get(cell["key"]),
@@ -180,10 +193,13 @@ def service_uptake(release: EbpmRelease, service_id: str, name: str, language: s
                if filters.area is None or row.key == filters.area]
     by_class = [row for row in _rows(release, service_id, uptake.CLASS, AGE_CLASSES, language)
                 if filters.age_class is None or row.key == filters.age_class]
+    by_shown = _rows(release, service_id, uptake.SHOWN, SHOWN_ROWS, language)
     everyone = str(_l("All areas"))
-    return ServiceUptake(service_id, name, _total(release, service_id, everyone), by_area, by_class,
+    return ServiceUptake(service_id, name, _total(release, service_id, everyone), by_area, by_class, by_shown,
                          _rate_chart(f"uptake-area-{service_id}", str(_l("Uptake by area group")), by_area, hidden_label),
                          _rate_chart(f"uptake-class-{service_id}", str(_l("Uptake by age class")), by_class,
+                                     hidden_label),
+                         _rate_chart(f"uptake-shown-{service_id}", str(_l("Uptake when the feed showed it")), by_shown,
                                      hidden_label))
 
 
@@ -208,7 +224,52 @@ def uptake_csv_rows(release: EbpmRelease, names: dict[str, str]) -> Iterator[lis
     """The uptake tables as CSV rows (after the households' ones)."""
     for service_id in uptake_services(release):
         for breakdown, labels, table_ja in ((uptake.AREA, TOWN_GROUPS, "利用率（町丁目グループ）"),
-                                            (uptake.CLASS, AGE_CLASSES, "利用率（年齢クラス）")):
+                                            (uptake.CLASS, AGE_CLASSES, "利用率（年齢クラス）"),
+                                            (uptake.SHOWN, SHOWN_ROWS, "利用率（おすすめ表示の有無）")):
             for row in _rows(release, service_id, breakdown, labels, "ja"):
                 yield [release.month, release.version, table_ja, names.get(service_id, service_id), row.label,
                        _figure(row.eligible), _figure(row.used), "" if row.rate is None else row.rate, "", ""]
+
+
+# --- participation around a first recommendation, and satisfaction (docs/ebpm.md, "P" and "Q") -----------------------
+
+MEASURES = {"info_finding": ("子育て情報の見つけやすさ（1〜5）", "Ease of finding information on raising children (1–5)"),
+            "service_satisfaction": ("利用した子育て支援サービスの満足度（1〜5、実証後）",
+                                     "Satisfaction with the support services used (1–5, after the pilot)")}
+
+
+@dataclass(frozen=True)
+class OutcomeRow:
+    key: str
+    label: str
+    households: int | None
+    paired: int | None
+    before: float | None
+    after: float | None
+    change: float | None
+
+
+def outcome_rows(release: EbpmRelease, table: str, language: str,
+                 categories: dict[str, tuple[str, str]] | None = None) -> list[OutcomeRow]:
+    """`categories`: the store categories' names (the event tags' are TAG_LABELS)."""
+    labels = MEASURES if table == outcomes.SATISFACTION else {**TAG_LABELS, **(categories or {})}
+    rows = []
+    for cell in release.payload.get(table, {}).get("cells", []):
+        label = _label(labels, cell["key"], language)
+        rows.append(OutcomeRow(cell["key"], label, cell["count"], cell.get("paired"), cell.get("before"),
+                               cell.get("after"), cell.get("change")))
+    return rows
+
+
+def first_recommended_month(release: EbpmRelease) -> str:
+    return outcomes.month_before(release.month)
+
+
+def outcome_csv_rows(release: EbpmRelease, categories: dict[str, tuple[str, str]]) -> Iterator[list[Any]]:
+    for table, table_ja in ((outcomes.PARTICIPATION, "おすすめ前後4週間の参加回数（1世帯あたり：前→後、変化）"),
+                            (outcomes.SATISFACTION, "満足度（平均：前→後、変化）")):
+        for row in outcome_rows(release, table, "ja", categories):
+            means = "→".join("" if v is None else f"{v:g}" for v in (row.before, row.after))
+            change = "" if row.change is None else f"{row.change:+g}"
+            yield [release.month, release.version, table_ja, "", row.label, _figure(row.households), "",
+                   f"{means} {change}".strip(), "", ""]

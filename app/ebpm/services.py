@@ -9,7 +9,8 @@ it and by an earlier release of the month counts households differing by 1–9: 
 One release holds every indicator of the month, so each counted household has one provision record per release:
 the population the others are rates of (consenting households by 町丁目 group (exclusive), by 年齢クラス (one count per
 class of the household's children: overlapping) and by number of children (exclusive)), and the uptake of each
-service among the eligible households (app/ebpm/uptake.py).
+service among the eligible households, also by whether the feed showed it (app/ebpm/uptake.py), participation around
+a first recommendation and satisfaction (app/ebpm/outcomes.py).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from app.accounts.models import Resident
 from app.catalog.models import CatalogService
 from app.consent import enforce
 from app.disclosure import audit, control
-from app.ebpm import uptake
+from app.ebpm import outcomes, uptake
 from app.ebpm.models import EbpmRelease, EbpmReleaseCell
 from app.errors import DomainError
 
@@ -37,7 +38,7 @@ RECIPIENT = "kashiwa_ebpm"
 PURPOSE = "ebpm_statistics"
 MONTHLY = "monthly"  # the release's indicator: every table of the month
 HOUSEHOLD_ITEMS = ("town_group", "age_classes", "children_count")
-ITEMS = HOUSEHOLD_ITEMS + uptake.ITEMS
+ITEMS = HOUSEHOLD_ITEMS + uptake.ITEMS + ("services_shown",) + outcomes.ITEMS
 UNKNOWN = "unknown"
 ALL = "all"  # the table of one cell: every counted household
 
@@ -148,11 +149,12 @@ def release(session: Session, month: str, *, recompute: bool = False, now: datet
         values = {resident_id: values for resident_id, (values, _record) in read.items()}
         measured = set(session.exec(select(CatalogService.id).where(
             col(CatalogService.category).in_(uptake.MEASURED_CATEGORIES))))
-        cells = household_cells(values) | uptake.cells_of(values, month, measured)
+        outcome_cells, outcome_pairs = outcomes.cells_and_values(values, month)
+        cells = household_cells(values) | uptake.cells_of(values, month, measured) | outcome_cells
         tables = tables_of(cells)
         uptake_tables, uptake_exclusive = uptake.tables_of(cells)
         _audit({name: _counts(cells, name) for name in EXCLUSIVE} | uptake_exclusive, tables | uptake_tables)
-        payload = payload_of(tables | uptake_tables)
+        payload = payload_of(tables | uptake_tables) | outcomes.payload_of(outcome_pairs)
         _refuse_differencing(session, month, MONTHLY, cells, payload)
         made = EbpmRelease(month=month, indicator=MONTHLY, version=earlier.version + 1 if earlier else 1,
                            definition=",".join(ITEMS), households=len(read), payload=payload)

@@ -1,6 +1,6 @@
-"""The uptake indicator (docs/ebpm.md, "U"): of the consenting households eligible for a service at the end of a
-month, how many used it in that month, by 町丁目 group and by 年齢クラス; and how many used each service in the
-fiscal year so far (the denominator of the cost per user).
+"""The uptake indicator (docs/ebpm.md, "U" and "S"): of the consenting households eligible for a service at the end
+of a month, how many used it in that month, by 町丁目 group, by 年齢クラス and by whether the feed showed it to them
+that month; and how many used each service in the fiscal year so far (the denominator of the cost per user).
 
 Only households that consented to both `eligible_services` and `services_used` are in it. Per service, two tables
 per breakdown are released: the eligible households and, of them, those that used it. The eligible table by group is
@@ -21,7 +21,9 @@ from app.disclosure import control
 
 UNKNOWN = "unknown"
 ITEMS = ("eligible_services", "services_used")
-AREA, CLASS = "area", "class"
+AREA, CLASS, SHOWN = "area", "class", "shown"
+EXCLUSIVE_BREAKDOWNS = (AREA, SHOWN)
+WAS_SHOWN, NOT_SHOWN = "shown", "not_shown"  # the rows of SHOWN (and UNKNOWN: the item not consented to)
 ELIGIBLE, USED = "eligible", "used"
 # The services whose uptake a month can measure: used on a day (a check-up, a day of 一時預かり, a visit). Allowances,
 # subsidies, fee waivers and nursery admission are received, not used in a month: an uptake of them would mislead.
@@ -70,6 +72,7 @@ def cells_of(values: Mapping[Any, Mapping[str, Any]], month: str, measured: Coll
         population.add(key)
         group = items.get("town_group") or UNKNOWN
         used = items["services_used"] or {}
+        shown = items.get("services_shown")
         for service_id, months in used.items():
             if fy.intersection(months):
                 count(FY_USERS, service_id, key)
@@ -79,6 +82,11 @@ def cells_of(values: Mapping[Any, Mapping[str, Any]], month: str, measured: Coll
             user = key if month in used.get(service_id, ()) else None
             count(table_name(service_id, AREA, ELIGIBLE), group, key)
             count(table_name(service_id, AREA, USED), group, user)
+            # Shown in the month or not; a household that did not consent to `services_shown` is a row of its own,
+            # so that this table counts the same households as the others (no difference between their totals).
+            seen = UNKNOWN if shown is None else WAS_SHOWN if month in shown.get(service_id, ()) else NOT_SHOWN
+            count(table_name(service_id, SHOWN, ELIGIBLE), seen, key)
+            count(table_name(service_id, SHOWN, USED), seen, user)
             for label in classes or (UNKNOWN,):
                 count(table_name(service_id, CLASS, ELIGIBLE), label, key)
                 count(table_name(service_id, CLASS, USED), label, user)
@@ -124,18 +132,19 @@ def tables_of(cells: Mapping[str, Mapping[str, set[str]]]) -> tuple[dict[str, co
     tables[POPULATION] = control.exclusive_table([(POPULATION, population)])
     exclusive[POPULATION] = [(POPULATION, population)]
     for service_id in services_in(cells):
-        # By group: every eligible household in exactly one group.
-        name_e, name_u = table_name(service_id, AREA, ELIGIBLE), table_name(service_id, AREA, USED)
-        order = sorted(cells[name_e])
-        eligible_pairs, used_pairs = _counts(cells[name_e], order), _counts(cells[name_u], order)
-        eligible = control.exclusive_table(eligible_pairs)
-        hide = _hidden_users(eligible, dict(eligible_pairs), dict(used_pairs))
-        if control.is_small(sum(n for _k, n in eligible_pairs) - sum(n for _k, n in used_pairs)) or eligible.suppressed:
-            used = _withheld(order)  # the eligible who did not use it, in all, are 1–9: no user figure at all
-        else:
-            used = control.exclusive_table(used_pairs, hide=hide)
-        tables[name_e], tables[name_u] = eligible, used
-        exclusive[name_e], exclusive[name_u] = eligible_pairs, used_pairs
+        # By group, and by whether the feed showed it: every eligible household in exactly one row.
+        for breakdown in EXCLUSIVE_BREAKDOWNS:
+            name_e, name_u = table_name(service_id, breakdown, ELIGIBLE), table_name(service_id, breakdown, USED)
+            order = sorted(cells[name_e])
+            eligible_pairs, used_pairs = _counts(cells[name_e], order), _counts(cells[name_u], order)
+            eligible = control.exclusive_table(eligible_pairs)
+            hide = _hidden_users(eligible, dict(eligible_pairs), dict(used_pairs))
+            if control.is_small(sum(n for _k, n in eligible_pairs) - sum(n for _k, n in used_pairs)) or eligible.suppressed:
+                used = _withheld(order)  # the eligible who did not use it, in all, are 1–9: no user figure at all
+            else:
+                used = control.exclusive_table(used_pairs, hide=hide)
+            tables[name_e], tables[name_u] = eligible, used
+            exclusive[name_e], exclusive[name_u] = eligible_pairs, used_pairs
         # By 年齢クラス: overlapping, over the service's eligible (and using) households.
         name_e, name_u = table_name(service_id, CLASS, ELIGIBLE), table_name(service_id, CLASS, USED)
         order = sorted(cells[name_e])

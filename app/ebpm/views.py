@@ -16,10 +16,11 @@ from app.audit import EventTag
 from app.catalog.models import CatalogService
 from app.db import get_session
 from app.disclosure.control import HIDDEN_LABEL
-from app.ebpm import budgets, presentation, services, uptake
+from app.ebpm import budgets, outcomes, presentation, services, uptake
 from app.ebpm.forms import BudgetForm
 from app.htmx import render
 from app.i18n import current_language
+from app.partners.listings import store_categories
 from app.staff.models import StaffRole
 
 bp = Blueprint("ebpm", __name__, url_prefix="/municipal/ebpm")
@@ -87,7 +88,10 @@ def _page(release: Any, months: list[str], form: BudgetForm | None = None, statu
                                                language, hidden, filters) if filters.service else None,
             overview_ids=presentation.uptake_services(release), filter_label=presentation.filter_label(filters, language),
             fiscal_year=uptake.fiscal_year(release.month),
-            costs=budgets.costs(release, budgets.of_year(db, uptake.fiscal_year(release.month))))
+            costs=budgets.costs(release, budgets.of_year(db, uptake.fiscal_year(release.month))),
+            first_recommended=presentation.first_recommended_month(release),
+            participation=presentation.outcome_rows(release, outcomes.PARTICIPATION, language, store_categories()),
+            satisfaction=presentation.outcome_rows(release, outcomes.SATISFACTION, language))
     return render("ebpm/index.html", status=status, **context)
 
 
@@ -109,7 +113,8 @@ def export(month: str):  # type: ignore[no-untyped-def]
     _months, release = _release(month)
     db = get_session()
     costs = budgets.costs(release, budgets.of_year(db, uptake.fiscal_year(release.month)))
-    response = Response(presentation.csv_body(release, _service_names("ja"), costs), mimetype="text/csv")
+    response = Response(presentation.csv_body(release, _service_names("ja"), costs, store_categories()),
+                        mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="ebpm-{month}-v{release.version}.csv"'
     if request.method == "GET":  # (a HEAD sends no file)

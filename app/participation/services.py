@@ -63,7 +63,8 @@ def _catalogue_row(session: Session, kind: str, item_id: str) -> CatalogEvent | 
     return row
 
 
-def _categories(row: CatalogEvent | CatalogCoupon) -> list[str]:
+def categories_of(row: Any) -> list[str]:
+    """An event's tags, or [a coupon's store category]: what participation is counted by."""
     if isinstance(row, CatalogEvent):
         return [str(tag) for tag in dict.fromkeys(row.tags or ()) if tag]
     return [row.merchant_category] if row.merchant_category else []
@@ -92,7 +93,7 @@ def record(session: Session, resident: Resident, kind: str, item_id: str, on: da
     result = session.execute(
         insert_ignoring_conflicts(session, Participation, "resident_id", "kind", "item_id", "occurred_on")
         .values(id=new_id(), resident_id=resident.id, kind=kind, item_id=row.id, venue_id=row.venue_id,
-                categories=_categories(row), occurred_on=on, source=source, recorded_at=utcnow())
+                categories=categories_of(row), occurred_on=on, source=source, recorded_at=utcnow())
         .returning(col(Participation.id))
     )
     inserted = result.first() is not None  # nothing comes back when the day's record was already there

@@ -26,7 +26,9 @@ from app.db import get_session, in_values
 from app.household.ages import japan_today as today
 from app.htmx import render
 from app.i18n import bilingual, current_language, date_time, long_date
+from app.participation.services import categories_of
 from app.partners import images
+from app.recommend import impressions
 from app.recommend.feed import feed_for
 
 bp = Blueprint("recommend", __name__)
@@ -76,6 +78,7 @@ class Card:
     starts_at: datetime | None = None
     used: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    categories: tuple[str, ...] = ()  # the service's category, the event's tags, the coupon's store category
 
 
 def _resident():  # type: ignore[no-untyped-def]
@@ -115,7 +118,8 @@ def _service_cards(db: Session, part: dict[str, Any], brief: bool = False) -> li
     builds the cards without `brief`, has the rest)."""
     # Not the eligibility rules and sources (large JSON): the card shows only these.
     services = _rows(db, CatalogService, (result["service_id"] for result in part["results"]), CatalogService.name_ja,
-                     CatalogService.name_en, CatalogService.source_url, CatalogService.last_checked)
+                     CatalogService.name_en, CatalogService.source_url, CatalogService.last_checked,
+                     CatalogService.category)
     cards, language = [], current_language()
     for result in part["results"]:
         service = services.get(result["service_id"])
@@ -128,7 +132,7 @@ def _service_cards(db: Session, part: dict[str, Any], brief: bool = False) -> li
             check_reasons=[str(CHECK_REASONS.get(code, code)) for code in result.get("check_reasons") or []],
             soon_from=_day(result.get("soon_from")), source_url=result.get("source_url") or service.source_url,
             last_checked=_day(result.get("last_checked")) or service.last_checked,
-            used=list(part["used"]), missing=list(part["missing"])))
+            used=list(part["used"]), missing=list(part["missing"]), categories=(service.category,)))
     return cards
 
 
@@ -151,7 +155,7 @@ def _ranked_cards(db: Session, items: list[dict[str, Any]], model: type[Any], no
             reasons=_reason_texts(item.get("reasons") or [], language), venue=venues.get(row.venue_id),
             starts_at=row.starts_at if is_event else None, used=list(item.get("used") or []),
             missing=[CONSENT_ITEM_OF_INPUT[key] for key in item.get("missing") or []
-                     if CONSENT_ITEM_OF_INPUT.get(key) in not_consented]))
+                     if CONSENT_ITEM_OF_INPUT.get(key) in not_consented], categories=tuple(categories_of(row))))
     return cards
 
 
@@ -184,9 +188,10 @@ def feed_view(db: Session, resident: Any, tab: str, brief: bool = False) -> Feed
             by_status.setdefault(card.status, []).append(card)
         by_status["soon"].sort(key=lambda card: card.soon_from or date.max)
     missing = payload["events"]["missing"]
-    return FeedView(tab=tab, payload=payload, services=by_status,
-                    events=_ranked_cards(db, payload["events"]["ranked"], CatalogEvent, missing) if tab == "events" else [],
-                    coupons=_ranked_cards(db, payload["events"]["coupons"], CatalogCoupon, missing) if tab == "coupons" else [],
+    events = _ranked_cards(db, payload["events"]["ranked"], CatalogEvent, missing) if tab == "events" else []
+    coupons = _ranked_cards(db, payload["events"]["coupons"], CatalogCoupon, missing) if tab == "coupons" else []
+    impressions.record(db, resident.id, impressions.shown_of(by_status, events, coupons), today())
+    return FeedView(tab=tab, payload=payload, services=by_status, events=events, coupons=coupons,
                     item_names=_item_names(db), labels=_why_labels())
 
 
