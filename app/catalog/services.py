@@ -241,6 +241,14 @@ def event_title(event: CatalogEvent) -> str:
     return bilingual(event.display_title_ja, event.display_title_en)
 
 
+def listing_categories(row: CatalogEvent | CatalogCoupon) -> list[str]:
+    """What an event or coupon counts as for participation and recommendations: the event's tags, or [the coupon's
+    store category]."""
+    if isinstance(row, CatalogEvent):
+        return [str(tag) for tag in dict.fromkeys(row.tags or ()) if tag]
+    return [row.merchant_category] if row.merchant_category else []
+
+
 def coupon_title(coupon: CatalogCoupon) -> str:
     """The title residents see: a placeholder by its store category only, never a brand's name."""
     return bilingual(coupon.display_title_ja, coupon.display_title_en)

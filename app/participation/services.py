@@ -23,7 +23,7 @@ from app import audit
 from app.accounts.models import Resident
 from app.audit import EventTag
 from app.catalog.models import CatalogCoupon, CatalogEvent, ListingStatus
-from app.catalog.services import coupon_title, event_title
+from app.catalog.services import coupon_title, event_title, listing_categories
 from app.db import in_values, insert_ignoring_conflicts, new_id, utcnow
 from app.errors import DomainError, NotFound
 from app.household.ages import days_in_month, japan_today
@@ -63,13 +63,6 @@ def _catalogue_row(session: Session, kind: str, item_id: str) -> CatalogEvent | 
     return row
 
 
-def categories_of(row: Any) -> list[str]:
-    """An event's tags, or [a coupon's store category]: what participation is counted by."""
-    if isinstance(row, CatalogEvent):
-        return [str(tag) for tag in dict.fromkeys(row.tags or ()) if tag]
-    return [row.merchant_category] if row.merchant_category else []
-
-
 def _existing(session: Session, resident: Resident, kind: str, item_id: str, on: date) -> Participation | None:
     return session.exec(
         select(Participation).where(Participation.resident_id == resident.id, Participation.kind == kind,
@@ -93,7 +86,7 @@ def record(session: Session, resident: Resident, kind: str, item_id: str, on: da
     result = session.execute(
         insert_ignoring_conflicts(session, Participation, "resident_id", "kind", "item_id", "occurred_on")
         .values(id=new_id(), resident_id=resident.id, kind=kind, item_id=row.id, venue_id=row.venue_id,
-                categories=categories_of(row), occurred_on=on, source=source, recorded_at=utcnow())
+                categories=listing_categories(row), occurred_on=on, source=source, recorded_at=utcnow())
         .returning(col(Participation.id))
     )
     inserted = result.first() is not None  # nothing comes back when the day's record was already there

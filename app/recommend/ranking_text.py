@@ -36,6 +36,7 @@ TAG_LABELS: Mapping[str, tuple[str, str]] = MappingProxyType({
     "health": ("健康", "health"), "food_education": ("食育", "food education"), "multiples": ("ふたご・みつご", "twins"),
     "peer_support": ("仲間づくり", "meeting other parents"), "rainy_day": ("雨の日", "rainy days"),
     "parent_learning": ("保護者の学び", "learning for parents"), "sports": ("スポーツ", "sports"), "free": ("無料", "free"),
+    "all_ages": ("全年齢", "all ages"), "indoor": ("屋内", "indoors"), "outdoor_indoor": ("屋外・屋内", "indoors and out"),
 })
 
 

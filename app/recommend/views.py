@@ -19,14 +19,13 @@ from sqlmodel import Session, col, select
 
 from app import auth
 from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, CatalogVenue, ListingStatus
-from app.catalog.services import coupon_title, event_title
+from app.catalog.services import coupon_title, event_title, listing_categories
 from app.config import current_settings
 from app.consent.catalogue import items_by_key
 from app.db import get_session, in_values
 from app.household.ages import japan_today as today
 from app.htmx import render
 from app.i18n import bilingual, current_language, date_time, long_date
-from app.participation.services import categories_of
 from app.partners import images
 from app.recommend import impressions
 from app.recommend.feed import feed_for
@@ -155,7 +154,7 @@ def _ranked_cards(db: Session, items: list[dict[str, Any]], model: type[Any], no
             reasons=_reason_texts(item.get("reasons") or [], language), venue=venues.get(row.venue_id),
             starts_at=row.starts_at if is_event else None, used=list(item.get("used") or []),
             missing=[CONSENT_ITEM_OF_INPUT[key] for key in item.get("missing") or []
-                     if CONSENT_ITEM_OF_INPUT.get(key) in not_consented], categories=tuple(categories_of(row))))
+                     if CONSENT_ITEM_OF_INPUT.get(key) in not_consented], categories=tuple(listing_categories(row))))
     return cards
 
 
