@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
 import pyotp
 from flask import Flask, current_app
@@ -116,9 +118,11 @@ def demo_seed() -> None:
 
 
 @demo.command("pilot", help="Create a synthetic pilot of households over 柏市 and 流山市, most consenting to EBPM "
-                             "statistics, and release last month's EBPM figures (idempotent; after `demo seed`).")
+                             "statistics, and release the last months' EBPM figures (idempotent; after `demo seed`).")
 @click.option("--households", default=5000, show_default=True, type=click.IntRange(1, 100_000))
-def demo_pilot(households: int) -> None:
+@click.option("--months", default=3, show_default=True, type=click.IntRange(1, 12),
+              help="How many months before this one to release (the dashboard's month-by-month table).")
+def demo_pilot(households: int, months: int) -> None:
     from app.demo.pilot import seed_pilot
     from app.ebpm import services as ebpm
     from app.household.ages import japan_today
@@ -127,20 +131,27 @@ def demo_pilot(households: int) -> None:
     if settings.is_production:
         raise click.ClickException("demo accounts are for development only")
     session = get_database().new_session()
+    released = []
     try:
         created = seed_pilot(session, settings, households=households, today=japan_today())
         session.commit()
         month = ebpm.previous_month(japan_today())
-        # The worker may have released the month before these households existed: a new version counts them (unless
-        # that would difference the earlier one, which is then said). A run that added nobody changes nothing.
-        release = ebpm.release(session, month, recompute=created["households"] > 0 and ebpm.kept(session, month) is not None)
-        session.commit()
+        for _ in range(months - 1):
+            month = ebpm.previous_month(ebpm.month_end(month))
+        for _ in range(months):
+            # The worker may have released the month before these households existed: a new version counts them
+            # (unless that would difference the earlier one, which is then said). A run that added nobody changes
+            # nothing.
+            released.append(ebpm.release(session, month,
+                                          recompute=created["households"] > 0 and ebpm.kept(session, month) is not None))
+            session.commit()
+            month = ebpm.month_of(ebpm.month_end(month) + timedelta(days=1))
     except ebpm.ReleaseRefused as refused:
         raise click.ClickException(str(refused)) from None
     finally:
         session.close()
-    click.echo("demo pilot: " + ", ".join(f"{count} {what}" for what, count in created.items()) + " created; "
-               f"EBPM {release.month} version {release.version}: {release.households} households")
+    click.echo("demo pilot: " + ", ".join(f"{count} {what}" for what, count in created.items()) + " created; EBPM "
+               + "; ".join(f"{r.month} version {r.version}: {r.households} households" for r in released))
 
 
 @demo.command("totp", help="Print the current TOTP code of a demo staff account.")

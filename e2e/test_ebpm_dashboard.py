@@ -33,6 +33,8 @@ def test_an_officer_reads_the_figures_and_downloads_them(page: Page, journey: Jo
     expect(uptake).to_be_visible()
     expect(uptake.get_by_role("row", name=re.compile("柏の葉実証エリア"))).to_contain_text("%")
     expect(page.get_by_role("img", name=re.compile("地域別の利用率"))).to_be_visible()
+    by_month = page.get_by_role("table", name="月ごとの利用率（すべての地域）")
+    expect(by_month.get_by_role("row")).to_have_count(4)  # the heading and the pilot's three months
     shown = page.get_by_role("table", name="おすすめ表示の有無別の利用率")
     expect(shown.get_by_role("row", name=re.compile("おすすめに表示された世帯"))).to_contain_text("%")
     expect(page.get_by_role("table", name="初めてのおすすめの前後の参加回数")).to_be_visible()

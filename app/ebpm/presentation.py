@@ -174,10 +174,10 @@ def _rows(release: EbpmRelease, service_id: str, breakdown: str, labels: dict[st
 def _total(release: EbpmRelease, service_id: str, label: str) -> UptakeRow:
     eligible = release.payload[uptake.table_name(service_id, uptake.AREA, uptake.ELIGIBLE)]["total"]
     used = release.payload[uptake.table_name(service_id, uptake.AREA, uptake.USED)]["total"]
-    return UptakeRow("all", label, eligible, used, uptake.rate(eligible, used))
+    return UptakeRow(release.month, label, eligible, used, uptake.rate(eligible, used))
 
 
-def _rate_chart(chart_id: str, title: str, rows: list[UptakeRow], hidden_label: str) -> BarChart:
+def rate_chart(chart_id: str, title: str, rows: list[UptakeRow], hidden_label: str) -> BarChart:
     return bar_chart(chart_id, title, [(row.label, Cell(row.key, row.used, row.rate)) for row in rows], hidden_label,
                      by_percent=True)
 
@@ -196,11 +196,17 @@ def service_uptake(release: EbpmRelease, service_id: str, name: str, language: s
     by_shown = _rows(release, service_id, uptake.SHOWN, SHOWN_ROWS, language)
     everyone = str(_l("All areas"))
     return ServiceUptake(service_id, name, _total(release, service_id, everyone), by_area, by_class, by_shown,
-                         _rate_chart(f"uptake-area-{service_id}", str(_l("Uptake by area group")), by_area, hidden_label),
-                         _rate_chart(f"uptake-class-{service_id}", str(_l("Uptake by age class")), by_class,
+                         rate_chart(f"uptake-area-{service_id}", str(_l("Uptake by area group")), by_area, hidden_label),
+                         rate_chart(f"uptake-class-{service_id}", str(_l("Uptake by age class")), by_class,
                                      hidden_label),
-                         _rate_chart(f"uptake-shown-{service_id}", str(_l("Uptake when the feed showed it")), by_shown,
+                         rate_chart(f"uptake-shown-{service_id}", str(_l("Uptake when the feed showed it")), by_shown,
                                      hidden_label))
+
+
+def trend(releases: list[EbpmRelease], service_id: str) -> list[UptakeRow]:
+    """The service's uptake over all areas in each released month (oldest first), from each month's kept release."""
+    return [_total(release, service_id, release.month) for release in releases
+            if uptake.table_name(service_id, uptake.AREA, uptake.ELIGIBLE) in release.payload]
 
 
 def overview(release: EbpmRelease, names: dict[str, str], language: str, filters: Filters) -> list[UptakeRow]:

@@ -56,6 +56,16 @@ def _filters(release: Any) -> presentation.Filters:
     return presentation.Filters(service if service in offered else None, area, age_class)
 
 
+TREND_MONTHS = 12
+
+
+def _recent(months: list[str], until: str) -> list[Any]:
+    """The kept releases of the 12 released months up to `until`, oldest first (`months`: newest first)."""
+    db = get_session()
+    chosen = [month for month in months if month <= until][:TREND_MONTHS]
+    return [release for month in reversed(chosen) if (release := services.kept(db, month)) is not None]
+
+
 def _budget_form(names: dict[str, str], release: Any) -> BudgetForm:
     form = BudgetForm()
     form.service_id.choices = [(key, name) for key, name in names.items()]
@@ -79,6 +89,7 @@ def _page(release: Any, months: list[str], form: BudgetForm | None = None, statu
     if release is not None:
         filters = _filters(release)
         db = get_session()
+        trend = presentation.trend(_recent(months, release.month), filters.service) if filters.service else []
         context.update(
             filters=filters, town_groups=presentation.TOWN_GROUPS, age_classes=presentation.AGE_CLASSES,
             language=language, tables=presentation.tables(release, language, hidden),
@@ -86,6 +97,8 @@ def _page(release: Any, months: list[str], form: BudgetForm | None = None, statu
             overview=presentation.overview(release, names, language, filters),
             detail=presentation.service_uptake(release, filters.service, names.get(filters.service, filters.service),
                                                language, hidden, filters) if filters.service else None,
+            trend=trend,
+            trend_chart=presentation.rate_chart("uptake-trend", str(_("Uptake month by month (all areas)")), trend, hidden),
             overview_ids=presentation.uptake_services(release), filter_label=presentation.filter_label(filters, language),
             fiscal_year=uptake.fiscal_year(release.month),
             costs=budgets.costs(release, budgets.of_year(db, uptake.fiscal_year(release.month))),

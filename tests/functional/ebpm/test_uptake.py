@@ -119,3 +119,22 @@ def test_a_budget_gives_the_cost_per_household_served(client, login, db, user) -
     assert client.post(f"/municipal/ebpm/budgets?month={OCTOBER}", data={
         "service_id": ICHIJI, "fiscal_year": "2026", "amount_yen": "1"}).status_code in (400, 403)  # no CSRF token
     assert len(budgets.of_year(db, 2026)) == 1 and budgets.of_year(db, 2026)[0].amount_yen == 6000000
+
+
+def test_staff_follow_the_uptake_month_by_month(client, login, db, user) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(12):
+        user(date(2026, 9, 7), date(2026, 10, 7))
+    for _ in range(12):
+        user(date(2026, 10, 9))
+    for _ in range(12):
+        user()
+    services.release(db, "2026-09")
+    services.release(db, OCTOBER)
+    login(client, StaffFactory(municipal=True, locale="ja"))
+    page = client.get("/municipal/ebpm/").get_data(as_text=True)
+    assert "月ごとの利用率" in page
+    trend = page[page.index("月ごとの利用率"):]
+    assert trend.index("2026-09") < trend.index("2026-10")
+    assert "33.3%" in trend and "66.7%" in trend  # 12 of 36, then 24 of 36
+    september = client.get("/municipal/ebpm/?month=2026-09").get_data(as_text=True)
+    assert "月ごとの利用率" not in september  # one month up to September: no series
