@@ -15,7 +15,7 @@ from app.household.ages import japan_today
 ebpm = AppGroup("ebpm", help="EBPM releases for 柏市 (aggregates only).")
 
 
-@ebpm.command("release", help="Make (or show) a month's release of the households indicator.")
+@ebpm.command("release", help="Make (or show) a month's EBPM release (every indicator of the month).")
 @click.option("--month", help="YYYY-MM (default: last month).")
 @click.option("--recompute", is_flag=True, help="Make a new version even if the month has one (refused when it "
                                                  "would differ from an earlier one by 1-9 households in a figure).")
