@@ -79,6 +79,13 @@ class Settings(BaseSettings):
     login_failures_per_account: int = 10
     login_failures_per_ip: int = 50
     login_window_minutes: int = 15
+    # Request limits (ASVS 2.4.1, 4.4): the resource API per client and per client × resident, a minute each;
+    # uploads started per account and per address, an hour each; upload chunks per account, a minute.
+    api_requests_per_client: int = 600
+    api_requests_per_account: int = 120
+    uploads_per_account: int = 20
+    uploads_per_ip: int = 60
+    upload_chunks_per_account: int = 600
 
     # Mail: "outbox" keeps mail in the database and shows it at /dev/mail (development and tests);
     # "smtp" sends it from the worker.

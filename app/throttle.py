@@ -33,6 +33,8 @@ def bucket(kind: str, value: str) -> str:
 
 def check(session: Session, name: str, *, limit: int, window: timedelta) -> None:
     """Raise RateLimited when `limit` hits already fall within `window`; Retry-After is when one expires."""
+    if limit <= 0:  # (a limit of nothing: a configuration that closes the door)
+        raise RateLimited(retry_after=int(window.total_seconds()))
     since = utcnow() - window
     rows = session.exec(
         select(ThrottleHit.at)
@@ -43,6 +45,30 @@ def check(session: Session, name: str, *, limit: int, window: timedelta) -> None
     if len(rows) >= limit:
         oldest_counted: datetime = rows[-1]
         raise RateLimited(retry_after=int((oldest_counted + window - utcnow()).total_seconds()) + 1)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `limit` requests in `window` for the bucket `name`."""
+
+    name: str
+    limit: int
+    window: timedelta
+
+
+def take(session: Session, *limits: Limit) -> None:
+    """One request against every limit: RateLimited (Retry-After: the longest wait) when any is used up, else each
+    counts it. Buckets are per client or per account, so one's excess never slows another's requests."""
+    waits = []
+    for limit in limits:
+        try:
+            check(session, limit.name, limit=limit.limit, window=limit.window)
+        except RateLimited as error:
+            waits.append(error.retry_after)
+    if waits:
+        raise RateLimited(retry_after=max(waits))
+    for limit in limits:
+        hit(session, limit.name)
 
 
 def hit(session: Session, name: str) -> None:

@@ -21,9 +21,10 @@ from typing import IO
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app import audit
+from app import audit, throttle
 from app.accounts.models import Resident
 from app.audit import EventTag
+from app.config import Settings
 from app.data_imports import storage
 from app.data_imports.models import DataImport, HealthRecord, ImportFormat, ImportStatus
 from app.db import utcnow
@@ -93,6 +94,20 @@ def upload_path(instance_path: Path, import_id: uuid.UUID) -> Path:
 
 
 # --- the upload ------------------------------------------------------------------------------------------------
+
+
+def limit_start(session: Session, resident: Resident, ip: str | None, settings: Settings) -> None:
+    """RateLimited past the uploads an account, or an address, may start in an hour (counted when allowed)."""
+    hour = timedelta(hours=1)
+    throttle.take(session,
+                  throttle.Limit(throttle.bucket("upload:account", str(resident.id)), settings.uploads_per_account, hour),
+                  throttle.Limit(throttle.bucket("upload:ip", ip or "unknown"), settings.uploads_per_ip, hour))
+
+
+def limit_chunk(session: Session, resident: Resident, settings: Settings) -> None:
+    """RateLimited past the chunks an account may send in a minute (checked before the body is read)."""
+    throttle.take(session, throttle.Limit(throttle.bucket("upload:chunks", str(resident.id)),
+                                          settings.upload_chunks_per_account, timedelta(minutes=1)))
 
 
 def start_upload(session: Session, resident: Resident, *, filename: str, size: int, keep_sensitive: bool,

@@ -26,7 +26,7 @@ from app.data_imports.forms import SENSITIVE_LABEL, StartUploadForm, UploadForm
 from app.data_imports.messages import STATUS_LABELS, refusal_message
 from app.data_imports.summaries import summary_view
 from app.db import get_session
-from app.errors import DomainError
+from app.errors import DomainError, RateLimited
 from app.htmx import hx_redirect, render
 from app.i18n import current_language
 
@@ -51,6 +51,8 @@ def _json_error(error: DomainError) -> Response:
         body["offset"] = error.expected
     response = jsonify(body)
     response.status_code = error.status
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 
@@ -69,6 +71,7 @@ def index():  # type: ignore[no-untyped-def]
         if not start.validate_on_submit():
             return jsonify({"error": _("Choose the export file again.")}), 400
         try:
+            services.limit_start(db, resident, auth.client_ip(), settings)
             data_import = services.start_upload(db, resident, filename=start.filename.data or "", size=start.size.data or 0,
                                                 keep_sensitive=bool(start.keep_sensitive.data),
                                                 instance_path=settings.instance_path, ip=request.remote_addr)
@@ -86,6 +89,8 @@ def index():  # type: ignore[no-untyped-def]
         else:
             try:
                 data_import = _store_whole(db, resident, upload, keep_sensitive=bool(form.keep_sensitive.data))
+            except RateLimited:
+                raise  # the edge answers 429 with Retry-After
             except DomainError as error:
                 form.export.errors.append(str(error.message))
             else:
@@ -102,6 +107,7 @@ def _store_whole(db, resident, upload, *, keep_sensitive: bool):  # type: ignore
     size = upload.stream.tell()
     upload.stream.seek(0)
     settings = current_settings()
+    services.limit_start(db, resident, auth.client_ip(), settings)
     data_import = services.start_upload(db, resident, filename=upload.filename, size=size, keep_sensitive=keep_sensitive,
                                         instance_path=settings.instance_path, ip=request.remote_addr)
     with services.upload_path(settings.instance_path, data_import.id).open("wb") as out:
@@ -123,6 +129,7 @@ def upload(import_id: uuid.UUID):  # type: ignore[no-untyped-def]
             length = request.content_length
             if offset is None or length is None:
                 return jsonify({"error": _("The upload could not go on. Choose the file again.")}), 400
+            services.limit_chunk(db, resident, settings)
             data_import = services.append_chunk(db, resident, import_id, offset=offset, stream=request.stream,
                                                 length=length, instance_path=settings.instance_path)
             db.commit()

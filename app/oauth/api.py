@@ -17,9 +17,12 @@ from typing import Any, NoReturn
 from flask import Blueprint, Response, abort, jsonify, make_response, request
 from sqlmodel import Session, col, func, select
 
+from app import throttle
 from app.accounts.models import Resident
+from app.config import current_settings
 from app.consent import enforce
 from app.db import get_session, utcnow
+from app.errors import RateLimited
 from app.extensions import csrf
 from app.inbox import services as inbox
 from app.inbox.models import Notice
@@ -75,7 +78,24 @@ def _bearer() -> tuple[OAuthToken, OAuthClient, Resident]:
     resident = session.get(Resident, token.resident_id)
     if client is None or client.disabled_at is not None or resident is None:
         _fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
+    _limit(session, client.client_id, str(resident.id))
     return token, client, resident
+
+
+def _limit(session: Session, client_id: str, resident_id: str) -> None:
+    """429 with Retry-After past the client's requests a minute, or its requests a minute about one resident."""
+    settings, minute = current_settings(), timedelta(minutes=1)
+    try:
+        throttle.take(session,
+                      throttle.Limit(throttle.bucket("api:client", client_id), settings.api_requests_per_client, minute),
+                      throttle.Limit(throttle.bucket("api:account", f"{client_id}:{resident_id}"),
+                                     settings.api_requests_per_account, minute))
+    except RateLimited as error:
+        response = make_response(jsonify(error="rate_limited", error_description="Too many requests: slow down and "
+                                                                                  "retry after the given seconds."), 429)
+        response.headers["Retry-After"] = str(error.retry_after)
+        abort(response)
+    session.commit()  # counted even when the request then fails (a scope or consent error rolls its work back)
 
 
 @bp.route("/me")
