@@ -111,6 +111,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.passes.poster_views import checkin_bp, posters_bp
     from app.passes.scan_views import bp as scan_bp
     from app.passes.views import bp as passes_bp
+    from app.passkeys.views import bp as passkeys_bp
+    from app.passkeys.views import login_bp as passkey_login_bp
     from app.recommend.views import bp as recommend_bp
     from app.staff.views import bp as staff_bp
     from app.surveys.analyst_views import bp as analysts_bp
@@ -159,6 +161,8 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         posters_bp,
         surveys_admin_bp,
         analysts_bp,
+        passkeys_bp,
+        passkey_login_bp,
     ):
         app.register_blueprint(blueprint)
     if settings.mail_backend == "outbox":  # the development mailbox; production refuses this backend

@@ -141,14 +141,18 @@ def authenticated_at() -> datetime | None:
     return datetime.fromisoformat(raw) if raw else None
 
 
+def recently_authenticated() -> bool:
+    """Whether the user (re-)authenticated within the re-authentication window."""
+    at = authenticated_at()
+    return at is not None and utcnow() - at <= timedelta(minutes=current_settings().reauth_minutes)
+
+
 def reauth_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Step-up: the wrapped view runs only if the user authenticated within the last few minutes."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        window = timedelta(minutes=current_settings().reauth_minutes)
-        at = authenticated_at()
-        if at is None or utcnow() - at > window:
+        if not recently_authenticated():
             back = request.full_path.rstrip("?") if request.method == "GET" else request.referrer or "/"
             return hx_redirect(url_for("settings.reauth", next=safe_next(path_of(back), "/settings")))
         return view(*args, **kwargs)

@@ -14,7 +14,7 @@ from app.data_imports.models import (
     ImportedItem,
     LocationPoint,
 )
-from app.ebpm.models import EbpmRelease, EbpmReleaseCell
+from app.ebpm.models import EbpmRelease, EbpmReleaseCell, EbpmServiceBudget
 from app.household.models import Child, HealthScore, HomeAddress
 from app.inbox.models import Notice
 from app.jobs.models import Job
@@ -24,7 +24,8 @@ from app.oauth.models import AuthorizationCode, ClientAssertionUse, OAuthClient,
 from app.participation.models import Participation
 from app.partners.models import ListingImage, Partner, PartnerReport
 from app.passes.models import CouponRedemption, PassScan, ResidentPass
-from app.recommend.models import RecommendFeed
+from app.passkeys.models import Passkey
+from app.recommend.models import RecommendFeed, RecommendImpression
 from app.sessions import BrowserSession
 from app.staff.models import StaffMember
 from app.surveys.models import Survey, SurveyRespondent, SurveyResponse, SurveySubmission
@@ -49,6 +50,7 @@ __all__ = [
     "DataItem",
     "EbpmRelease",
     "EbpmReleaseCell",
+    "EbpmServiceBudget",
     "HealthActivitySummary",
     "HealthDocument",
     "HealthRecord",
@@ -74,11 +76,13 @@ __all__ = [
     "PairwiseSubject",
     "Participation",
     "PassScan",
+    "Passkey",
     "Partner",
     "PartnerReport",
     "Purpose",
     "Recipient",
     "RecommendFeed",
+    "RecommendImpression",
     "Resident",
     "ResidentPass",
     "ServiceUsage",

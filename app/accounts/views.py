@@ -17,6 +17,7 @@ from app.db import get_session
 from app.errors import RateLimited, rate_limited_message
 from app.htmx import hx_redirect, render
 from app.i18n import current_language
+from app.passkeys.services import passkeys_of
 from app.sessions import current_token_hash
 from app.tokens import InvalidToken
 
@@ -184,14 +185,19 @@ def reauth():  # type: ignore[no-untyped-def]
             form.password.errors = [str(error.message)]
         except RateLimited as error:
             form.password.errors = [rate_limited_message(error)]
-            response = render("accounts/reauth.html", form=form, status=429, reauth_providers=_reauth_providers())
+            response = render("accounts/reauth.html", form=form, status=429, reauth_providers=_reauth_providers(),
+                              has_passkeys=_has_passkeys())
             response.headers["Retry-After"] = str(error.retry_after)
             return response
         else:
             auth.mark_authenticated()
             return redirect(auth.safe_next(form.next.data, url_for("settings.index")), code=303)
     return render("accounts/reauth.html", form=form, status=422 if form.errors else 200,
-                  reauth_providers=_reauth_providers())
+                  reauth_providers=_reauth_providers(), has_passkeys=_has_passkeys())
+
+
+def _has_passkeys() -> bool:
+    return bool(passkeys_of(get_session(), current_user._get_current_object()))
 
 
 def _reauth_providers() -> list:  # type: ignore[type-arg]
