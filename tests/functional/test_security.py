@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -124,7 +125,7 @@ def test_get_on_the_staff_disable_route_of_a_real_member_changes_nothing(client,
 def assert_strict_csp(response) -> None:  # type: ignore[no-untyped-def]
     csp = response.headers.get("Content-Security-Policy", "")
     directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";") if d.strip()}
-    assert directives.get("script-src") == "script-src 'self'"
+    assert re.fullmatch(r"script-src 'self'( 'nonce-[A-Za-z0-9_-]{20,}' 'strict-dynamic')?", directives.get("script-src", ""))
     assert directives.get("frame-ancestors") == "frame-ancestors 'none'"
     assert directives.get("object-src") == "object-src 'none'"
     assert directives.get("base-uri") == "base-uri 'none'"
@@ -299,3 +300,36 @@ def test_forms_may_lead_only_to_this_site_and_the_configured_providers(client, s
     csp = client.get("/login").headers["Content-Security-Policy"]
     directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";") if d.strip()}
     assert directives["form-action"] == "form-action 'self' https://slp.example.jp"
+
+
+# --- script nonces --------------------------------------------------------------------------------------------------
+
+SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
+NONCE_IN_CSP = re.compile(r"script-src 'self' 'nonce-([A-Za-z0-9_-]{20,})' 'strict-dynamic'")
+
+
+def test_every_script_of_every_page_carries_that_responses_nonce(client, login):
+    login(client, ResidentFactory())
+    seen_nonces, pages = set(), 0
+    for path in parameterless_get_paths(client.application):
+        with client.get(path) as response:
+            raw = response.get_data()
+        if response.mimetype != "text/html":
+            continue
+        body = raw.decode()
+        tags = SCRIPT_TAG.findall(body)
+        if not tags:
+            continue
+        pages += 1
+        match = NONCE_IN_CSP.search(response.headers["Content-Security-Policy"])
+        assert match, f"{path}: scripts without a nonce in the CSP"
+        assert all(f'nonce="{match.group(1)}"' in tag for tag in tags), f"{path}: a script without the nonce"
+        assert "<script>" not in body.lower(), f"{path}: an inline script"
+        seen_nonces.add(match.group(1))
+    assert pages >= 5 and len(seen_nonces) == pages  # a new nonce for every response
+
+
+def test_a_response_without_script_gets_no_nonce(client):
+    with client.get("/static/css/app.css") as response:
+        response.get_data()
+    assert "nonce-" not in response.headers["Content-Security-Policy"]
