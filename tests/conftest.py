@@ -142,6 +142,16 @@ def login(db: Session):  # type: ignore[no-untyped-def]
 
 
 CSRF_PATTERN = re.compile(r'"X-CSRFToken": "([^"]+)"')
+PER_RESPONSE = re.compile(r'"X-CSRFToken": "[^"]*"|value="[^"]*"|nonce="[^"]*"')
+
+
+def comparable_page(response: Any, *emails: str) -> str:
+    """A page without what differs on every response (CSRF tokens, field values, the script nonce) and with the
+    e-mail addresses replaced: two answers that must not tell accounts apart compare equal."""
+    text = PER_RESPONSE.sub("", response.get_data(as_text=True))
+    for email in emails:
+        text = text.replace(email, "EMAIL")
+    return text
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:
