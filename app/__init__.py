@@ -14,11 +14,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the bank's WSGI app. Nothing is created at import time; everything hangs off `settings`."""
     from flask import Flask
 
-    from app import auth, cli, db, errors, htmx, i18n, security, sessions, templating
+    from app import audit, auth, cli, db, errors, htmx, i18n, security, sessions, templating
     from app.config import PROJECT_ROOT, Settings
     from app.extensions import csrf
 
     settings = settings or Settings()
+    audit.init_logging()
     app = Flask(
         __name__,
         instance_path=str(settings.instance_path),

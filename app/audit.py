@@ -19,6 +19,18 @@ from app.db import BigIntPK, UTCDateTime, utcnow
 security_log = logging.getLogger("azukari.security")
 
 
+def init_logging() -> None:
+    """The security events as JSON lines on stderr (gunicorn and the worker pass it to the platform's log), once
+    per process; nothing is added when the process configured the logger itself."""
+    if security_log.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    security_log.addHandler(handler)
+    security_log.setLevel(logging.INFO)
+    security_log.propagate = False
+
+
 class EventTag(StrEnum):
     RESIDENT_SIGNUP = "accounts:resident:signup"
     RESIDENT_LOGIN = "accounts:resident:login"

@@ -72,7 +72,8 @@ class LiveServer:
 
     def start(self, *, worker: bool = True) -> LiveServer:
         self._spawn("web", [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
-                            "--threads", "4", "--access-logfile", "-", "app:create_app()"])
+                            "--threads", "4", "--access-logfile", "-", "--logger-class", "app.access_log.Redacting",
+                            "app:create_app()"])
         if worker:
             self._spawn("worker", [sys.executable, "-m", "app.jobs.worker"])
         self.wait_until_up()

@@ -1,6 +1,9 @@
-"""`flask ledger verify [--resident EMAIL]` and `flask ledger anchor` (registered in app/cli.py)."""
+"""`flask ledger verify [--resident EMAIL]`, `flask ledger anchor` and `flask ledger breach` (registered in
+app/cli.py)."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import click
 from flask.cli import AppGroup
@@ -57,3 +60,26 @@ def anchor_command() -> None:
     finally:
         session.close()
     click.echo(f"anchor {anchor.id} at {anchor.at.isoformat()}: {len(anchor.heads)} chain(s), digest {anchor.digest}")
+
+
+@ledger.command("breach", help="List the residents and items a component used or received in a time window, as JSON "
+                               "(for a breach report).")
+@click.option("--component", required=True, help="An OAuth client id, a recipient key, a method or a release name.")
+@click.option("--since", required=True, type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+              help="From (UTC), e.g. 2026-11-20 or 2026-11-20T09:00.")
+@click.option("--until", required=True, type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+              help="Until (UTC, not included).")
+def breach_command(component: str, since: datetime, until: datetime) -> None:
+    import json
+
+    from app.ledger.breach import affected, report
+
+    since, until = since.replace(tzinfo=UTC), until.replace(tzinfo=UTC)
+    if until <= since:
+        raise click.BadParameter("--until must be after --since")
+    session = get_database().new_session()
+    try:
+        entries = affected(session, component, since, until)
+    finally:
+        session.close()
+    click.echo(json.dumps(report(component, since, until, entries), ensure_ascii=False, indent=1))
