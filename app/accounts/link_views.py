@@ -141,6 +141,7 @@ def link(provider: str):  # type: ignore[no-untyped-def]
 
 
 @connections_bp.route("/settings/connections/<provider>/unlink", methods=["GET", "POST"])
+@auth.reauth_required  # unlinking revokes the provider's tokens and deletes what came from it (ASVS 7.5.1)
 def unlink(provider: str):  # type: ignore[no-untyped-def]
     chosen = _provider(provider)
     db, resident = get_session(), current_user._get_current_object()

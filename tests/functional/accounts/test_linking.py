@@ -220,6 +220,19 @@ def test_link_unlink_revokes_at_the_provider_and_deletes_what_was_received(clien
     assert issued and all(t["access_token_revoked"] and t["refresh_token_revoked"] for t in issued)
 
 
+def test_unlinking_needs_a_fresh_confirmation(client, db, linked_settings, peers, idp_browser, login) -> None:  # type: ignore[no-untyped-def]
+    resident = ResidentFactory()
+    login(client, resident)
+    login_id, password, _subject = new_slp_user(peers)
+    link_from_settings(client, idp_browser, login_id, password)
+    login(client, resident, authenticated_ago=timedelta(hours=1))  # the same resident, an hour after logging in
+    token = csrf_token(client, "/settings")
+    response = client.post(f"/settings/connections/{SLP}/unlink", data={"csrf_token": token})
+    assert response.status_code in (302, 303) and "/reauth" in response.headers["Location"]
+    assert len(links(db)) == 1  # nothing was unlinked
+    assert "/reauth" in client.get(f"/settings/connections/{SLP}/unlink").headers["Location"]
+
+
 def test_an_account_linked_elsewhere_is_not_linked_again(client, other_client, db, linked_settings, peers,
                                                          login) -> None:  # type: ignore[no-untyped-def]
     login_id, password, _ = new_slp_user(peers)
