@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -85,6 +85,16 @@ STATUS_MESSAGES = {
     503: _l("The service is busy or under maintenance. Please try again in a moment."),
 }
 CSRF_MESSAGE = _l("This page has expired for your security. Please reload it and try again.")
+
+
+def json_error(error: DomainError, **extra: object) -> Response:
+    """A domain error for a script's fetch: {"error": the message in the user's language, …extra}, its status, and
+    Retry-After when it is a rate limit."""
+    response = jsonify({"error": str(error.message), **extra})
+    response.status_code = error.status
+    if isinstance(error, RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def error_response(status: int, message: str, *, retry_after: int | None = None) -> Response:

@@ -26,7 +26,7 @@ from app.data_imports.forms import SENSITIVE_LABEL, StartUploadForm, UploadForm
 from app.data_imports.messages import STATUS_LABELS, refusal_message
 from app.data_imports.summaries import summary_view
 from app.db import get_session
-from app.errors import DomainError, RateLimited
+from app.errors import DomainError, RateLimited, json_error
 from app.htmx import hx_redirect, render
 from app.i18n import current_language
 
@@ -46,14 +46,8 @@ def _wants_json() -> bool:
 
 
 def _json_error(error: DomainError) -> Response:
-    body: dict[str, object] = {"error": str(error.message)}
-    if isinstance(error, services.OffsetMismatch):
-        body["offset"] = error.expected
-    response = jsonify(body)
-    response.status_code = error.status
-    if isinstance(error, RateLimited):
-        response.headers["Retry-After"] = str(error.retry_after)
-    return response
+    """A refused offset also says where the server's file ends (the script resumes from there)."""
+    return json_error(error, offset=error.expected) if isinstance(error, services.OffsetMismatch) else json_error(error)
 
 
 def _state(data_import) -> dict[str, object]:  # type: ignore[no-untyped-def]

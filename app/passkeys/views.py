@@ -21,7 +21,7 @@ from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from app import auth
 from app.config import current_settings
 from app.db import get_session, utcnow
-from app.errors import DomainError, RateLimited
+from app.errors import DomainError, json_error
 from app.htmx import render
 from app.passkeys import services
 from app.passkeys.forms import PasskeyNameForm
@@ -47,14 +47,6 @@ def _take_challenge(purpose: str) -> bytes | None:
     return base64url_to_bytes(kept["value"])
 
 
-def _json_error(error: DomainError) -> Response:
-    response = jsonify(error=str(error.message))
-    response.status_code = error.status
-    if isinstance(error, RateLimited):
-        response.headers["Retry-After"] = str(error.retry_after)
-    return response
-
-
 def _options(body: str) -> Response:
     return Response(body, mimetype="application/json", headers={"Cache-Control": "no-store"})
 
@@ -77,7 +69,7 @@ def register_options():  # type: ignore[no-untyped-def]
         body, challenge = services.registration_options(get_session(), current_user._get_current_object(),
                                                         current_settings())
     except DomainError as error:
-        return _json_error(error)
+        return json_error(error)
     _keep_challenge("register", challenge)
     return _options(body)
 
@@ -93,7 +85,7 @@ def register():  # type: ignore[no-untyped-def]
                           challenge=_take_challenge("register"), name=str(body.get("name") or ""), ip=auth.client_ip())
     except DomainError as error:
         db.rollback()
-        return _json_error(error)
+        return json_error(error)
     flash(_("The passkey is added. Next time, you can log in with it."), "success")
     return jsonify(redirect=url_for("passkeys.index")), 201
 
@@ -124,7 +116,7 @@ def login():  # type: ignore[no-untyped-def]
         resident = services.authenticate(db, current_settings(), credential=body["credential"],
                                          challenge=_take_challenge("login"), ip=auth.client_ip())
     except DomainError as error:
-        return _json_error(error)  # (the request's commit keeps the failure's count and audit event)
+        return json_error(error)  # (the request's commit keeps the failure's count and audit event)
     auth.begin_session(resident)
     return jsonify(redirect=auth.safe_next(str(body.get("next") or ""), url_for("home.index")))
 
@@ -148,7 +140,7 @@ def reauth():  # type: ignore[no-untyped-def]
                               challenge=_take_challenge("reauth"), resident=current_user._get_current_object(),
                               ip=auth.client_ip())
     except DomainError as error:
-        return _json_error(error)
+        return json_error(error)
     auth.mark_authenticated()
     return jsonify(redirect=auth.safe_next(str(body.get("next") or ""), url_for("settings.index")))
 
