@@ -59,11 +59,12 @@ def _filters(release: Any) -> presentation.Filters:
 TREND_MONTHS = 12
 
 
-def _recent(months: list[str], until: str) -> list[Any]:
-    """The kept releases of the 12 released months up to `until`, oldest first (`months`: newest first)."""
+def _recent(months: list[str], shown: Any) -> list[Any]:
+    """The kept releases of the 12 released months up to the one shown (already read), oldest first (`months`:
+    newest first)."""
     db = get_session()
-    chosen = [month for month in months if month <= until][:TREND_MONTHS]
-    return [release for month in reversed(chosen) if (release := services.kept(db, month)) is not None]
+    chosen = [month for month in months if month <= shown.month][:TREND_MONTHS]
+    return [shown if month == shown.month else services.kept(db, month) for month in reversed(chosen)]
 
 
 def _budget_form(names: dict[str, str], release: Any) -> BudgetForm:
@@ -89,7 +90,7 @@ def _page(release: Any, months: list[str], form: BudgetForm | None = None, statu
     if release is not None:
         filters = _filters(release)
         db = get_session()
-        trend = presentation.trend(_recent(months, release.month), filters.service) if filters.service else []
+        trend = presentation.trend(_recent(months, release), filters.service) if filters.service else []
         context.update(
             filters=filters, town_groups=presentation.TOWN_GROUPS, age_classes=presentation.AGE_CLASSES,
             language=language, tables=presentation.tables(release, language, hidden),
