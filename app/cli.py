@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import click
 import pyotp
 from flask import Flask, current_app
@@ -126,6 +124,7 @@ def demo_pilot(households: int, months: int) -> None:
     from app.demo.pilot import seed_pilot
     from app.ebpm import services as ebpm
     from app.household.ages import japan_today
+    from app.months import months_back
 
     settings = current_settings()
     if settings.is_production:
@@ -135,17 +134,13 @@ def demo_pilot(households: int, months: int) -> None:
     try:
         created = seed_pilot(session, settings, households=households, today=japan_today())
         session.commit()
-        month = ebpm.previous_month(japan_today())
-        for _ in range(months - 1):
-            month = ebpm.previous_month(ebpm.month_end(month))
-        for _ in range(months):
+        for month in months_back(japan_today(), months + 1)[:-1]:  # the months before this one, oldest first
             # The worker may have released the month before these households existed: a new version counts them
             # (unless that would difference the earlier one, which is then said). A run that added nobody changes
             # nothing.
             released.append(ebpm.release(session, month,
                                           recompute=created["households"] > 0 and ebpm.kept(session, month) is not None))
             session.commit()
-            month = ebpm.month_of(ebpm.month_end(month) + timedelta(days=1))
     except ebpm.ReleaseRefused as refused:
         raise click.ClickException(str(refused)) from None
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from types import SimpleNamespace
@@ -21,7 +22,8 @@ from sqlmodel import Session, select
 from app.catalog.models import CatalogService
 from app.household.ages import InvalidBirthDate, describe_child
 from app.household.models import Child, HomeAddress
-from app.household.services import birth_of
+from app.household.services import birth_of, born_by
+from app.months import month_key, months_back
 from app.recommend.eligibility import CheckReason, Status, evaluate
 from app.recommend.household import ChildInput, HouseholdInput
 
@@ -67,10 +69,6 @@ def household_facts(children: dict[uuid.UUID, list[Child]], places: dict[uuid.UU
     return found
 
 
-def _born_by(child: Child, on: date) -> bool:
-    return (child.birth_year, child.birth_month, child.birth_day or 1) <= (on.year, on.month, on.day)
-
-
 def _class_label(child: Child, on: date) -> str:
     try:
         return describe_child(birth_of(child), on).class_label_ja or UNKNOWN_CLASS
@@ -84,7 +82,7 @@ def eligible_services(facts: HouseholdFacts | None, on: date) -> dict[str, list[
     empty list for a service about no child in particular."""
     if facts is None:
         return {}
-    children = [child for child in facts.children if _born_by(child, on)]
+    children = [child for child in facts.children if born_by(child, on)]
     household = HouseholdInput(children=tuple(ChildInput(birth_of(child), counted_sibling=child.counted_for_allowance)
                                               for child in children), city=facts.city, town=facts.town)  # type: ignore[arg-type]
     found: dict[str, list[str]] = {}
@@ -95,22 +93,25 @@ def eligible_services(facts: HouseholdFacts | None, on: date) -> dict[str, list[
     return found
 
 
-def months_back(on: date, count: int = USED_MONTHS) -> list[str]:
-    """The `count` months ending with the month of `on`, oldest first ("2026-10")."""
-    index = on.year * 12 + on.month - 1
-    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(index - count + 1, index + 1)]
+def window(on: date) -> set[str]:
+    """The 12 months ending with the month of `on`: what `services_used` and `services_shown` look back over."""
+    return set(months_back(on, USED_MONTHS))
+
+
+def _months_by_key(pairs: Iterable[tuple[str, date]], on: date) -> dict[str, list[str]]:
+    """{key: the months of its days} over the window, a day after `on` left out."""
+    within = window(on)
+    found: dict[str, set[str]] = defaultdict(set)
+    for key, day in pairs:
+        if day <= on and month_key(day) in within:
+            found[key].add(month_key(day))
+    return {key: sorted(months) for key, months in sorted(found.items())}
 
 
 def services_used(rows: list[tuple[str, date, date | None]] | None, on: date) -> dict[str, list[str]]:
     """{service id: the months it was used in} over the 12 months ending with the month of `on` (a use after `on`
     is left out)."""
-    window = set(months_back(on))
-    found: dict[str, set[str]] = defaultdict(set)
-    for service_id, used_from, _child in rows or ():
-        month = f"{used_from.year:04d}-{used_from.month:02d}"
-        if used_from <= on and month in window:
-            found[service_id].add(month)
-    return {service_id: sorted(months) for service_id, months in sorted(found.items())}
+    return _months_by_key(((service_id, used_from) for service_id, used_from, _child in rows or ()), on)
 
 
 def load_places(addresses: dict[uuid.UUID, HomeAddress], locate: Any) -> dict[uuid.UUID, tuple[str, str] | None]:
@@ -126,12 +127,7 @@ def load_places(addresses: dict[uuid.UUID, HomeAddress], locate: Any) -> dict[uu
 def services_shown(impressions: list[Any] | None, on: date) -> dict[str, list[str]]:
     """{service id: the months the feed showed it in} over the 12 months ending with the month of `on` (a day
     after `on` left out)."""
-    window = set(months_back(on))
-    found: dict[str, set[str]] = defaultdict(set)
-    for impression in impressions or ():
-        if impression.kind == "service" and impression.month in window and impression.first_shown_on <= on:
-            found[impression.item_id].add(impression.month)
-    return {service_id: sorted(months) for service_id, months in sorted(found.items())}
+    return _months_by_key(((i.item_id, i.first_shown_on) for i in impressions or () if i.kind == "service"), on)
 
 
 RESPONSE_DAYS = 28  # the weeks before and after a first recommendation that participation is counted over
@@ -150,10 +146,10 @@ def recommendation_response(rows: ShownAndJoined | None, on: date) -> list[dict[
     from it. No day is given."""
     if rows is None:
         return []
-    window = set(months_back(on))
+    within = window(on)
     first: dict[str, date] = {}
     for impression in rows.impressions:
-        if impression.kind in ("event", "coupon") and impression.month in window:
+        if impression.kind in ("event", "coupon") and impression.month in within:
             for category in impression.categories:
                 if category not in first or impression.first_shown_on < first[category]:
                     first[category] = impression.first_shown_on
@@ -165,7 +161,7 @@ def recommendation_response(rows: ShownAndJoined | None, on: date) -> list[dict[
                      and 0 < (day - p.occurred_on).days <= RESPONSE_DAYS)
         after = sum(1 for p in rows.participations if category in p.categories
                     and 0 <= (p.occurred_on - day).days < RESPONSE_DAYS)
-        found.append({"category": category, "month": f"{day.year:04d}-{day.month:02d}", "before": before,
+        found.append({"category": category, "month": month_key(day), "before": before,
                       "after": after})
     return found
 

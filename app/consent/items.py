@@ -25,7 +25,7 @@ from app.db import in_values
 from app.household.address import AddressError, HomeArea, locate_home, town_group
 from app.household.ages import describe_child, japan_today
 from app.household.models import Child, HealthScore, HomeAddress
-from app.household.services import birth_of
+from app.household.services import birth_of, born_by
 from app.participation import services as participation
 from app.recommend import impressions as recommend_impressions
 from app.surveys import answers as survey_answers
@@ -108,16 +108,11 @@ LOADERS: dict[str, Loader] = {
 # --- items -----------------------------------------------------------------------------------------------------
 
 
-def _born_by(child: Child, on: date) -> bool:
-    """Whether the child may have been born by `on` (a statistic as of a past day leaves out later births)."""
-    return (child.birth_year, child.birth_month, child.birth_day or 1) <= (on.year, on.month, on.day)
-
-
 def _facts(children: list[Child] | None, on: date) -> list[Any]:
     """The children the items speak of on `on` (born by then; not the older siblings counted only for the
     allowance), with their facts."""
     return [describe_child(birth_of(child), on) for child in children or ()
-            if not child.counted_for_allowance and _born_by(child, on)]
+            if not child.counted_for_allowance and born_by(child, on)]
 
 
 def _children_count(children: list[Child] | None, on: date) -> int:
@@ -134,7 +129,7 @@ def _age_classes(children: list[Child] | None, on: date) -> list[str]:
 
 def _birth_dates(children: list[Child] | None, on: date) -> list[str]:
     return [f"{c.birth_year:04d}-{c.birth_month:02d}" + (f"-{c.birth_day:02d}" if c.birth_day else "")
-            for c in children or () if _born_by(c, on)]
+            for c in children or () if born_by(c, on)]
 
 
 @lru_cache(maxsize=4096)

@@ -17,16 +17,12 @@ from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from app import months
 from app.disclosure import control
 
 PARTICIPATION = "participation"
 SATISFACTION = "satisfaction"
 ITEMS = ("recommendation_response", "childcare_satisfaction")
-
-
-def month_before(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year - 1:04d}-12" if number == 1 else f"{year:04d}-{number - 1:02d}"
 
 
 def cells_and_values(values: Mapping[Any, Mapping[str, Any]], month: str
@@ -35,7 +31,7 @@ def cells_and_values(values: Mapping[Any, Mapping[str, Any]], month: str
     cells: dict[str, dict[str, set[str]]] = {PARTICIPATION: defaultdict(set), SATISFACTION: defaultdict(set)}
     pairs: dict[str, dict[str, list[tuple[float | None, float | None]]]] = {PARTICIPATION: defaultdict(list),
                                                                              SATISFACTION: defaultdict(list)}
-    first_month = month_before(month)
+    first_month = months.shift(month, -1)
     for resident_id, items in values.items():
         key = str(resident_id)
         for entry in items.get("recommendation_response") or ():

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from app import months
 from app.disclosure.control import HIDDEN_JA, Cell
 from app.ebpm import outcomes, services, uptake
 from app.ebpm.models import EbpmRelease
@@ -268,7 +269,7 @@ def outcome_rows(release: EbpmRelease, table: str, language: str,
 
 
 def first_recommended_month(release: EbpmRelease) -> str:
-    return outcomes.month_before(release.month)
+    return months.shift(release.month, -1)
 
 
 def outcome_csv_rows(release: EbpmRelease, categories: dict[str, tuple[str, str]]) -> Iterator[list[Any]]:

@@ -15,7 +15,6 @@ a first recommendation and satisfaction (app/ebpm/outcomes.py).
 
 from __future__ import annotations
 
-import calendar
 import uuid
 from collections import defaultdict
 from collections.abc import Mapping
@@ -26,6 +25,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
+from app import months
 from app.accounts.models import Resident
 from app.catalog.models import CatalogService
 from app.consent import enforce
@@ -55,17 +55,9 @@ class ReleaseRefused(DomainError):
                  "in a figure, which would reveal them. It was not made.")
 
 
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def previous_month(day: date) -> str:
-    return month_of(date(day.year - 1, 12, 1) if day.month == 1 else date(day.year, day.month - 1, 1))
-
-
-def month_end(month: str) -> date:
-    year, number = int(month[:4]), int(month[5:7])
-    return date(year, number, calendar.monthrange(year, number)[1])
+    """The month before the one of `day` (the one a release made on `day` is about)."""
+    return months.shift(months.month_key(day), -1)
 
 
 # --- the figures ---------------------------------------------------------------------------------------------------
@@ -144,7 +136,7 @@ def release(session: Session, month: str, *, recompute: bool = False, now: datet
         residents = list(session.exec(select(Resident).order_by(col(Resident.created_at), col(Resident.id))))
         read = enforce.use_recorded_many(
             session, residents=residents, recipient=RECIPIENT, purpose=PURPOSE, items=list(ITEMS), now=now,
-            on=month_end(month), via={"release": "EBPM monthly release", "indicator": MONTHLY, "month": month,
+            on=months.last_day(month), via={"release": "EBPM monthly release", "indicator": MONTHLY, "month": month,
                                       "version": str(earlier.version + 1 if earlier else 1)})
         values = {resident_id: values for resident_id, (values, _record) in read.items()}
         measured = set(session.exec(select(CatalogService.id).where(

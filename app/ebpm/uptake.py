@@ -17,7 +17,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
+from app import months
 from app.disclosure import control
+from app.household import ages
 
 UNKNOWN = "unknown"
 ITEMS = ("eligible_services", "services_used")
@@ -41,16 +43,12 @@ def table_name(service_id: str, breakdown: str, measure: str) -> str:
 
 def fiscal_year(month: str) -> int:
     """The Japanese fiscal year (April to March) a month is in."""
-    year, number = int(month[:4]), int(month[5:7])
-    return year if number >= 4 else year - 1
+    return ages.fiscal_year(months.first_day(month))
 
 
 def fiscal_months(month: str) -> list[str]:
     """The months of the fiscal year up to and including `month`."""
-    year = fiscal_year(month)
-    start = year * 12 + 3
-    end = int(month[:4]) * 12 + int(month[5:7]) - 1
-    return [f"{i // 12:04d}-{i % 12 + 1:02d}" for i in range(start, end + 1)]
+    return months.months_between(f"{fiscal_year(month):04d}-04", month)
 
 
 def cells_of(values: Mapping[Any, Mapping[str, Any]], month: str, measured: Collection[str]) -> Cells:
@@ -73,8 +71,8 @@ def cells_of(values: Mapping[Any, Mapping[str, Any]], month: str, measured: Coll
         group = items.get("town_group") or UNKNOWN
         used = items["services_used"] or {}
         shown = items.get("services_shown")
-        for service_id, months in used.items():
-            if fy.intersection(months):
+        for service_id, months_used in used.items():
+            if fy.intersection(months_used):
                 count(FY_USERS, service_id, key)
         for service_id, classes in (items["eligible_services"] or {}).items():
             if service_id not in measured:

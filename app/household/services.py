@@ -74,6 +74,11 @@ def birth_of(child: Child) -> BirthDate:
     return BirthDate(child.birth_year, child.birth_month, child.birth_day)
 
 
+def born_by(child: Child, on: date) -> bool:
+    """Whether the child may have been born by `on` (a statistic as of a past day leaves out later births)."""
+    return (child.birth_year, child.birth_month, child.birth_day or 1) <= (on.year, on.month, on.day)
+
+
 def children_of(session: Session, guardian: Resident) -> list[Child]:
     statement = (
         select(Child)

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 from sqlmodel import Session, col, select
 
 from app.db import in_values, insert_ignoring_conflicts
+from app.months import month_key
 from app.recommend.models import RecommendImpression
 
 SHOWN_STATUSES = ("eligible", "soon", "check")
@@ -36,10 +37,6 @@ class Impression(NamedTuple):
     first_shown_on: date
 
 
-def month_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
-
-
 def record(session: Session, resident_id: uuid.UUID, shown: Iterable[Shown], on: date) -> None:
     """That the feed showed these items on `on` (a row of the month already there is left as it is)."""
     record_days(session, resident_id, [(item, on) for item in dict.fromkeys(shown)])
@@ -48,7 +45,7 @@ def record(session: Session, resident_id: uuid.UUID, shown: Iterable[Shown], on:
 def record_days(session: Session, resident_id: uuid.UUID, shown: Iterable[tuple[Shown, date]]) -> None:
     """`record` for items shown on different days, in one statement (the earliest day of a month first)."""
     rows = [{"resident_id": resident_id, "kind": item.kind, "item_id": item.item_id,
-             "categories": list(item.categories), "month": month_of(day), "first_shown_on": day}
+             "categories": list(item.categories), "month": month_key(day), "first_shown_on": day}
             for item, day in sorted(shown, key=lambda pair: pair[1])]
     if rows:
         session.execute(insert_ignoring_conflicts(session, RecommendImpression, "resident_id", "kind", "item_id",

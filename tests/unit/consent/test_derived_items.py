@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from app import months
 from app.consent import derived_items as derived
 from app.participation.services import SummaryRow
 from app.recommend.impressions import Impression
@@ -12,9 +13,11 @@ from app.recommend.impressions import Impression
 ON = date(2026, 10, 31)
 
 
-def test_months_back_is_the_twelve_months_ending_with_the_day() -> None:
-    assert derived.months_back(date(2026, 2, 10), 3) == ["2025-12", "2026-01", "2026-02"]
-    assert len(derived.months_back(ON)) == 12 and derived.months_back(ON)[0] == "2025-11"
+def test_the_window_is_the_twelve_months_ending_with_the_day() -> None:
+    assert months.months_back(date(2026, 2, 10), 3) == ["2025-12", "2026-01", "2026-02"]
+    assert months.months_between("2026-11", "2027-02") == ["2026-11", "2026-12", "2027-01", "2027-02"]
+    assert months.shift("2026-01", -1) == "2025-12" and months.last_day("2028-02") == date(2028, 2, 29)
+    assert len(derived.window(ON)) == 12 and min(derived.window(ON)) == "2025-11"
 
 
 def test_services_used_gives_months_in_the_window_only() -> None:
