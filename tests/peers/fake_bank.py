@@ -293,6 +293,8 @@ def create_app(*, storage_dir: Path) -> Flask:
                            codes=[{"used": code["used"], "resident": code["resident"]}
                                   for code in state.codes.values()])
 
+    __import__("tests.peers.fake_bank_transfers", fromlist=["_"]).add_transfer_routes(app, state)
+    __import__("tests.peers.fake_bank_intake", fromlist=["_"]).add_intake_routes(app)
     return app
 
 
