@@ -64,9 +64,11 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _init_oauth(app: Flask) -> None:
     from app.oauth import api, revocation, views
+    from app.switching import api as switching_api
 
     views.init_app(app)
     api.init_app()
+    switching_api.init_app()
     revocation.init_app(app)
 
 
@@ -119,6 +121,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
     from app.surveys.analyst_views import bp as analysts_bp
     from app.surveys.views import admin_bp as surveys_admin_bp
     from app.surveys.views import bp as surveys_bp
+    from app.switching.api import bp as switching_api_bp
     from app.switching.views import bp as switching_bp
 
     for blueprint in (
@@ -149,6 +152,7 @@ def _register_blueprints(app: Flask, settings: Settings) -> None:
         api_bp,
         clients_console_bp,
         switching_bp,
+        switching_api_bp,
         jobs_bp,
         staff_bp,
         operator_bp,

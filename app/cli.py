@@ -14,6 +14,7 @@ from app.ebpm.cli import ebpm
 from app.imports.cli import exports
 from app.ledger.cli import ledger
 from app.recommend.cli import recommend
+from app.switching.cli import switching
 
 
 def init_app(app: Flask) -> None:
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(surveys)
     app.cli.add_command(exports)
     app.cli.add_command(ebpm)
+    app.cli.add_command(switching)
 
 
 consent = AppGroup("consent", help="The consent catalogue.")

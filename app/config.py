@@ -36,7 +36,13 @@ class InsecureSettings(RuntimeError):
 DEV_CLIENT_SECRETS = {
     "smart-life-pass": "dev-smart-life-pass-secret-not-for-production",
     "mynaportal": "dev-mynaportal-secret-not-for-production",
+    "google": "dev-google-secret-not-for-production",
+    "blog-a": "dev-blog-a-secret-not-for-production",
+    "tv-a": "dev-tv-a-secret-not-for-production",
+    "health-b": "dev-health-b-secret-not-for-production",
 }
+# The services of one-stop switching (docs/switching.md), as settings-name prefixes: `<prefix>_issuer` …
+SWITCHING_SERVICES = {"google": "google", "blog-a": "blog_a", "tv-a": "tv_a", "health-b": "health_b"}
 
 
 class ExtraIdentityProvider(BaseModel):
@@ -126,6 +132,20 @@ class Settings(BaseSettings):
     # empty means the local peers while peers are enabled.
     kashiwa_city_url: str = ""
     partner_url: str = ""
+    # One-stop switching (docs/switching.md): the source and destinations, each an authorization server the bank
+    # is a client of (`azukari`) and an OAuth client of the bank at the same address; empty means the local peer.
+    google_issuer: str = ""
+    google_client_id: str = "azukari"
+    google_client_secret: str = DEV_CLIENT_SECRETS["google"]
+    blog_a_issuer: str = ""
+    blog_a_client_id: str = "azukari"
+    blog_a_client_secret: str = DEV_CLIENT_SECRETS["blog-a"]
+    tv_a_issuer: str = ""
+    tv_a_client_id: str = "azukari"
+    tv_a_client_secret: str = DEV_CLIENT_SECRETS["tv-a"]
+    health_b_issuer: str = ""
+    health_b_client_id: str = "azukari"
+    health_b_client_secret: str = DEV_CLIENT_SECRETS["health-b"]
     # The bank's ES256 key (PKCS#8 PEM) for receipts and ledger anchors; generated into instance/ outside production.
     signing_key_pem: str = ""
     # Each call to an outside party gives up after this long, so a page answers within 5 seconds.
@@ -151,6 +171,8 @@ class Settings(BaseSettings):
             for issuer, secret in (
                 (self.smart_life_pass_issuer, self.smart_life_pass_client_secret),
                 (self.mynaportal_issuer, self.mynaportal_client_secret),
+                *((getattr(self, f"{prefix}_issuer"), getattr(self, f"{prefix}_client_secret"))
+                  for prefix in SWITCHING_SERVICES.values()),
             ):
                 if issuer and secret in DEV_CLIENT_SECRETS.values():
                     raise InsecureSettings(f"The client secret for {issuer} is the development one.")
@@ -163,6 +185,10 @@ class Settings(BaseSettings):
             self.mynaportal_issuer = self.mynaportal_issuer or peer_spec("mynaportal").base_url
             self.kashiwa_city_url = self.kashiwa_city_url or peer_spec("kashiwa-city").base_url
             self.partner_url = self.partner_url or peer_spec("partner").base_url
+            for name, prefix in SWITCHING_SERVICES.items():
+                setattr(self, f"{prefix}_issuer", getattr(self, f"{prefix}_issuer") or peer_spec(name).base_url)
+        for prefix in SWITCHING_SERVICES.values():
+            setattr(self, f"{prefix}_issuer", getattr(self, f"{prefix}_issuer").rstrip("/"))
         self.smart_life_pass_issuer = self.smart_life_pass_issuer.rstrip("/")
         self.mynaportal_issuer = self.mynaportal_issuer.rstrip("/")
         self.kashiwa_city_url = self.kashiwa_city_url.rstrip("/")

@@ -29,6 +29,7 @@ from app.recommend.models import RecommendFeed, RecommendImpression
 from app.sessions import BrowserSession
 from app.staff.models import StaffMember
 from app.surveys.models import Survey, SurveyRespondent, SurveyResponse, SurveySubmission
+from app.switching.models import ServiceConnection, TransferItem, TransferJob
 from app.throttle import ThrottleHit
 from app.tokens import ActionToken
 
@@ -92,5 +93,8 @@ __all__ = [
     "SurveyResponse",
     "SurveySubmission",
     "TermsAcceptance",
+    "ServiceConnection",
     "ThrottleHit",
+    "TransferItem",
+    "TransferJob",
 ]

@@ -52,10 +52,14 @@ def provider_origins(settings: Settings) -> list[str]:
     """The origins of the parties a form may lead to: "log in with", "connect" and "import" are forms (POST, with
     CSRF) answered by a redirect to the provider, and `form-action` also governs where such a redirect may go."""
     from app.accounts.providers import configured_providers
+    from app.config import SWITCHING_SERVICES
 
     origins = set()
-    for provider in configured_providers(settings).values():
-        parts = urlsplit(provider.issuer)
+    # The switching services too: "connect" at のりかえ is the same kind of form.
+    issuers = [provider.issuer for provider in configured_providers(settings).values()]
+    issuers += [getattr(settings, f"{prefix}_issuer", "") for prefix in SWITCHING_SERVICES.values()]
+    for issuer in issuers:
+        parts = urlsplit(issuer)
         if parts.scheme in ("http", "https") and parts.netloc:
             origins.add(f"{parts.scheme}://{parts.netloc}")
     return sorted(origins)

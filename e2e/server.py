@@ -65,7 +65,8 @@ class LiveServer:
         self.processes.append(process)
         return process
 
-    def start_peers(self, names: tuple[str, ...] = ("smart-life-pass", "mynaportal", "kashiwa-city", "partner")) -> None:
+    def start_peers(self, names: tuple[str, ...] = ("smart-life-pass", "mynaportal", "kashiwa-city", "partner", "google",
+                                                    "blog-a", "tv-a", "health-b")) -> None:
         """The peer services in their own process, on free ports; the bank is then configured with their URLs."""
         self.peers = PeerProcess(list(names), self.workdir / "peers", environ=self.env)
         self.peer_urls.update(self.peers.urls)

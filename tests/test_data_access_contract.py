@@ -219,3 +219,41 @@ def test_only_the_pure_household_modules_may_be_imported_from_elsewhere(tmp_path
     assert not household_reader(module.relative_to(tmp_path).as_posix())
     guarded = reaches(module, guarded_names(), root=tmp_path)
     assert bool(guarded) is ("models" in source)
+
+
+# A transfer's staged items are residents' data on its way out: their bodies are read only by the consent door, which
+# records each release. Other switching code may count them and read ids and digests (the manifest), never a body.
+STAGED_BODY_READERS = ("app/consent/transfers.py",)
+
+
+def staged_body_reads(path: Path, root: Path = ROOT) -> list[Reach]:
+    """`TransferItem.body`, or a whole `TransferItem` row selected (which carries the body)."""
+    relative = path.relative_to(root).as_posix()
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Attribute) and node.attr == "body" and getattr(node.value, "id", "") == "TransferItem":
+            found.append(Reach(relative, node.lineno, "TransferItem.body"))
+        elif (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in ("select", "get")
+              and any(getattr(arg, "id", "") == "TransferItem" for arg in node.args)):
+            found.append(Reach(relative, node.lineno, "a whole TransferItem row"))
+    return found
+
+
+def test_only_the_consent_door_reads_staged_transfer_items() -> None:
+    every = [reach for path in sorted(APP.rglob("*.py")) for reach in staged_body_reads(path)]
+    assert any(r.path == "app/consent/transfers.py" for r in every), "the door no longer reads staged items"
+    offending = [r for r in every if r.path not in STAGED_BODY_READERS]
+    assert not offending, "modules outside the door read staged items:\n" + "\n".join(map(str, offending))
+
+
+@pytest.mark.parametrize(("source", "reads"), [
+    ("rows = session.exec(select(TransferItem).where(TransferItem.job_id == j))\n", True),
+    ("text = session.exec(select(TransferItem.body))\n", True),
+    ("row = session.get(TransferItem, 1)\n", True),
+    ("ids = session.exec(select(TransferItem.item_id, TransferItem.sha256))\n", False),
+])
+def test_the_staged_item_checker_sees_a_body_read(tmp_path: Path, source: str, reads: bool) -> None:
+    module = tmp_path / "app" / "switching" / "sneaky.py"
+    module.parent.mkdir(parents=True)
+    module.write_text(source, encoding="utf-8")
+    assert bool(staged_body_reads(module, root=tmp_path)) is reads

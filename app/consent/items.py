@@ -91,7 +91,42 @@ def _load_shown_and_joined(session: Session, ids: list[uuid.UUID]) -> dict[uuid.
             for resident_id in ids}
 
 
+# The consent item that covers each interchange kind of an export or a transfer (docs/interchange.md).
+KIND_ITEMS: dict[str, str] = {
+    "post": "blog_posts", "comment": "blog_posts", "profile": "profile", "interest": "interests",
+    "place_visit": "location_history", "activity_segment": "location_history", "location_point": "location_history",
+    "calendar_event": "calendar_events", "watch_event": "viewing_history", "my_activity": "activity_history",
+    "health_record": "health_records", "workout": "health_records", "activity_summary": "health_records",
+    "ecg": "ecg", "clinical_record": "clinical_records",
+}
+
+
+def _load_import_counts(session: Session, ids: list[uuid.UUID]) -> dict[uuid.UUID, dict[str, int]]:
+    """What each resident keeps of their exports, counted per interchange kind (the finished imports' summaries)."""
+    from app.data_imports.models import DataImport, ImportStatus
+
+    found: dict[uuid.UUID, dict[str, int]] = defaultdict(dict)
+    rows = session.exec(select(DataImport.resident_id, DataImport.summary).where(
+        in_values(session, col(DataImport.resident_id), ids), DataImport.status == ImportStatus.DONE))
+    for resident_id, summary in rows:
+        for kind, count in ((summary or {}).get("stored") or {}).items():
+            found[resident_id][kind] = found[resident_id].get(kind, 0) + int(count or 0)
+    return found
+
+
+def _held(item_key: str) -> Callable[[dict[str, int] | None, date], dict[str, int] | None]:
+    """An export's item as a recipient of `/me` reads it: how many of each kind are held, never the records (they
+    move only in a transfer, through `app/consent/transfers.py`)."""
+
+    def derive(counts: dict[str, int] | None, on: date) -> dict[str, int] | None:
+        held = {kind: n for kind, n in sorted((counts or {}).items()) if n and KIND_ITEMS.get(kind) == item_key}
+        return held or None
+
+    return derive
+
+
 LOADERS: dict[str, Loader] = {
+    "imports": _load_import_counts,
     "children": _load_children,
     "address": _load_addresses,
     "health": _load_health,
@@ -207,6 +242,9 @@ ITEMS: dict[str, Item] = {
     "services_shown": Item("impressions", derived_items.services_shown),
     "recommendation_response": Item("shown_and_joined", derived_items.recommendation_response),
     "childcare_satisfaction": Item("surveys", derived_items.childcare_satisfaction),
+    **{key: Item("imports", _held(key)) for key in ("health_records", "clinical_records", "location_history",
+                                                    "viewing_history", "calendar_events", "blog_posts",
+                                                    "activity_history", "profile", "interests")},
 }
 
 

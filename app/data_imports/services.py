@@ -25,6 +25,7 @@ from app import audit, throttle
 from app.accounts.models import Resident
 from app.audit import EventTag
 from app.config import Settings
+from app.consent.items import KIND_ITEMS
 from app.data_imports import storage
 from app.data_imports.models import DataImport, HealthRecord, ImportFormat, ImportStatus
 from app.db import utcnow
@@ -50,11 +51,7 @@ ITEMS = {"health_records": "ヘルスケアの記録", "ecg": "心電図", "clin
          "location_history": "位置情報の履歴", "viewing_history": "動画の視聴履歴", "calendar_events": "カレンダーの予定",
          "blog_posts": "ブログの投稿とコメント", "activity_history": "Google でのアクティビティ", "profile": "会員情報",
          "interests": "興味関心情報"}
-KIND_ITEMS = {"health_record": "health_records", "workout": "health_records", "activity_summary": "health_records",
-              "ecg": "ecg", "clinical_record": "clinical_records", "location_point": "location_history",
-              "place_visit": "location_history", "activity_segment": "location_history", "watch_event": "viewing_history",
-              "calendar_event": "calendar_events", "post": "blog_posts", "comment": "blog_posts",
-              "my_activity": "activity_history", "profile": "profile", "interest": "interests"}
+# The consent item each stored kind belongs to: the door's vocabulary, one copy.
 
 
 class UploadTooLarge(DomainError):

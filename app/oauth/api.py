@@ -46,7 +46,7 @@ def init_app() -> None:
     csrf.exempt(bp)  # bearer tokens, never cookies: nothing for a cross-site form to ride on
 
 
-def _fail(status: int, error: str, description: str, *, scope: list[str] | None = None) -> NoReturn:
+def fail(status: int, error: str, description: str, *, scope: list[str] | None = None) -> NoReturn:
     """An RFC 6750 error. Only our own constant strings and known item keys go into the header (never the
     request's text: a quote or line break there would forge parameters or break the response)."""
     challenge = f'Bearer realm="{REALM}", error="{error}", error_description="{description}"'
@@ -58,7 +58,7 @@ def _fail(status: int, error: str, description: str, *, scope: list[str] | None 
     abort(response)
 
 
-def _bearer() -> tuple[OAuthToken, OAuthClient, Resident]:
+def bearer() -> tuple[OAuthToken, OAuthClient, Resident]:
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value.strip():
@@ -68,16 +68,16 @@ def _bearer() -> tuple[OAuthToken, OAuthClient, Resident]:
     session = get_session()
     token = find_token(value.strip())
     if token is None or token.access_token_digest != hash_token(value.strip()):
-        _fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
+        fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
     if token.revoked_reason == "consent_withdrawn":
         # Said plainly, so the client stops (a refresh would not help) instead of retrying.
-        _fail(403, "consent_required", "The resident withdrew the consent this token was issued under.")
+        fail(403, "consent_required", "The resident withdrew the consent this token was issued under.")
     if token.revoked_at is not None or token.access_expires_at <= utcnow():
-        _fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
+        fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
     client = session.get(OAuthClient, token.client_id)
     resident = session.get(Resident, token.resident_id)
     if client is None or client.disabled_at is not None or resident is None:
-        _fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
+        fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
     _limit(session, client.client_id, str(resident.id))
     return token, client, resident
 
@@ -100,20 +100,20 @@ def _limit(session: Session, client_id: str, resident_id: str) -> None:
 
 @bp.route("/me")
 def me() -> Response:
-    token, client, resident = _bearer()
+    token, client, resident = bearer()
     granted = items_of(token.scope_list())
     asked = request.args.get("items")
     requested = [key for key in (asked.split(",") if asked else granted) if key]
     outside = [key for key in requested if key not in granted]
     if outside or not requested:
-        _fail(403, "insufficient_scope", "An item asked for is not in the token's scope.", scope=outside)
+        fail(403, "insufficient_scope", "An item asked for is not in the token's scope.", scope=outside)
     session = get_session()
     try:
         values, record = enforce.use_recorded(
             session, resident=resident, recipient=client.recipient_key, purpose=client.purpose_key, items=requested,
             via={"client": client.client_id, "method": "resource_api", "endpoint": "/api/v1/me"})
     except enforce.ConsentRequired:
-        _fail(403, "consent_required", "There is no live consent for these items.")
+        fail(403, "consent_required", "There is no live consent for these items.")
     response = jsonify({
         "sub": pairwise_subject(session, client.recipient_key, resident),
         "recipient": client.recipient_key,
@@ -129,9 +129,9 @@ def me() -> Response:
 
 @bp.route("/notices", methods=["POST"])
 def send_notice() -> Response:
-    token, client, resident = _bearer()
+    token, client, resident = bearer()
     if NOTICES not in token.scope_list():
-        _fail(403, "insufficient_scope", "Sending notices needs the notices scope.", scope=[NOTICES])
+        fail(403, "insufficient_scope", "Sending notices needs the notices scope.", scope=[NOTICES])
     body = request.get_json(silent=True)
     if not isinstance(body, dict) or not all(isinstance(body.get(k, ""), str) for k in ("id", "title", "body", "link")):
         return _invalid("The body must be a JSON object with string id, title, body and link.")
@@ -149,7 +149,7 @@ def send_notice() -> Response:
             consent_receipt_id=_consent_receipt(session, resident, client),
             ledger_seq=_latest_provision(session, resident, client))
     except inbox.NoLiveConsent:
-        _fail(403, "consent_required", "The resident has no live consent for notices from this recipient.")
+        fail(403, "consent_required", "The resident has no live consent for notices from this recipient.")
     except inbox.InvalidNotice:
         return _invalid("id and title are required; title ≤ 120, body ≤ 2000 characters; link must be https.")
     response = jsonify(id=str(notice.id))

@@ -1,0 +1,185 @@
+"""The bank's side of patterns 1, 3 and 4 (docs/switching.md): a source pushes in, a destination pulls out.
+
+Both are OAuth 2.0 clients of the bank (`app/oauth`), with the bearer checks of the resource API. A source's client
+reads for the bank's own purpose `switching_intake`; a destination's for its transfer offer. Every page a
+destination pulls passes the consent door and is a 第三者提供 record; a withdrawal stops the next page.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, jsonify, request
+from sqlmodel import Session
+
+from app.accounts.models import Resident
+from app.consent import transfers as door
+from app.consent.enforce import ConsentRequired
+from app.db import get_session
+from app.extensions import csrf
+from app.oauth.api import bearer, fail
+from app.oauth.client_auth import client_keys
+from app.oauth.models import OAuthClient
+from app.oauth.server import issuer
+from app.switching import manifest as manifests
+from app.switching import registry, transfers
+from app.switching.models import JobState, TransferJob
+
+bp = Blueprint("switching_api", __name__, url_prefix="/api/v1")
+MAX_RECORDS = 500
+MAX_PAGE = 500
+
+
+def init_app() -> None:
+    csrf.exempt(bp)  # bearer tokens, never cookies
+
+
+def _client_service(client: OAuthClient, *, sources: bool) -> str:
+    service = registry.service_of_client(client.client_id)
+    if service is None or (service in registry.SOURCES) != sources:
+        fail(403, "insufficient_scope", "This client is not a switching " + ("source." if sources else "destination."))
+    return service
+
+
+def _job(session: Session, resident: Resident, job_id: str, service: str, *, as_source: bool) -> TransferJob:
+    try:
+        job = transfers.job_of(session, resident, job_id)
+    except Exception:  # NotFound, a malformed id: the same answer, never whose job it is
+        job = None
+    if job is None or (job.source if as_source else job.destination) != service:
+        fail(404, "not_found", "No such transfer for this client and resident.")
+    return job
+
+
+def _json_object() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        fail(400, "invalid_request", "The body must be a JSON object.")
+    return body
+
+
+# --- a source pushes (patterns 1 and 4) ---------------------------------------------------------------------
+
+
+def _intake_kinds(session: Session, resident: Resident, client: OAuthClient, job: TransferJob) -> list[str]:
+    """The job's kinds the resident let this source send (what they ticked on the bank's consent screen)."""
+    return door.live_kinds(session, resident, client.recipient_key, client.purpose_key, job.kinds)
+
+
+@bp.get("/intake")
+def intake_waiting() -> Response:
+    _token, client, resident = bearer()
+    service, session = _client_service(client, sources=True), get_session()
+    waiting = [{"id": str(job.id), "kinds": registry.resource_kinds_for(_intake_kinds(session, resident, client, job))}
+               for job in transfers.waiting_for(session, resident, service)]
+    return jsonify(waiting=waiting)
+
+
+@bp.post("/intake/<job_id>/records")
+def intake_records(job_id: str) -> Response:
+    _token, client, resident = bearer()
+    service, session = _client_service(client, sources=True), get_session()
+    job = _job(session, resident, job_id, service, as_source=True)
+    records = _json_object().get("records")
+    if not isinstance(records, list) or not records or len(records) > MAX_RECORDS:
+        fail(400, "invalid_request", f"records must be a list of 1 to {MAX_RECORDS} objects.")
+    if not all(isinstance(record, dict) for record in records):
+        fail(400, "invalid_request", "Every record must be a JSON object.")
+    allowed = _intake_kinds(session, resident, client, job)
+    if not allowed:
+        fail(403, "consent_required", "The resident has not let this source send these items.")
+    try:
+        new, repeated = transfers.receive_push(session, resident, job, records, kinds=allowed)
+    except transfers.WrongState:
+        fail(409, "not_waiting", "This transfer is not waiting for records.")
+    return jsonify(received=new, duplicates=repeated)
+
+
+@bp.post("/intake/<job_id>/complete")
+def intake_complete(job_id: str) -> Response:
+    _token, client, resident = bearer()
+    service, session = _client_service(client, sources=True), get_session()
+    job = _job(session, resident, job_id, service, as_source=True)
+    stated = _json_object().get("counts")
+    if not isinstance(stated, dict) or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
+                                               for v in stated.values()):
+        fail(400, "invalid_request", "counts must map each kind to a number.")
+    try:
+        transfers.finish_push(session, resident, job, {str(k): int(v) for k, v in stated.items()})
+    except transfers.CountMismatch as mismatch:
+        response = jsonify(error="count_mismatch", expected=mismatch.expected, received=mismatch.received)
+        response.status_code = 409
+        return response
+    except transfers.WrongState:
+        fail(409, "not_waiting", "This transfer is not waiting for records.")
+    # Nothing is delivered yet: the resident reads the pre-transfer report at the bank and sends it from there.
+    return jsonify(status="received")
+
+
+# --- a destination pulls (patterns 1 and 3) -----------------------------------------------------------------
+
+
+@bp.get("/transfers")
+def transfers_ready() -> Response:
+    _token, client, resident = bearer()
+    service, session = _client_service(client, sources=False), get_session()
+    ready = [{"id": str(job.id), "status": "ready", "format": job.format,
+              "items": len((job.manifest or {}).get("items", []))}
+             for job in transfers.ready_for(session, resident, service)]
+    return jsonify(transfers=ready)
+
+
+@bp.get("/transfers/<job_id>/items")
+def transfer_items(job_id: str) -> Response:
+    _token, client, resident = bearer()
+    service, session = _client_service(client, sources=False), get_session()
+    job = _job(session, resident, job_id, service, as_source=False)
+    cursor = request.args.get("cursor", "0") or "0"
+    limit = request.args.get("limit", str(MAX_PAGE))
+    if not cursor.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+        fail(400, "invalid_request", f"cursor is a number from a previous page; limit is 1 to {MAX_PAGE}.")
+    try:
+        page = transfers.release_page(session, resident, job, after=int(cursor), limit=int(limit),
+                                      client_id=client.client_id)
+    except ConsentRequired:
+        fail(403, "consent_required", "The resident withdrew the consent for this transfer.")
+    except transfers.WrongState:
+        fail(409, "not_ready", "This transfer is not ready to be read.")
+    response = jsonify(items=[{"id": item.item_id, "sha256": item.sha256, "item": json.loads(item.body)}
+                              for item in page],
+                       next_cursor=str(page[-1].seq) if len(page) == int(limit) else None)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/transfers/<job_id>/receipt")
+def transfer_receipt(job_id: str) -> Response:
+    _token, client, resident = bearer()
+    service, session = _client_service(client, sources=False), get_session()
+    job = _job(session, resident, job_id, service, as_source=False)
+    receipt = _json_object().get("receipt")
+    if not isinstance(receipt, str) or len(receipt) > 2_000_000:
+        fail(400, "invalid_request", "receipt must be a compact JWS.")
+    if job.state != JobState.READY:
+        fail(409, "not_ready", "This transfer is not waiting for a receipt.")
+    keys = client_keys(session, client)
+    jwks = {"keys": [key.as_dict(private=False) for key in keys.keys]}
+    try:
+        transfers.check_receipt(session, job, receipt, jwks, issuer=_peer_issuer(client))
+    except manifests.ReceiptInvalid as invalid:
+        fail(400, "invalid_receipt", f"The receipt could not be verified ({invalid.reason}).")
+    except transfers.ReceiptMismatch as mismatch:
+        found = mismatch.comparison
+        response = jsonify(error="receipt_mismatch", missing=found.missing, changed=found.changed,
+                           unexpected=found.unexpected)
+        response.status_code = 409
+        return response
+    return jsonify(status="verified")
+
+
+def _peer_issuer(client: OAuthClient) -> str:
+    """The receipt's `iss`: the destination's base URL, which its registered redirect URI starts with."""
+    parts = urlsplit(client.redirect_uris[0]) if client.redirect_uris else None
+    return f"{parts.scheme}://{parts.netloc}" if parts else issuer()

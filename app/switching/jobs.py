@@ -1,0 +1,68 @@
+"""The worker's job `switching.run`: one step of a transfer, `collect` (from the source's API or the stored
+export) or `deliver` (after the resident read the pre-transfer report and said send).
+
+A source that pushes (patterns 1, 4) is received by the intake API instead of `collect`. A busy
+or unreachable service is retried by the runner with its backoff; a refusal, a lost connection or a withdrawn
+consent ends the transfer with its reason, and nothing more is sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from app.accounts.models import Resident
+from app.consent.enforce import ConsentRequired
+from app.jobs.registry import JobHandler
+from app.jobs.runner import JobContext, PermanentFailure, RetryLater
+from app.switching import manifest as manifests
+from app.switching import remote, transfers
+from app.switching.models import JobState, TransferJob
+
+RUN_KIND = "switching.run"
+COLLECT, DELIVER = "collect", "deliver"
+
+
+def run(ctx: JobContext) -> dict[str, Any]:
+    job = ctx.session.get(TransferJob, uuid.UUID(ctx.payload["transfer_id"]))
+    step = ctx.payload.get("step", COLLECT)
+    if job is None or job.state not in ((JobState.NEW,) if step == COLLECT else (JobState.COLLECTED, JobState.SENDING)):
+        return {"skipped": True}
+    resident = ctx.session.get(Resident, job.resident_id)
+    if resident is None:
+        return {"skipped": True}
+    try:
+        if step == COLLECT:
+            ctx.save(progress=10, stage="collecting")
+            transfers.collect(ctx.session, ctx.settings, resident, job)
+        else:
+            ctx.save(progress=10, stage="delivering")
+            transfers.deliver(ctx.session, ctx.settings, resident, job)
+    except ConsentRequired:
+        return _end(ctx, job, JobState.CANCELED, "consent_withdrawn")
+    except (remote.NotConnected, remote.ServiceRefused) as error:
+        return _end(ctx, job, JobState.FAILED, getattr(error, "error", "not_connected"))
+    except remote.ServiceBusy as busy:  # still 429 after waiting in the call: the runner comes back later
+        raise RetryLater("rate_limited", retry_after=timedelta(seconds=busy.retry_after)) from None
+    except remote.ServiceUnavailable as down:  # 5xx, timeout, garbage: the same step again, with backoff
+        raise RetryLater(down.reason) from None
+    except (transfers.ReceiptMismatch, manifests.ReceiptInvalid) as error:
+        ctx.session.commit()  # the job is FAILED with its reason; nothing more is sent
+        raise PermanentFailure(type(error).__name__) from None
+    ctx.save(progress=100, stage="done")
+    return {"state": job.state}
+
+
+def _end(ctx: JobContext, job: TransferJob, state: str, reason: str) -> dict[str, Any]:
+    ctx.session.rollback()
+    job = ctx.session.get(TransferJob, job.id) or job
+    job.state, job.error = state, reason[:60]
+    ctx.session.commit()
+    raise PermanentFailure(reason)
+
+
+JOB_HANDLERS = [JobHandler(RUN_KIND, run, stage_labels={"collecting": _l("Collecting your data"),
+                                                        "delivering": _l("Delivering"), "done": _l("Done")})]

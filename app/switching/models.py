@@ -1,0 +1,89 @@
+"""The tables of one-stop switching: the bank's connections to the services, the transfer jobs and their items.
+
+A job's staged items are the converted data on its way to the destination; only the consent door
+(`app/consent/transfers.py`) reads their bodies.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Field, SQLModel
+
+from app.db import BigIntPK, UTCDateTime, new_id, utcnow
+
+
+class ServiceConnection(SQLModel, table=True):
+    """The bank's tokens at a switching service (the service is the authorization server: patterns 2, 3, 4).
+
+    Sealed like a linked account's (app.crypto); one per resident and service, replaced by a new connection."""
+
+    __tablename__ = "switching_connection"
+    __table_args__ = (sa.UniqueConstraint("resident_id", "service"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    resident_id: uuid.UUID = Field(foreign_key="resident.id", ondelete="CASCADE", index=True)
+    service: str = Field(max_length=32)
+    scope: str = Field(default="", max_length=255)
+    access_token_sealed: str = Field(sa_type=sa.Text)
+    refresh_token_sealed: str | None = Field(default=None, sa_type=sa.Text)
+    access_token_expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    connected_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class JobState:
+    NEW = "new"
+    AWAITING_SOURCE = "awaiting_source"  # patterns 1 and 4: the source pushes to the intake API
+    COLLECTED = "collected"  # staged and converted; the pre-transfer report is ready
+    SENDING = "sending"  # the resident said send; the worker delivers
+    READY = "ready"  # patterns 1 and 3: waiting for the destination to pull
+    DELIVERED = "delivered"  # every item at the destination; the receipt is being checked
+    VERIFIED = "verified"  # the destination's signed receipt matches the manifest
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    OPEN = (NEW, AWAITING_SOURCE, COLLECTED, SENDING, READY, DELIVERED)
+
+
+class TransferJob(SQLModel, table=True):
+    __tablename__ = "transfer_job"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    resident_id: uuid.UUID = Field(foreign_key="resident.id", ondelete="CASCADE", index=True)
+    source: str = Field(max_length=32)  # a service key (`google`) or an upload (`apple_health`, `takeout`)
+    destination: str = Field(max_length=32)
+    pattern: int  # 1–4 (docs/switching.md); an upload source has no source leg but the destination's leg counts
+    kinds: list[str] = Field(default_factory=list, sa_type=JSON)  # the interchange kinds chosen to move
+    import_id: uuid.UUID | None = Field(default=None, foreign_key="data_import.id", ondelete="SET NULL")
+    format: str = Field(max_length=32)  # the destination's format and version, e.g. `blog-a/1`
+    state: str = Field(default=JobState.NEW, max_length=20, index=True)
+    # What came from the source, per interchange kind, and what of it the format takes; sizes in canonical bytes.
+    collected: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    intake_counts: dict[str, int] = Field(default_factory=dict, sa_type=JSON)  # per source `kind` (push)
+    skipped: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    manifest: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    remote_id: str | None = Field(default=None, max_length=128)  # the destination's import id (push)
+    receipt: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # the verified receipt's payload
+    error: str | None = Field(default=None, max_length=60)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TransferItem(SQLModel, table=True):
+    """One item of a job as received: if the destination's format takes it (`taken`), its digest and canonical JSON
+    (RFC 8785) as it will be delivered; if not, only its id and kind (counted as lost in the report)."""
+
+    __tablename__ = "transfer_item"
+    __table_args__ = (sa.UniqueConstraint("job_id", "item_id"),)
+
+    id: int | None = Field(default=None, sa_type=BigIntPK, primary_key=True)
+    job_id: uuid.UUID = Field(foreign_key="transfer_job.id", ondelete="CASCADE")  # (the unique pair indexes it)
+    item_id: str = Field(max_length=300)  # `<interchange kind>:<source id>`
+    kind: str = Field(max_length=30)
+    taken: bool = True
+    sha256: str = Field(default="", max_length=64)
+    body: str = Field(default="", sa_type=sa.Text)  # the canonical JSON text
+    size: int = 0

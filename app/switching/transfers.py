@@ -1,0 +1,272 @@
+"""A transfer job's data path, in the four OAuth patterns (docs/switching.md): collect → report → deliver → verify.
+
+Services take the session and the resident explicitly. `collect` pulls from the source's API (patterns 2, 3) or
+converts the stored export (an upload); in patterns 1 and 4 the source pushes through the intake API instead
+(`receive_push`, `finish_push`). `deliver` pushes to the destination's importer (2, 4) or marks the job ready for
+the destination to pull (1, 3, `app/switching/api.py`); either way the destination's signed receipt is checked
+against the manifest (`check_receipt`). The saga of issue 12 (retries, pauses, deletion) builds on these steps.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, col, select
+
+from app.accounts.models import Resident
+from app.config import Settings
+from app.consent import transfers as door
+from app.consent.enforce import ConsentRequired
+from app.data_imports.models import DataImport, ImportStatus
+from app.db import utcnow
+from app.errors import Conflict, DomainError, NotFound
+from app.ledger.services import record_receipt
+from app.switching import manifest as manifests
+from app.switching import pull, registry, remote, staging
+from app.switching.models import JobState, TransferJob
+
+PUSH_BATCH = 500
+BUSY_RETRIES = 3
+
+
+class InvalidTransfer(DomainError):
+    status = 422
+    message = _l("This transfer cannot be made: check the source, the destination and the pattern.")
+
+
+class NoExport(DomainError):
+    status = 409
+    message = _l("Upload the export first: there is no finished import to move.")
+
+
+class WrongState(Conflict):
+    message = _l("The transfer is not at that step.")
+
+
+class CountMismatch(Conflict):
+    message = _l("The source said it sent a different number of records than arrived.")
+
+    def __init__(self, expected: dict[str, int], received: dict[str, int]) -> None:
+        super().__init__()
+        self.expected, self.received = expected, received
+
+
+class ReceiptMismatch(Conflict):
+    message = _l("The destination's receipt does not match what was sent.")
+
+    def __init__(self, comparison: Any) -> None:
+        super().__init__()
+        self.comparison = comparison
+
+
+def start(session: Session, resident: Resident, *, source: str, destination: str, pattern: int,
+          kinds: tuple[str, ...] | None = None) -> TransferJob:
+    """A new job. `kinds` defaults to every kind the source gives; an upload source needs a finished import."""
+    src, dst = registry.source(source), registry.destination(destination)
+    if pattern not in registry.PATTERNS:
+        raise InvalidTransfer()
+    chosen = tuple(kinds or src.kinds)
+    if not chosen or any(kind not in src.kinds for kind in chosen):
+        raise InvalidTransfer()
+    import_id = None
+    if src.upload_format is not None:
+        upload = session.exec(select(DataImport).where(
+            DataImport.resident_id == resident.id, DataImport.format == src.upload_format,
+            DataImport.status == ImportStatus.DONE).order_by(col(DataImport.finished_at).desc())).first()
+        if upload is None:
+            raise NoExport()
+        import_id = upload.id
+    pushes = src.has_api and pattern in registry.SOURCE_PUSHES
+    job = TransferJob(resident_id=resident.id, source=source, destination=destination, pattern=pattern,
+                      kinds=list(chosen), import_id=import_id, format=dst.format,
+                      state=JobState.AWAITING_SOURCE if pushes else JobState.NEW)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def job_of(session: Session, resident: Resident, job_id: uuid.UUID | str) -> TransferJob:
+    """The resident's own job (another resident's is as absent as a missing one)."""
+    try:
+        job = session.get(TransferJob, uuid.UUID(str(job_id)))
+    except ValueError:
+        job = None
+    if job is None or job.resident_id != resident.id:
+        raise NotFound()
+    return job
+
+
+def jobs_of(session: Session, resident: Resident, *, limit: int = 20) -> list[TransferJob]:
+    return list(session.exec(select(TransferJob).where(TransferJob.resident_id == resident.id)
+                             .order_by(col(TransferJob.created_at).desc()).limit(limit)))
+
+
+# --- collecting ---------------------------------------------------------------------------------------------
+
+
+def collect(session: Session, settings: Settings, resident: Resident, job: TransferJob) -> TransferJob:
+    """Bring the source's data in and stage it (patterns 2 and 3, or an upload); then the manifest."""
+    if job.state != JobState.NEW:
+        raise WrongState()
+    src = registry.source(job.source)
+    if src.upload_format is not None:
+        dst = registry.destination(job.destination)
+        assert job.import_id is not None
+        door.stage_from_import(session, resident=resident, import_id=job.import_id, recipient=dst.recipient,
+                               purpose=dst.purpose, kinds=job.kinds,
+                               stage=lambda batch: staging.stage_items(session, job, batch))
+    else:
+        client = remote.ServiceClient(session, settings, resident, registry.provider(settings, job.source))
+        fetched = pull.fetch(client, job.kinds)
+        staging.stage_google(session, job, fetched.resources)
+        _record_receipt(session, resident, job, {kind: n for kind, n in fetched.counts.items()}, how="pull")
+    return _collected(session, job)
+
+
+def waiting_for(session: Session, resident: Resident, source: str) -> list[TransferJob]:
+    return list(session.exec(select(TransferJob).where(
+        TransferJob.resident_id == resident.id, TransferJob.source == source,
+        TransferJob.state == JobState.AWAITING_SOURCE).order_by(col(TransferJob.created_at))))
+
+
+def receive_push(session: Session, resident: Resident, job: TransferJob, records: list[dict[str, Any]], *,
+                 kinds: list[str]) -> tuple[int, int]:
+    """Records the source pushed (patterns 1, 4), of the `kinds` the resident let it send: staged once per id.
+    Returns (new, repeated)."""
+    if job.state != JobState.AWAITING_SOURCE:
+        raise WrongState()
+    new, repeated = staging.stage_google(session, job, records, kinds=kinds)
+    job.updated_at = utcnow()
+    return new, repeated
+
+
+def finish_push(session: Session, resident: Resident, job: TransferJob, stated: dict[str, int]) -> TransferJob:
+    """The source's last word: its counts per kind must equal what arrived (repeats count once)."""
+    if job.state != JobState.AWAITING_SOURCE:
+        raise WrongState()
+    arrived = {kind: n for kind, n in job.intake_counts.items() if n}
+    if {k: v for k, v in stated.items() if v} != arrived:
+        raise CountMismatch(stated, arrived)
+    _record_receipt(session, resident, job, arrived, how="push")
+    return _collected(session, job)
+
+
+def _record_receipt(session: Session, resident: Resident, job: TransferJob, counts: dict[str, int], *, how: str) -> None:
+    src = registry.source(job.source)
+    assert src.data_source is not None
+    record_receipt(session, principal=resident.principal, source_key=job.source, source=src.data_source,
+                   items=door.items_of_kinds(job.kinds), kept=True, job=str(job.id), method=how, counts=counts,
+                   purpose="switching")
+
+
+def _collected(session: Session, job: TransferJob) -> TransferJob:
+    dst = registry.destination(job.destination)
+    job.manifest = manifests.build_manifest(job=str(job.id), source=job.source, destination=job.destination,
+                                            format=dst.format, items=staging.manifest_entries(session, job),
+                                            created_at=utcnow().isoformat())
+    job.collected = staging.counts(session, job)["taken"]
+    job.state, job.updated_at = JobState.COLLECTED, utcnow()
+    return job
+
+
+# --- delivering ---------------------------------------------------------------------------------------------
+
+
+def deliver(session: Session, settings: Settings, resident: Resident, job: TransferJob, *,
+            sleep: Callable[[float], None] = time.sleep) -> TransferJob:
+    """Patterns 2 and 4: push everything, then check the receipt. Patterns 1 and 3: ready for the destination to
+    pull. Commits after each provision record, before its items leave."""
+    if job.state not in (JobState.COLLECTED, JobState.SENDING):
+        raise WrongState()
+    dst = registry.destination(job.destination)
+    if job.pattern in registry.DESTINATION_PULLS:
+        job.state, job.updated_at = JobState.READY, utcnow()
+        return job
+    client = remote.ServiceClient(session, settings, resident, registry.provider(settings, job.destination))
+    manifest = job.manifest or {}
+    if job.remote_id is None:
+        answer = _patiently(sleep, lambda: client.call("POST", "/dtp/v1/jobs", json_body={
+            "job": str(job.id), "format": job.format, "expected": {"items": len(manifest.get("items", []))}}))
+        job.remote_id = str(answer.get("id", ""))[:128] or None
+        if job.remote_id is None:
+            raise remote.ServiceUnavailable("garbage")
+        session.commit()
+    after = 0
+    while True:
+        released = door.release(session, resident=resident, job_id=job.id, recipient=dst.recipient,
+                                purpose=dst.purpose, after=after, limit=PUSH_BATCH,
+                                via={"method": "importer_api", "destination": job.destination})
+        if not released:
+            break
+        session.commit()  # the provision record is kept before its items leave
+        body = {"items": [{"id": item.item_id, "sha256": item.sha256, "item": json.loads(item.body)}
+                          for item in released]}
+        answer = _patiently(sleep, lambda body=body: client.call("POST", f"/dtp/v1/jobs/{job.remote_id}/items",
+                                                                 json_body=body))
+        rejected = answer.get("rejected") if isinstance(answer, dict) else None
+        if rejected:
+            job.state, job.error = JobState.FAILED, "rejected"
+            return job
+        after = released[-1].seq
+    answer = _patiently(sleep, lambda: client.call("POST", f"/dtp/v1/jobs/{job.remote_id}/complete",
+                                                   json_body=manifest))
+    job.state, job.updated_at = JobState.DELIVERED, utcnow()
+    jwks = pull.jwks(client.provider.issuer, settings)
+    try:
+        return check_receipt(session, job, str(answer.get("receipt", "")), jwks, issuer=client.provider.issuer)
+    except manifests.ReceiptInvalid:
+        job.state, job.error, job.updated_at = JobState.FAILED, "receipt_invalid", utcnow()
+        raise
+
+
+def _patiently(sleep: Callable[[float], None], call: Callable[[], Any]) -> Any:
+    """A call, again after the wait a 429 asks for (a few times); other errors go to the caller."""
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            return call()
+        except remote.ServiceBusy as busy:
+            if attempt == BUSY_RETRIES:
+                raise
+            sleep(busy.retry_after)
+    raise AssertionError("unreachable")
+
+
+def check_receipt(session: Session, job: TransferJob, jws: str, jwks: dict[str, Any], *, issuer: str) -> TransferJob:
+    """Verify the destination's signed receipt and compare it with the manifest, item by item."""
+    if job.state not in (JobState.DELIVERED, JobState.READY):
+        raise WrongState()
+    # An unverifiable receipt changes nothing here (it may not come from the destination at all); a pulling
+    # destination may send a good one, and `deliver` fails its own job.
+    payload = manifests.verify_receipt(jws, jwks, issuer=issuer, job=str(job.id))
+    comparison = manifests.compare(job.manifest or {}, payload)
+    job.receipt, job.updated_at = payload, utcnow()
+    if not comparison.matches:
+        job.state, job.error = JobState.FAILED, "receipt_mismatch"
+        raise ReceiptMismatch(comparison)
+    job.state = JobState.VERIFIED
+    return job
+
+
+def ready_for(session: Session, resident: Resident, destination: str) -> list[TransferJob]:
+    return list(session.exec(select(TransferJob).where(
+        TransferJob.resident_id == resident.id, TransferJob.destination == destination,
+        TransferJob.state == JobState.READY).order_by(col(TransferJob.created_at))))
+
+
+def release_page(session: Session, resident: Resident, job: TransferJob, *, after: int, limit: int,
+                 client_id: str) -> list[door.ReleasedItem]:
+    """One page for a pulling destination (patterns 1, 3), through the consent door."""
+    if job.state != JobState.READY:
+        raise WrongState()
+    dst = registry.destination(job.destination)
+    return door.release(session, resident=resident, job_id=job.id, recipient=dst.recipient, purpose=dst.purpose,
+                        after=after, limit=limit, via={"client": client_id, "method": "resource_api",
+                                                       "endpoint": "/api/v1/transfers/items"})
+
+
+__all__ = ["ConsentRequired", "collect", "deliver", "finish_push", "receive_push", "start"]

@@ -1,0 +1,136 @@
+"""The four OAuth patterns and the seed's four cases end to end, between real processes: the bank under gunicorn with
+its worker on a fresh database, and the google, blog-a, tv-a and health-b peers in their own process. A demo
+resident (app/demo/switching_driver.py) uses only the pages a person would: the bank's sign-in, each service's
+sign-in and consent, the bank's consent screen, the transfer page and its buttons.
+
+Each run is then checked from both ends: the bank's job is verified against the destination's signed receipt, the
+destination holds exactly the manifest's items (same ids, same digests), the pre-transfer report's counts are what
+arrived, and the ledger has the receipt from Google and a provision record for every item that left.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from app.config import PROJECT_ROOT
+from app.demo.seed import DEMO_RESIDENTS
+from app.demo.switching_driver import DemoResident
+from e2e.server import LiveServer
+from tests.database import drop_fresh_database, make_fresh_database
+from tests.factories.exports import export_zip
+
+PEERS = ("google", "blog-a", "tv-a", "health-b")
+HANAKO = DEMO_RESIDENTS[0]
+
+
+@pytest.fixture(scope="module")
+def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    workdir = tmp_path_factory.mktemp("switching-live")
+    url = make_fresh_database(database_url, workdir)
+    server = LiveServer(url, workdir)
+    try:
+        server.start_peers(PEERS)
+        server.seed()
+        export = workdir / "export.zip"
+        export.write_bytes(export_zip())
+        imported = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "exports", "import", str(export),
+                                   "--resident", HANAKO.email], cwd=PROJECT_ROOT, env=server.env, capture_output=True,
+                                  text=True, timeout=120)
+        assert imported.returncode == 0, imported.stderr
+        server.start(worker=True)
+        yield server
+    finally:
+        server.stop()
+        drop_fresh_database(url)
+
+
+def _query(server: LiveServer, sql: str, **params: Any) -> list[Any]:
+    engine = sa.create_engine(server.database_url)
+    try:
+        with engine.connect() as connection:
+            return list(connection.execute(sa.text(sql), params))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(("case", "pattern"), [("i", 1), ("ii", 2), ("iii", 3), ("iii", 4), ("iv", 2)])
+def test_a_resident_switches_and_both_ends_agree(live: LiveServer, case: str, pattern: int) -> None:
+    resident = DemoResident(live.url, HANAKO.email, HANAKO.password, dict(live.peer_urls))
+    try:
+        result = resident.switch(case, pattern)
+    except BaseException:
+        print("bank log:\n", live.log()[-3000:], "\nworker log:\n", live.log("worker")[-3000:])
+        raise
+    (state, manifest, receipt, collected, destination), = _query(
+        live, "SELECT state, manifest, receipt, collected, destination FROM transfer_job WHERE id = :id",
+        id=result["job"])
+    assert state == "verified"
+    expected = {entry["id"]: entry["sha256"] for entry in manifest["items"]}
+    assert {entry["id"]: entry["sha256"] for entry in receipt["items"]} == expected
+    arrived = Counter(entry["id"].split(":", 1)[0] for entry in receipt["items"])
+    assert dict(arrived) == collected == manifest["counts"]  # the report's "moves" is what arrived
+
+    report = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "switching", "report", result["job"]],
+                            cwd=PROJECT_ROOT, env=live.env, capture_output=True, text=True, timeout=60)
+    assert report.returncode == 0, report.stderr
+    assert json.loads(report.stdout)["moves"] == dict(arrived)  # what the report said would move is what arrived
+
+    held = requests.get(f"{live.peer_urls[destination]}/_test/received", params={"login_id": HANAKO.email},
+                        timeout=10).json()
+    stored = {item["id"]: item["sha256"] for job in held["jobs"] if job["job"] == result["job"] for item in job["items"]}
+    assert stored == expected
+
+    records = _query(live, """SELECT r.kind, p.body FROM ledger_record r JOIN ledger_chain c ON c.id = r.chain_id
+                              LEFT JOIN ledger_payload p ON p.record_id = r.id
+                              WHERE c.subject = :subject ORDER BY r.seq""", subject=f"resident:{_resident_id(live)}")
+    provided = [body for kind, body in records if kind == "provision" and body and body.get("job") == result["job"]]
+    assert sum(sum(body["counts"].values()) for body in provided) >= len(expected)
+    if case != "iv":
+        assert any(kind == "receipt" and body and body.get("details", {}).get("job") == result["job"]
+                   for kind, body in records)
+
+
+def _resident_id(server: LiveServer) -> str:
+    (found,), = _query(server, "SELECT id FROM resident WHERE email = :email", email=HANAKO.email)
+    return str(found)
+
+
+@pytest.mark.parametrize(("misbehaviour", "state", "error"), [
+    ("drop_item", "failed", "receipt_mismatch"),  # acknowledged but not stored: the receipt lacks it
+    ("wrong_hash", "failed", "receipt_mismatch"),  # the receipt states another digest for an item
+    ("full", "failed", "destination_full"),
+    ("rate_limited", "verified", None),  # 429 with Retry-After: waited out, then delivered
+])
+def test_a_misbehaving_destination_is_caught(live: LiveServer, misbehaviour: str, state: str, error: str | None) -> None:
+    resident = DemoResident(live.url, HANAKO.email, HANAKO.password, dict(live.peer_urls))
+    resident.sign_in()
+    resident.connect("google")
+    resident.connect("blog-a")
+    job_url = resident.start("i", 2)
+    resident.wait_for(job_url, "collected")
+    resident.agree_if_asked(job_url)
+    switches = f"{live.peer_urls['blog-a']}/_test/switches"
+    assert requests.post(switches, json={"misbehave": misbehaviour}, timeout=10).status_code == 200
+    healed = threading.Timer(1.5, lambda: requests.delete(switches, timeout=10))
+    try:
+        if misbehaviour == "rate_limited":
+            healed.start()
+        _state, page = resident.state(job_url)
+        resident.browser.submit(page, action_has="/deliver")
+        resident.wait_for(job_url, state)
+    finally:
+        healed.cancel()
+        requests.delete(switches, timeout=10)
+    (found_state, found_error), = _query(live, "SELECT state, error FROM transfer_job WHERE id = :id",
+                                         id=job_url.rsplit("/", 1)[-1])
+    assert (found_state, found_error) == (state, error)
