@@ -159,6 +159,8 @@ def test_a_token_without_the_notices_scope_cannot_send(city, hanako_browser) -> 
 def test_the_openapi_document_describes_the_api(city) -> None:  # type: ignore[no-untyped-def]
     document = city.http.get("/api/v1/openapi.json").get_json()
     assert document["openapi"].startswith("3.1") and {"/me", "/notices"} <= set(document["paths"])
+    assert {"/intake", "/intake/{id}/records", "/intake/{id}/complete", "/transfers", "/transfers/{id}/items",
+            "/transfers/{id}/receipt"} <= set(document["paths"])  # one-stop switching (docs/switching.md)
     assert document["servers"][0]["url"].endswith("/api/v1")
     json.dumps(document)
 

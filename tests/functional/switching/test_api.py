@@ -150,3 +150,14 @@ def test_another_residents_token_sees_no_transfer_of_hanakos(app, db, google, bl
     # A destination's token cannot push, a source's cannot pull.
     assert blog_a.http.get("/api/v1/intake", headers=bearer(taro_blog)).status_code == 403
     assert google.http.get("/api/v1/transfers", headers=bearer(taro_google)).status_code == 403
+
+
+def test_me_gives_a_destination_counts_of_an_export_never_its_records(app, db, blog_a, hanako, hanako_browser) -> None:  # type: ignore[no-untyped-def]
+    from app.data_imports.models import DataImport, ImportFormat, ImportStatus
+
+    db.add(DataImport(resident_id=hanako.id, format=ImportFormat.GOOGLE, status=ImportStatus.DONE, filename="t.zip",
+                      size=1, summary={"stored": {"post": 3, "comment": 2, "watch_event": 9}}))
+    db.flush()
+    token = token_for(blog_a, hanako_browser, BLOG_ITEMS)
+    answer = blog_a.http.get("/api/v1/me?items=blog_posts,interests", headers=bearer(token)).get_json()
+    assert answer["items"] == {"blog_posts": {"comment": 2, "post": 3}, "interests": None}
