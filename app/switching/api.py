@@ -167,7 +167,9 @@ def transfer_receipt(job_id: str) -> Response:
     keys = client_keys(session, client)
     jwks = {"keys": [key.as_dict(private=False) for key in keys.keys]}
     try:
-        transfers.check_receipt(session, job, receipt, jwks, issuer=_peer_issuer(client))
+        transfers.check_receipt(session, resident, job, receipt, jwks, issuer=_peer_issuer(client))
+    except ConsentRequired:
+        fail(403, "consent_required", "The resident withdrew the consent for this transfer.")
     except manifests.ReceiptInvalid as invalid:
         fail(400, "invalid_receipt", f"The receipt could not be verified ({invalid.reason}).")
     except transfers.ReceiptMismatch as mismatch:

@@ -188,7 +188,7 @@ def deliver(session: Session, settings: Settings, resident: Resident, job: Trans
         job.state, job.updated_at = JobState.READY, utcnow()
         return job
     client = remote.ServiceClient(session, settings, resident, registry.provider(settings, job.destination))
-    manifest = job.manifest or {}
+    manifest = expected_manifest(session, resident, job)
     if job.remote_id is None:
         answer = _patiently(sleep, lambda: client.call("POST", "/dtp/v1/jobs", json_body={
             "job": str(job.id), "format": job.format, "expected": {"items": len(manifest.get("items", []))}}))
@@ -218,7 +218,7 @@ def deliver(session: Session, settings: Settings, resident: Resident, job: Trans
     job.state, job.updated_at = JobState.DELIVERED, utcnow()
     jwks = pull.jwks(client.provider.issuer, settings)
     try:
-        return check_receipt(session, job, str(answer.get("receipt", "")), jwks, issuer=client.provider.issuer)
+        return check_receipt(session, resident, job, str(answer.get("receipt", "")), jwks, issuer=client.provider.issuer)
     except manifests.ReceiptInvalid:
         job.state, job.error, job.updated_at = JobState.FAILED, "receipt_invalid", utcnow()
         raise
@@ -236,14 +236,31 @@ def _patiently(sleep: Callable[[float], None], call: Callable[[], Any]) -> Any:
     raise AssertionError("unreachable")
 
 
-def check_receipt(session: Session, job: TransferJob, jws: str, jwks: dict[str, Any], *, issuer: str) -> TransferJob:
-    """Verify the destination's signed receipt and compare it with the manifest, item by item."""
+def expected_manifest(session: Session, resident: Resident, job: TransferJob) -> dict[str, Any]:
+    """The manifest of what may go now: the collected items of the kinds the resident consents to. Someone who
+    provides fewer items than were collected (unticked on a consent screen) is not a mismatch; what they left out
+    is simply not expected. Raises ConsentRequired when nothing may go."""
+    dst, manifest = registry.destination(job.destination), job.manifest or {}
+    kinds = sorted({entry["id"].split(":", 1)[0] for entry in manifest.get("items", [])})
+    live = set(door.live_kinds(session, resident, dst.recipient, dst.purpose, kinds))
+    if kinds and not live:
+        raise ConsentRequired()
+    if live == set(kinds):
+        return manifest
+    return manifests.build_manifest(job=str(job.id), source=job.source, destination=job.destination, format=job.format,
+                                    items=[e for e in manifest["items"] if e["id"].split(":", 1)[0] in live],
+                                    created_at=manifest["created_at"])
+
+
+def check_receipt(session: Session, resident: Resident, job: TransferJob, jws: str, jwks: dict[str, Any], *,
+                  issuer: str) -> TransferJob:
+    """Verify the destination's signed receipt and compare it with what may go (`expected_manifest`), item by item."""
     if job.state not in (JobState.DELIVERED, JobState.READY):
         raise WrongState()
     # An unverifiable receipt changes nothing here (it may not come from the destination at all); a pulling
     # destination may send a good one, and `deliver` fails its own job.
     payload = manifests.verify_receipt(jws, jwks, issuer=issuer, job=str(job.id))
-    comparison = manifests.compare(job.manifest or {}, payload)
+    comparison = manifests.compare(expected_manifest(session, resident, job), payload)
     job.receipt, job.updated_at = payload, utcnow()
     if not comparison.matches:
         job.state, job.error = JobState.FAILED, "receipt_mismatch"

@@ -161,3 +161,22 @@ def test_me_gives_a_destination_counts_of_an_export_never_its_records(app, db, b
     token = token_for(blog_a, hanako_browser, BLOG_ITEMS)
     answer = blog_a.http.get("/api/v1/me?items=blog_posts,interests", headers=bearer(token)).get_json()
     assert answer["items"] == {"blog_posts": {"comment": 2, "post": 3}, "interests": None}
+
+
+def test_providing_fewer_items_than_collected_is_not_a_mismatch(app, db, google, blog_a, hanako, hanako_browser,  # type: ignore[no-untyped-def]
+                                                                settings) -> None:
+    job, google_token = _pushed(app, db, google, hanako, hanako_browser)
+    google.http.post(f"/api/v1/intake/{job.id}/complete", json={"counts": CASE_I_COUNTS}, headers=bearer(google_token))
+    db.refresh(job)
+    transfers.deliver(db, settings, hanako, job)
+    db.flush()
+    token = token_for(blog_a, hanako_browser, ["blog_posts"])  # she unticks her profile and interests
+    items = blog_a.http.get(f"/api/v1/transfers/{job.id}/items", headers=bearer(token)).get_json()["items"]
+    assert sorted({e["id"].split(":", 1)[0] for e in items}) == ["comment", "post"] and len(items) == 4
+    entries = sorted(({"id": e["id"], "sha256": e["sha256"]} for e in items), key=lambda e: e["id"])
+    payload = {"receipt_version": 1, "iss": "https://blog-a.example.jp", "job": str(job.id),
+               "received_at": "2026-11-27T10:00:00+09:00", "items": entries,
+               "counts": dict(Counter(e["id"].split(":", 1)[0] for e in entries))}
+    ok = blog_a.http.post(f"/api/v1/transfers/{job.id}/receipt", json={"receipt": signed_receipt(blog_a, payload)},
+                          headers=bearer(token))
+    assert ok.status_code == 200, ok.get_json()
