@@ -297,9 +297,12 @@ def test_forms_may_lead_only_to_this_site_and_the_configured_providers(client, s
     # must allow exactly those origins, and nothing else.
     monkeypatch.setattr(settings, "smart_life_pass_issuer", "https://slp.example.jp/oidc")
     monkeypatch.setattr(settings, "mynaportal_issuer", "")
+    for prefix in ("google", "blog_a", "tv_a", "health_b"):
+        monkeypatch.setattr(settings, f"{prefix}_issuer", "")
+    monkeypatch.setattr(settings, "blog_a_issuer", "https://blog-a.example.jp")  # のりかえ's "connect" is such a form
     csp = client.get("/login").headers["Content-Security-Policy"]
     directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";") if d.strip()}
-    assert directives["form-action"] == "form-action 'self' https://slp.example.jp"
+    assert directives["form-action"] == "form-action 'self' https://blog-a.example.jp https://slp.example.jp"
 
 
 # --- script nonces --------------------------------------------------------------------------------------------------
