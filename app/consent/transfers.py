@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,15 +75,19 @@ def _record(session: Session, resident: Resident, kind: RecordKind, recipient: s
 
 
 def release(session: Session, *, resident: Resident, job_id: uuid.UUID, recipient: str, purpose: str,
-            after: int = 0, limit: int = 500, via: Mapping[str, str] | None = None) -> list[ReleasedItem]:
-    """The next staged items of a job (after staging position `after`) whose consent is live, with the PROVISION
-    record of exactly these written in the caller's transaction. Raises ConsentRequired when no kind of the job is
-    consented any more (a withdrawal stops a transfer mid-way: nothing after it leaves)."""
+            after: int = 0, limit: int = 500, via: Mapping[str, str] | None = None,
+            scope: Collection[str] | None = None) -> list[ReleasedItem]:
+    """The next staged items of a job (after staging position `after`) whose consent is live — and, for a client's
+    token, whose item is in its `scope` — with the PROVISION record of exactly these written in the caller's
+    transaction, and each marked released (what the destination's receipt is then checked against). Raises
+    ConsentRequired when no kind of the job may go any more (a withdrawal stops a transfer mid-way: nothing after it
+    leaves)."""
     from app.switching.models import TransferItem  # the staging table belongs to switching; only read here
 
     staged_kinds = list(session.exec(select(TransferItem.kind).where(TransferItem.job_id == job_id,
                                                                       col(TransferItem.taken)).distinct()))
-    allowed = live_kinds(session, resident, recipient, purpose, staged_kinds)
+    allowed = [kind for kind in live_kinds(session, resident, recipient, purpose, staged_kinds)
+               if scope is None or KIND_ITEMS.get(kind) in scope]
     if staged_kinds and not allowed:
         raise ConsentRequired()
     rows = session.exec(
@@ -91,6 +95,8 @@ def release(session: Session, *, resident: Resident, job_id: uuid.UUID, recipien
                                    col(TransferItem.taken), col(TransferItem.kind).in_(allowed))
         .order_by(col(TransferItem.id)).limit(limit)).all()
     items = [ReleasedItem(int(row.id or 0), row.item_id, row.kind, row.sha256, row.body) for row in rows]
+    for row in rows:
+        row.released = True
     if items:
         counts = Counter(item.kind for item in items)
         _record(session, resident, RecordKind.PROVISION, recipient, purpose, counts, job=str(job_id),

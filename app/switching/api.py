@@ -8,6 +8,7 @@ destination pulls passes the consent door and is a 第三者提供 record; a wit
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,11 +18,13 @@ from sqlmodel import Session
 from app.accounts.models import Resident
 from app.consent import transfers as door
 from app.consent.enforce import ConsentRequired
+from app.consent.items import KIND_ITEMS
 from app.db import get_session
 from app.extensions import csrf
 from app.oauth.api import bearer, fail
 from app.oauth.client_auth import client_keys
 from app.oauth.models import OAuthClient
+from app.oauth.scopes import items_of
 from app.oauth.server import issuer
 from app.switching import manifest as manifests
 from app.switching import registry, transfers
@@ -30,6 +33,8 @@ from app.switching.models import JobState, TransferJob
 bp = Blueprint("switching_api", __name__, url_prefix="/api/v1")
 MAX_RECORDS = 500
 MAX_PAGE = 500
+NUMBER = re.compile(r"[0-9]{1,18}")  # ASCII digits only, and within a BIGINT
+INTAKE_PURPOSE = "switching_intake"
 
 
 def init_app() -> None:
@@ -37,10 +42,15 @@ def init_app() -> None:
 
 
 def _client_service(client: OAuthClient, *, sources: bool) -> str:
+    """The switching service this client is, if it is one of the wanted kind and registered for that service's offer
+    (the bank's intake, or the destination's transfer purpose); otherwise a 403."""
     service = registry.service_of_client(client.client_id)
-    if service is None or (service in registry.SOURCES) != sources:
-        fail(403, "insufficient_scope", "This client is not a switching " + ("source." if sources else "destination."))
-    return service
+    if service is not None and (service in registry.SOURCES) == sources:
+        offer = (("azukari", INTAKE_PURPOSE) if sources else
+                 (registry.DESTINATIONS[service].recipient, registry.DESTINATIONS[service].purpose))
+        if (client.recipient_key, client.purpose_key) == offer:
+            return service
+    fail(403, "insufficient_scope", "This client is not a switching " + ("source." if sources else "destination."))
 
 
 def _job(session: Session, resident: Resident, job_id: str, service: str, *, as_source: bool) -> TransferJob:
@@ -63,23 +73,28 @@ def _json_object() -> dict[str, Any]:
 # --- a source pushes (patterns 1 and 4) ---------------------------------------------------------------------
 
 
-def _intake_kinds(session: Session, resident: Resident, client: OAuthClient, job: TransferJob) -> list[str]:
-    """The job's kinds the resident let this source send (what they ticked on the bank's consent screen)."""
-    return door.live_kinds(session, resident, client.recipient_key, client.purpose_key, job.kinds)
+def _intake_kinds(session: Session, resident: Resident, client: OAuthClient, scope: list[str],
+                  job: TransferJob) -> list[str]:
+    """The job's kinds the resident let this source send: in the token's scope (what they ticked on the bank's
+    consent screen for it) and still consented."""
+    granted = set(items_of(scope))
+    return [kind for kind in door.live_kinds(session, resident, client.recipient_key, client.purpose_key, job.kinds)
+            if KIND_ITEMS.get(kind) in granted]
 
 
 @bp.get("/intake")
 def intake_waiting() -> Response:
-    _token, client, resident = bearer()
+    token, client, resident = bearer()
     service, session = _client_service(client, sources=True), get_session()
-    waiting = [{"id": str(job.id), "kinds": registry.resource_kinds_for(_intake_kinds(session, resident, client, job))}
+    waiting = [{"id": str(job.id),
+                "kinds": registry.resource_kinds_for(_intake_kinds(session, resident, client, token.scope_list(), job))}
                for job in transfers.waiting_for(session, resident, service)]
     return jsonify(waiting=waiting)
 
 
 @bp.post("/intake/<job_id>/records")
 def intake_records(job_id: str) -> Response:
-    _token, client, resident = bearer()
+    token, client, resident = bearer()
     service, session = _client_service(client, sources=True), get_session()
     job = _job(session, resident, job_id, service, as_source=True)
     records = _json_object().get("records")
@@ -87,7 +102,7 @@ def intake_records(job_id: str) -> Response:
         fail(400, "invalid_request", f"records must be a list of 1 to {MAX_RECORDS} objects.")
     if not all(isinstance(record, dict) for record in records):
         fail(400, "invalid_request", "Every record must be a JSON object.")
-    allowed = _intake_kinds(session, resident, client, job)
+    allowed = _intake_kinds(session, resident, client, token.scope_list(), job)
     if not allowed:
         fail(403, "consent_required", "The resident has not let this source send these items.")
     try:
@@ -133,16 +148,16 @@ def transfers_ready() -> Response:
 
 @bp.get("/transfers/<job_id>/items")
 def transfer_items(job_id: str) -> Response:
-    _token, client, resident = bearer()
+    token, client, resident = bearer()
     service, session = _client_service(client, sources=False), get_session()
     job = _job(session, resident, job_id, service, as_source=False)
     cursor = request.args.get("cursor", "0") or "0"
     limit = request.args.get("limit", str(MAX_PAGE))
-    if not cursor.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= MAX_PAGE:
+    if not NUMBER.fullmatch(cursor) or not NUMBER.fullmatch(limit) or not 1 <= int(limit) <= MAX_PAGE:
         fail(400, "invalid_request", f"cursor is a number from a previous page; limit is 1 to {MAX_PAGE}.")
     try:
         page = transfers.release_page(session, resident, job, after=int(cursor), limit=int(limit),
-                                      client_id=client.client_id)
+                                      client_id=client.client_id, scope=items_of(token.scope_list()))
     except ConsentRequired:
         fail(403, "consent_required", "The resident withdrew the consent for this transfer.")
     except transfers.WrongState:
@@ -167,7 +182,7 @@ def transfer_receipt(job_id: str) -> Response:
     keys = client_keys(session, client)
     jwks = {"keys": [key.as_dict(private=False) for key in keys.keys]}
     try:
-        transfers.check_receipt(session, resident, job, receipt, jwks, issuer=_peer_issuer(client))
+        transfers.check_receipt(session, job, receipt, jwks, issuer=_peer_issuer(client))
     except ConsentRequired:
         fail(403, "consent_required", "The resident withdrew the consent for this transfer.")
     except manifests.ReceiptInvalid as invalid:

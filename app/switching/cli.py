@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
+import uuid
 from typing import Any
 
 import click
@@ -42,8 +43,8 @@ def _resident(email: str) -> Resident:
 def _job(job_id: str) -> tuple[TransferJob, Resident]:
     session = get_session()
     try:
-        job = session.get(TransferJob, job_id)
-    except (ValueError, TypeError):
+        job = session.get(TransferJob, uuid.UUID(job_id))
+    except ValueError:
         job = None
     resident = session.get(Resident, job.resident_id) if job else None
     if job is None or resident is None:

@@ -29,7 +29,8 @@ COLLECT, DELIVER = "collect", "deliver"
 def run(ctx: JobContext) -> dict[str, Any]:
     job = ctx.session.get(TransferJob, uuid.UUID(ctx.payload["transfer_id"]))
     step = ctx.payload.get("step", COLLECT)
-    if job is None or job.state not in ((JobState.NEW,) if step == COLLECT else (JobState.COLLECTED, JobState.SENDING)):
+    steps = (JobState.NEW,) if step == COLLECT else (JobState.COLLECTED, JobState.SENDING, JobState.DELIVERED)
+    if job is None or job.state not in steps:
         return {"skipped": True}
     resident = ctx.session.get(Resident, job.resident_id)
     if resident is None:
@@ -46,14 +47,25 @@ def run(ctx: JobContext) -> dict[str, Any]:
     except (remote.NotConnected, remote.ServiceRefused) as error:
         return _end(ctx, job, JobState.FAILED, getattr(error, "error", "not_connected"))
     except remote.ServiceBusy as busy:  # still 429 after waiting in the call: the runner comes back later
+        _unless_last_attempt(ctx, job, "rate_limited")
         raise RetryLater("rate_limited", retry_after=timedelta(seconds=busy.retry_after)) from None
     except remote.ServiceUnavailable as down:  # 5xx, timeout, garbage: the same step again, with backoff
+        _unless_last_attempt(ctx, job, down.reason)
         raise RetryLater(down.reason) from None
     except (transfers.ReceiptMismatch, manifests.ReceiptInvalid) as error:
         ctx.session.commit()  # the job is FAILED with its reason; nothing more is sent
         raise PermanentFailure(type(error).__name__) from None
+    except Exception:  # a defect: retried like any job, but never left running for ever on the resident's page
+        _unless_last_attempt(ctx, job, "internal")
+        raise
     ctx.save(progress=100, stage="done")
     return {"state": job.state}
+
+
+def _unless_last_attempt(ctx: JobContext, job: TransferJob, reason: str) -> None:
+    """On the runner's last attempt the transfer stops with its reason (the resident sees it and may start again)."""
+    if ctx.job.attempts >= ctx.job.max_attempts:
+        _end(ctx, job, JobState.FAILED, reason)
 
 
 def _end(ctx: JobContext, job: TransferJob, state: str, reason: str) -> dict[str, Any]:

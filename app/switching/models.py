@@ -66,6 +66,8 @@ class TransferJob(SQLModel, table=True):
     skipped: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
     manifest: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     remote_id: str | None = Field(default=None, max_length=128)  # the destination's import id (push)
+    # The staging position the destination acknowledged: a retried push resumes after it.
+    delivered_through: int = Field(default=0, sa_type=sa.BigInteger)
     receipt: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # the verified receipt's payload
     error: str | None = Field(default=None, max_length=60)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -84,6 +86,7 @@ class TransferItem(SQLModel, table=True):
     item_id: str = Field(max_length=300)  # `<interchange kind>:<source id>`
     kind: str = Field(max_length=30)
     taken: bool = True
+    released: bool = False  # it passed the consent door to the destination: its receipt must list it
     sha256: str = Field(default="", max_length=64)
     body: str = Field(default="", sa_type=sa.Text)  # the canonical JSON text
     size: int = 0

@@ -15,7 +15,7 @@ import requests
 
 from app.config import Settings
 from app.switching import registry
-from app.switching.remote import ServiceClient, ServiceUnavailable
+from app.switching.remote import ServiceClient, ServiceUnavailable, read_answer
 
 MAX_PAGES = 200
 PAGE_SIZE = 50
@@ -80,12 +80,12 @@ def fetch(client: ServiceClient, kinds: list[str]) -> Fetched:
 
 def jwks(issuer: str, settings: Settings) -> dict[str, Any]:
     """A destination's published keys (for its receipts) at `{issuer}/.well-known/jwks.json`."""
+    url = f"{issuer}/.well-known/jwks.json"
     try:
-        response = requests.get(f"{issuer}/.well-known/jwks.json", timeout=settings.outbound_timeout_seconds,
-                                allow_redirects=False)
-        document = response.json() if response.status_code == 200 else None
-    except (requests.RequestException, ValueError) as error:
+        response = requests.get(url, timeout=settings.outbound_timeout_seconds, allow_redirects=False, stream=True)
+    except requests.RequestException as error:
         raise ServiceUnavailable() from error
+    document = read_answer(response, url)
     if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
         raise ServiceUnavailable("garbage")
     return document

@@ -113,15 +113,25 @@ class ServiceClient:
         row = self._row()
         expired = row.access_token_expires_at is not None and row.access_token_expires_at - EARLY_REFRESH <= utcnow()
         if force_refresh or expired:
-            if not row.refresh_token_sealed:
-                raise NotConnected()
-            try:
-                tokens = oauth_client.refresh(self.provider, self._unseal(row.refresh_token_sealed), self._deadline())
-            except oauth_client.RefreshRefused as error:
-                raise NotConnected() from error
-            except ProviderUnavailable as error:
-                raise ServiceUnavailable() from error
-            row = save(self.session, self.settings, self.resident, self.provider.key, tokens)
+            # Locked, then committed at once: the service rotates refresh tokens and revokes the whole grant when a
+            # used one comes back, so a second worker must not refresh with the same one, and a later failure of this
+            # step (its rollback) must not lose the new pair.
+            self.session.commit()
+            row = self.session.exec(select(ServiceConnection).where(ServiceConnection.id == row.id)
+                                    .with_for_update().execution_options(populate_existing=True)).one()
+            still_expired = (row.access_token_expires_at is not None
+                             and row.access_token_expires_at - EARLY_REFRESH <= utcnow())
+            if force_refresh or still_expired:
+                if not row.refresh_token_sealed:
+                    raise NotConnected()
+                try:
+                    tokens = oauth_client.refresh(self.provider, self._unseal(row.refresh_token_sealed), self._deadline())
+                except oauth_client.RefreshRefused as error:
+                    raise NotConnected() from error
+                except ProviderUnavailable as error:
+                    raise ServiceUnavailable() from error
+                row = save(self.session, self.settings, self.resident, self.provider.key, tokens)
+            self.session.commit()
         return self._unseal(row.access_token_sealed)
 
     def _deadline(self) -> Deadline:
@@ -135,16 +145,22 @@ class ServiceClient:
             raise ServiceUnavailable() from error
 
     def call(self, method: str, path: str, *, json_body: Any = None, params: dict[str, Any] | None = None) -> Any:
-        """`method` `{issuer}{path}` with the bearer token; the JSON answer of a 2xx, else a typed error."""
+        """`method` `{issuer}{path}` with the bearer token; the JSON answer of a 2xx, else a typed error.
+
+        Commits the session first: no transaction (and on SQLite no write lock) is held while another service is
+        waited on. Callers (the worker's steps, the CLI) commit their work at these points anyway."""
         url = self.provider.issuer + path
-        response = self._send(method, url, self._access_token(), json_body, params)
+        token = self._access_token()
+        self.session.commit()
+        response = self._send(method, url, token, json_body, params)
         if response.status_code == 401:
             response.close()
-            response = self._send(method, url, self._access_token(force_refresh=True), json_body, params)
+            token = self._access_token(force_refresh=True)
+            response = self._send(method, url, token, json_body, params)
             if response.status_code == 401:
                 response.close()
                 raise NotConnected()
-        return _answer(response, url)
+        return read_answer(response, url)
 
     def _send(self, method: str, url: str, token: str, json_body: Any, params: dict[str, Any] | None) -> requests.Response:
         try:
@@ -157,7 +173,8 @@ class ServiceClient:
             raise ServiceUnavailable() from error
 
 
-def _answer(response: requests.Response, url: str) -> Any:
+def read_answer(response: requests.Response, url: str) -> Any:
+    """The JSON of a 2xx answer (at most MAX_ANSWER_BYTES), else the typed error its status means."""
     with response:
         status = response.status_code
         body = bytearray()

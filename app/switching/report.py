@@ -58,7 +58,7 @@ def for_job(session: Session, resident: Resident, job: TransferJob) -> TransferR
 @dataclass
 class Suggestion:
     destination: registry.Destination
-    carried: dict[str, int] = field(default_factory=dict)  # kind → items held (None-count kinds: -1, not counted yet)
+    carried: dict[str, int | None] = field(default_factory=dict)  # kind → items held (None: not counted until collected)
     not_carried: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
 
@@ -67,10 +67,10 @@ class Suggestion:
         return bool(self.carried)
 
 
-def held_kinds(session: Session, resident: Resident) -> dict[str, dict[str, int]]:
+def held_kinds(session: Session, resident: Resident) -> dict[str, dict[str, int | None]]:
     """What the resident could move, per source: the stored exports' counts, and a connected source's kinds
-    (counted once collected: -1 until then). Only counts are read, never the data."""
-    held: dict[str, dict[str, int]] = {}
+    (None: counted once collected). Only counts are read, never the data."""
+    held: dict[str, dict[str, int | None]] = {}
     uploads = session.exec(select(DataImport).where(DataImport.resident_id == resident.id,
                                                     DataImport.status == ImportStatus.DONE)
                            .order_by(col(DataImport.finished_at).desc())).all()
@@ -78,11 +78,11 @@ def held_kinds(session: Session, resident: Resident) -> dict[str, dict[str, int]
         if spec.upload_format is not None:
             latest = next((u for u in uploads if u.format == spec.upload_format), None)
             stored = (latest.summary or {}).get("stored", {}) if latest else {}
-            counts = {kind: int(stored.get(kind, 0)) for kind in spec.kinds if stored.get(kind)}
+            counts: dict[str, int | None] = {kind: int(stored[kind]) for kind in spec.kinds if stored.get(kind)}
             if counts:
                 held[key] = counts
         elif remote.connection(session, resident, key) is not None:
-            held[key] = dict.fromkeys(spec.kinds, -1)
+            held[key] = dict.fromkeys(spec.kinds, None)
     return held
 
 

@@ -10,6 +10,7 @@ against the manifest (`check_receipt`). The saga of issue 12 (retries, pauses, d
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -32,6 +33,7 @@ from app.switching.models import JobState, TransferJob
 
 PUSH_BATCH = 500
 BUSY_RETRIES = 3
+REMOTE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
 
 class InvalidTransfer(DomainError):
@@ -180,87 +182,90 @@ def _collected(session: Session, job: TransferJob) -> TransferJob:
 def deliver(session: Session, settings: Settings, resident: Resident, job: TransferJob, *,
             sleep: Callable[[float], None] = time.sleep) -> TransferJob:
     """Patterns 2 and 4: push everything, then check the receipt. Patterns 1 and 3: ready for the destination to
-    pull. Commits after each provision record, before its items leave."""
-    if job.state not in (JobState.COLLECTED, JobState.SENDING):
+    pull. Commits after each provision record, before its items leave, and after each batch the destination
+    acknowledged: a retry (the worker's, after a 5xx or a timeout) resumes after it and completes again."""
+    if job.state not in (JobState.COLLECTED, JobState.SENDING, JobState.DELIVERED):
         raise WrongState()
     dst = registry.destination(job.destination)
     if job.pattern in registry.DESTINATION_PULLS:
         job.state, job.updated_at = JobState.READY, utcnow()
         return job
     client = remote.ServiceClient(session, settings, resident, registry.provider(settings, job.destination))
-    manifest = expected_manifest(session, resident, job)
     if job.remote_id is None:
-        answer = _patiently(sleep, lambda: client.call("POST", "/dtp/v1/jobs", json_body={
-            "job": str(job.id), "format": job.format, "expected": {"items": len(manifest.get("items", []))}}))
-        job.remote_id = str(answer.get("id", ""))[:128] or None
-        if job.remote_id is None:
-            raise remote.ServiceUnavailable("garbage")
+        answer = _patiently(session, sleep, lambda: client.call("POST", "/dtp/v1/jobs", json_body={
+            "job": str(job.id), "format": job.format, "expected": {"items": len((job.manifest or {}).get("items", []))}}))
+        remote_id = str(answer.get("id", ""))
+        if not REMOTE_ID.fullmatch(remote_id):
+            raise remote.ServiceUnavailable("garbage")  # it goes into our next URLs
+        job.remote_id = remote_id
         session.commit()
-    after = 0
     while True:
         released = door.release(session, resident=resident, job_id=job.id, recipient=dst.recipient,
-                                purpose=dst.purpose, after=after, limit=PUSH_BATCH,
+                                purpose=dst.purpose, after=job.delivered_through, limit=PUSH_BATCH,
                                 via={"method": "importer_api", "destination": job.destination})
         if not released:
             break
         session.commit()  # the provision record is kept before its items leave
         body = {"items": [{"id": item.item_id, "sha256": item.sha256, "item": json.loads(item.body)}
                           for item in released]}
-        answer = _patiently(sleep, lambda body=body: client.call("POST", f"/dtp/v1/jobs/{job.remote_id}/items",
-                                                                 json_body=body))
-        rejected = answer.get("rejected") if isinstance(answer, dict) else None
-        if rejected:
+        answer = _patiently(session, sleep, lambda body=body: client.call(
+            "POST", f"/dtp/v1/jobs/{job.remote_id}/items", json_body=body))
+        if answer.get("rejected"):
             job.state, job.error = JobState.FAILED, "rejected"
             return job
-        after = released[-1].seq
-    answer = _patiently(sleep, lambda: client.call("POST", f"/dtp/v1/jobs/{job.remote_id}/complete",
-                                                   json_body=manifest))
+        job.delivered_through = released[-1].seq
+        session.commit()
+    manifest = expected_manifest(session, job)
+    answer = _patiently(session, sleep, lambda: client.call("POST", f"/dtp/v1/jobs/{job.remote_id}/complete",
+                                                            json_body=manifest))
     job.state, job.updated_at = JobState.DELIVERED, utcnow()
+    session.commit()
     jwks = pull.jwks(client.provider.issuer, settings)
     try:
-        return check_receipt(session, resident, job, str(answer.get("receipt", "")), jwks, issuer=client.provider.issuer)
+        return check_receipt(session, job, str(answer.get("receipt", "")), jwks, issuer=client.provider.issuer)
     except manifests.ReceiptInvalid:
         job.state, job.error, job.updated_at = JobState.FAILED, "receipt_invalid", utcnow()
         raise
 
 
-def _patiently(sleep: Callable[[float], None], call: Callable[[], Any]) -> Any:
-    """A call, again after the wait a 429 asks for (a few times); other errors go to the caller."""
+def _patiently(session: Session, sleep: Callable[[float], None], call: Callable[[], Any]) -> dict[str, Any]:
+    """A call's JSON object, again after the wait a 429 asks for (a few times, with no transaction open while
+    waiting); other errors go to the caller."""
     for attempt in range(BUSY_RETRIES + 1):
         try:
-            return call()
+            answer = call()
         except remote.ServiceBusy as busy:
             if attempt == BUSY_RETRIES:
                 raise
+            session.commit()
             sleep(busy.retry_after)
+            continue
+        if not isinstance(answer, dict):
+            raise remote.ServiceUnavailable("garbage")
+        return answer
     raise AssertionError("unreachable")
 
 
-def expected_manifest(session: Session, resident: Resident, job: TransferJob) -> dict[str, Any]:
-    """The manifest of what may go now: the collected items of the kinds the resident consents to. Someone who
-    provides fewer items than were collected (unticked on a consent screen) is not a mismatch; what they left out
-    is simply not expected. Raises ConsentRequired when nothing may go."""
-    dst, manifest = registry.destination(job.destination), job.manifest or {}
-    kinds = sorted({entry["id"].split(":", 1)[0] for entry in manifest.get("items", [])})
-    live = set(door.live_kinds(session, resident, dst.recipient, dst.purpose, kinds))
-    if kinds and not live:
+def expected_manifest(session: Session, job: TransferJob) -> dict[str, Any]:
+    """The manifest of what left: the items the consent door released to the destination (a resident who provided
+    fewer items than were collected, or withdrew half-way, expects only those). Raises ConsentRequired when none
+    left."""
+    manifest = job.manifest or {}
+    entries = staging.manifest_entries(session, job, released_only=True)
+    if not entries:
         raise ConsentRequired()
-    if live == set(kinds):
-        return manifest
     return manifests.build_manifest(job=str(job.id), source=job.source, destination=job.destination, format=job.format,
-                                    items=[e for e in manifest["items"] if e["id"].split(":", 1)[0] in live],
-                                    created_at=manifest["created_at"])
+                                    items=entries, created_at=manifest.get("created_at") or utcnow())
 
 
-def check_receipt(session: Session, resident: Resident, job: TransferJob, jws: str, jwks: dict[str, Any], *,
-                  issuer: str) -> TransferJob:
-    """Verify the destination's signed receipt and compare it with what may go (`expected_manifest`), item by item."""
+def check_receipt(session: Session, job: TransferJob, jws: str, jwks: dict[str, Any], *, issuer: str) -> TransferJob:
+    """Verify the destination's signed receipt and compare it with what left (`expected_manifest`), item by item."""
     if job.state not in (JobState.DELIVERED, JobState.READY):
         raise WrongState()
     # An unverifiable receipt changes nothing here (it may not come from the destination at all); a pulling
     # destination may send a good one, and `deliver` fails its own job.
     payload = manifests.verify_receipt(jws, jwks, issuer=issuer, job=str(job.id))
-    comparison = manifests.compare(expected_manifest(session, resident, job), payload)
+    comparison = manifests.compare(expected_manifest(session, job), payload)
     job.receipt, job.updated_at = payload, utcnow()
     if not comparison.matches:
         job.state, job.error = JobState.FAILED, "receipt_mismatch"
@@ -276,14 +281,14 @@ def ready_for(session: Session, resident: Resident, destination: str) -> list[Tr
 
 
 def release_page(session: Session, resident: Resident, job: TransferJob, *, after: int, limit: int,
-                 client_id: str) -> list[door.ReleasedItem]:
-    """One page for a pulling destination (patterns 1, 3), through the consent door."""
+                 client_id: str, scope: list[str]) -> list[door.ReleasedItem]:
+    """One page for a pulling destination (patterns 1, 3), through the consent door, within its token's scope."""
     if job.state != JobState.READY:
         raise WrongState()
     dst = registry.destination(job.destination)
     return door.release(session, resident=resident, job_id=job.id, recipient=dst.recipient, purpose=dst.purpose,
-                        after=after, limit=limit, via={"client": client_id, "method": "resource_api",
-                                                       "endpoint": "/api/v1/transfers/items"})
+                        after=after, limit=limit, scope=scope,
+                        via={"client": client_id, "method": "resource_api", "endpoint": "/api/v1/transfers/items"})
 
 
 __all__ = ["ConsentRequired", "collect", "deliver", "finish_push", "receive_push", "start"]

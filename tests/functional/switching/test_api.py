@@ -180,3 +180,20 @@ def test_providing_fewer_items_than_collected_is_not_a_mismatch(app, db, google,
     ok = blog_a.http.post(f"/api/v1/transfers/{job.id}/receipt", json={"receipt": signed_receipt(blog_a, payload)},
                           headers=bearer(token))
     assert ok.status_code == 200, ok.get_json()
+
+
+def test_a_token_reads_only_its_scope_even_where_more_is_consented(app, db, google, blog_a, hanako, hanako_browser,  # type: ignore[no-untyped-def]
+                                                                   settings) -> None:
+    job, google_token = _pushed(app, db, google, hanako, hanako_browser)
+    google.http.post(f"/api/v1/intake/{job.id}/complete", json={"counts": CASE_I_COUNTS}, headers=bearer(google_token))
+    db.refresh(job)
+    transfers.deliver(db, settings, hanako, job)
+    with app.test_request_context():  # she agreed to all three items earlier, on the transfer's page
+        view = catalogue.offer_view(db, catalogue.offer_for(db, "blog_a", "transfer_blog").id)
+        decisions.grant(db, settings, resident=hanako, view=view, items=BLOG_ITEMS)
+        db.flush()
+    token = token_for(blog_a, hanako_browser, ["profile"])  # … but gives this token her profile only
+    page = blog_a.http.get(f"/api/v1/transfers/{job.id}/items?cursor=²", headers=bearer(token))
+    assert page.status_code == 400  # not an ASCII number
+    items = blog_a.http.get(f"/api/v1/transfers/{job.id}/items", headers=bearer(token)).get_json()["items"]
+    assert [e["id"].split(":", 1)[0] for e in items] == ["profile"]
