@@ -178,6 +178,11 @@ class DemoResident:
         _state, page = self.state(job_url)
         self.browser.submit(page, action_has="/deliver")
 
+    def press(self, job_url: str, action: str) -> requests.Response:
+        """Press the transfer page's button whose form posts to `…/<action>` (deletion, purge, confirmation)."""
+        _state, page = self.state(job_url)
+        return self.browser.submit(page, action_has=f"/{action}")
+
     # --- at a service that is the bank's client ---------------------------------------------------------------
 
     def act_at(self, service: str) -> requests.Response:

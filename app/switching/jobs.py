@@ -18,18 +18,19 @@ from app.accounts.models import Resident
 from app.consent.enforce import ConsentRequired
 from app.jobs.registry import JobHandler
 from app.jobs.runner import JobContext, PermanentFailure, RetryLater
+from app.switching import deletion, remote, transfers
 from app.switching import manifest as manifests
-from app.switching import remote, transfers
 from app.switching.models import JobState, TransferJob
 
 RUN_KIND = "switching.run"
-COLLECT, DELIVER = "collect", "deliver"
+COLLECT, DELIVER, DELETE = "collect", "deliver", "delete"
 
 
 def run(ctx: JobContext) -> dict[str, Any]:
     job = ctx.session.get(TransferJob, uuid.UUID(ctx.payload["transfer_id"]))
     step = ctx.payload.get("step", COLLECT)
-    steps = (JobState.NEW,) if step == COLLECT else (JobState.COLLECTED, JobState.SENDING, JobState.DELIVERED)
+    steps = {COLLECT: (JobState.NEW,), DELIVER: (JobState.COLLECTED, JobState.SENDING, JobState.DELIVERED),
+             DELETE: (JobState.VERIFIED,)}.get(step, ())
     if job is None or job.state not in steps:
         return {"skipped": True}
     resident = ctx.session.get(Resident, job.resident_id)
@@ -39,42 +40,55 @@ def run(ctx: JobContext) -> dict[str, Any]:
         if step == COLLECT:
             ctx.save(progress=10, stage="collecting")
             transfers.collect(ctx.session, ctx.settings, resident, job)
+        elif step == DELETE:
+            ctx.save(progress=10, stage="deleting")
+            deletion.delete_at_source(ctx.session, ctx.settings, resident, job)
         else:
             ctx.save(progress=10, stage="delivering")
             transfers.deliver(ctx.session, ctx.settings, resident, job)
     except ConsentRequired:
-        return _end(ctx, job, JobState.CANCELED, "consent_withdrawn")
+        return _end(ctx, job, JobState.CANCELED, "consent_withdrawn", deleting=step == DELETE)
     except (remote.NotConnected, remote.ServiceRefused) as error:
-        return _end(ctx, job, JobState.FAILED, getattr(error, "error", "not_connected"))
+        return _end(ctx, job, JobState.FAILED, getattr(error, "error", "not_connected"), deleting=step == DELETE)
     except remote.ServiceBusy as busy:  # still 429 after waiting in the call: the runner comes back later
-        _unless_last_attempt(ctx, job, "rate_limited")
+        _unless_last_attempt(ctx, job, "rate_limited", deleting=step == DELETE)
         raise RetryLater("rate_limited", retry_after=timedelta(seconds=busy.retry_after)) from None
     except remote.ServiceUnavailable as down:  # 5xx, timeout, garbage: the same step again, with backoff
-        _unless_last_attempt(ctx, job, down.reason)
+        _unless_last_attempt(ctx, job, down.reason, deleting=step == DELETE)
         raise RetryLater(down.reason) from None
     except (transfers.ReceiptMismatch, manifests.ReceiptInvalid) as error:
+        if step == DELETE:  # the source's certificate did not verify: the deletion stays unproven, the transfer stands
+            ctx.session.rollback()
+            return _end(ctx, job, JobState.VERIFIED, "certificate_invalid", deleting=True)
         ctx.session.commit()  # the job is FAILED with its reason; nothing more is sent
         raise PermanentFailure(type(error).__name__) from None
     except Exception:  # a defect: retried like any job, but never left running for ever on the resident's page
-        _unless_last_attempt(ctx, job, "internal")
+        _unless_last_attempt(ctx, job, "internal", deleting=step == DELETE)
         raise
     ctx.save(progress=100, stage="done")
     return {"state": job.state}
 
 
-def _unless_last_attempt(ctx: JobContext, job: TransferJob, reason: str) -> None:
+def _unless_last_attempt(ctx: JobContext, job: TransferJob, reason: str, *, deleting: bool = False) -> None:
     """On the runner's last attempt the transfer stops with its reason (the resident sees it and may start again)."""
     if ctx.job.attempts >= ctx.job.max_attempts:
-        _end(ctx, job, JobState.FAILED, reason)
+        _end(ctx, job, JobState.FAILED, reason, deleting=deleting)
 
 
-def _end(ctx: JobContext, job: TransferJob, state: str, reason: str) -> dict[str, Any]:
+def _end(ctx: JobContext, job: TransferJob, state: str, reason: str, *, deleting: bool = False) -> dict[str, Any]:
+    """Stop here with `reason`: the transfer's state, or (a deletion step) only the deletion's: a verified transfer
+    stays verified whatever happens to the deletion, which can be asked for again."""
     ctx.session.rollback()
     job = ctx.session.get(TransferJob, job.id) or job
-    job.state, job.error = state, reason[:60]
+    if deleting:
+        job.deletion = {**(job.deletion or {}), "status": "failed", "error": reason[:60]}
+    else:
+        job.state, job.error = state, reason[:60]
     ctx.session.commit()
     raise PermanentFailure(reason)
 
 
 JOB_HANDLERS = [JobHandler(RUN_KIND, run, stage_labels={"collecting": _l("Collecting your data"),
-                                                        "delivering": _l("Delivering"), "done": _l("Done")})]
+                                                        "delivering": _l("Delivering"),
+                                                        "deleting": _l("Deleting at the old service"),
+                                                        "done": _l("Done")})]

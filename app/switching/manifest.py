@@ -154,6 +154,36 @@ def _nonzero(counts: Any) -> dict[str, Any]:
 def verify_receipt(token: str, jwks: Mapping[str, Any], *, issuer: str, job: str) -> dict[str, Any]:
     """The payload of a destination's receipt, once its ES256 signature verifies with the JWKS key named by its
     `kid` and its `iss`, `job` and shape are right; `ReceiptInvalid` otherwise."""
+    payload = _payload(_signed_payload(token, jwks))
+    if payload["iss"] != issuer:
+        raise ReceiptInvalid("wrong_issuer", f"issued by {payload['iss']!r}, expected {issuer!r}")
+    if payload["job"] != job:
+        raise ReceiptInvalid("wrong_job", f"for job {payload['job']!r}, expected {job!r}")
+    return payload
+
+
+def verify_certificate(token: str, jwks: Mapping[str, Any], *, issuer: str, reference: str) -> dict[str, Any]:
+    """The payload of a source's deletion certificate (docs/switching.md), once its ES256 signature verifies and its
+    `iss`, `reference`, `services` and `deleted` counts are right; `ReceiptInvalid` otherwise."""
+    try:
+        payload = json.loads(_signed_payload(token, jwks))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ReceiptInvalid("malformed_payload", "the payload is not JSON") from exc
+    if not isinstance(payload, dict) or not all(isinstance(payload.get(n), str) for n in ("iss", "sub", "jti", "reference")):
+        raise ReceiptInvalid("malformed_payload", "a certificate names iss, sub, jti and reference")
+    if payload["iss"] != issuer:
+        raise ReceiptInvalid("wrong_issuer", f"issued by {payload['iss']!r}, expected {issuer!r}")
+    if payload["reference"] != reference:
+        raise ReceiptInvalid("wrong_job", f"for {payload['reference']!r}, expected {reference!r}")
+    services, deleted = payload.get("services"), payload.get("deleted")
+    if not isinstance(services, list) or not all(isinstance(x, str) for x in services) or not isinstance(deleted, dict) \
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in deleted.values()):
+        raise ReceiptInvalid("malformed_payload", "services is not a list of names or deleted not a map of counts")
+    return payload
+
+
+def _signed_payload(token: str, jwks: Mapping[str, Any]) -> bytes:
+    """The payload bytes of a compact JWS whose ES256 signature verifies with the JWKS key its `kid` names."""
     if not isinstance(token, str) or token.count(".") != 2:
         raise ReceiptInvalid("malformed", "a receipt is a compact JWS (three dot-separated parts)")
     try:
@@ -170,12 +200,7 @@ def verify_receipt(token: str, jwks: Mapping[str, Any], *, issuer: str, job: str
         raise ReceiptInvalid("bad_signature", f"not verifiable ({exc})") from exc
     if not valid:
         raise ReceiptInvalid("bad_signature", "the signature does not verify")
-    payload = _payload(signed.payload)
-    if payload["iss"] != issuer:
-        raise ReceiptInvalid("wrong_issuer", f"issued by {payload['iss']!r}, expected {issuer!r}")
-    if payload["job"] != job:
-        raise ReceiptInvalid("wrong_job", f"for job {payload['job']!r}, expected {job!r}")
-    return payload
+    return bytes(signed.payload)
 
 
 def _key(jwks: Mapping[str, Any], kid: Any) -> ECKey:

@@ -69,6 +69,7 @@ class TransferJob(SQLModel, table=True):
     # The staging position the destination acknowledged: a retried push resumes after it.
     delivered_through: int = Field(default=0, sa_type=sa.BigInteger)
     receipt: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # the verified receipt's payload
+    deletion: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # what was asked and certified (deletion.py)
     error: str | None = Field(default=None, max_length=60)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -82,7 +82,8 @@ GOOGLE_SOURCE = DataSource(
 
 SOURCES: dict[str, Source] = {
     "google": Source("google", "Google", "Google", GOOGLE_KINDS,
-                     scopes=("profile", "blogger.readonly", "calendar.readonly", "youtube.readonly", "timeline.readonly"),
+                     scopes=("profile", "blogger.readonly", "calendar.readonly", "youtube.readonly", "timeline.readonly",
+                             "account.manage"),
                      bank_client_id="google-export", data_source=GOOGLE_SOURCE),
     "apple_health": Source("apple_health", "Apple ヘルスケア（書き出し）", "Apple Health (export)", HEALTH_KINDS,
                            upload_format=ImportFormat.APPLE_HEALTH),

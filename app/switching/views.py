@@ -26,9 +26,9 @@ from app.db import get_session
 from app.errors import DomainError, NotFound
 from app.htmx import render
 from app.jobs import services as jobs
-from app.switching import registry, remote, report, transfers
+from app.switching import deletion, registry, remote, report, transfers
 from app.switching.converters import converter_for
-from app.switching.jobs import COLLECT, DELIVER, RUN_KIND
+from app.switching.jobs import COLLECT, DELETE, DELIVER, RUN_KIND
 from app.switching.messages import ERROR_LABELS, FIELD_LABELS, GENERIC_ERROR, PATTERN_LABELS, STATE_LABELS
 from app.switching.models import JobState
 
@@ -192,6 +192,55 @@ def agree(job_id: str):  # type: ignore[no-untyped-def]
             return redirect(url_for("switching.job", job_id=found.id), code=303)
     if found.state == JobState.NEW and not _consent_needed(session, resident, found):
         _collect(session, resident, found)
+    return redirect(url_for("switching.job", job_id=found.id), code=303)
+
+
+@bp.route("/switching/jobs/<job_id>/delete-at-source", methods=["POST"])
+@auth.reauth_required
+def delete_at_source(job_id: str):  # type: ignore[no-untyped-def]
+    """The resident asks the old service to delete (after a verified receipt only); the worker calls it."""
+    session, resident = get_session(), _resident()
+    found = transfers.job_of(session, resident, job_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        deletion.request_at_source(session, resident, found)
+    except DomainError as error:
+        flash(str(error.message), "error")
+        return redirect(url_for("switching.job", job_id=found.id), code=303)
+    jobs.enqueue(session, RUN_KIND, {"transfer_id": str(found.id), "step": DELETE}, started_by=resident.principal,
+                 unique_key=f"transfer-delete:{found.id}")
+    return redirect(url_for("switching.job", job_id=found.id), code=303)
+
+
+@bp.route("/switching/jobs/<job_id>/purge", methods=["POST"])
+@auth.reauth_required
+def purge(job_id: str):  # type: ignore[no-untyped-def]
+    """An uploaded export: the bank erases its copy and signs a certificate of it."""
+    session, resident = get_session(), _resident()
+    found = transfers.job_of(session, resident, job_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        deletion.purge_upload(session, resident, found, instance_path=current_settings().instance_path,
+                              ip=auth.client_ip())
+    except DomainError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Azukari erased its copy. The signed certificate is below."), "success")
+    return redirect(url_for("switching.job", job_id=found.id), code=303)
+
+
+@bp.route("/switching/jobs/<job_id>/confirm-deleted", methods=["POST"])
+def confirm_deleted(job_id: str):  # type: ignore[no-untyped-def]
+    session, resident = get_session(), _resident()
+    found = transfers.job_of(session, resident, job_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        deletion.confirm_deleted_at_source(session, resident, found)
+    except DomainError as error:
+        flash(str(error.message), "error")
     return redirect(url_for("switching.job", job_id=found.id), code=303)
 
 

@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +25,7 @@ import sqlalchemy as sa
 
 from app.config import PROJECT_ROOT
 from app.demo.seed import DEMO_RESIDENTS
-from app.demo.switching_driver import DemoResident
+from app.demo.switching_driver import DemoResident, forms_of
 from e2e.server import LiveServer
 from tests.database import drop_fresh_database, make_fresh_database
 from tests.factories.exports import export_zip
@@ -134,3 +135,77 @@ def test_a_misbehaving_destination_is_caught(live: LiveServer, misbehaviour: str
     (found_state, found_error), = _query(live, "SELECT state, error FROM transfer_job WHERE id = :id",
                                          id=job_url.rsplit("/", 1)[-1])
     assert (found_state, found_error) == (state, error)
+
+
+def _deletion(live: LiveServer, job_id: str) -> dict[str, Any] | None:
+    (found,), = _query(live, "SELECT deletion FROM transfer_job WHERE id = :id", id=job_id)
+    return found
+
+
+def _deletion_records(live: LiveServer, email: str, job_id: str) -> list[dict[str, Any]]:
+    (resident_id,), = _query(live, "SELECT id FROM resident WHERE email = :email", email=email)
+    rows = _query(live, """SELECT p.body FROM ledger_record r JOIN ledger_chain c ON c.id = r.chain_id
+                           JOIN ledger_payload p ON p.record_id = r.id
+                           WHERE c.subject = :subject AND r.kind = 'deletion' ORDER BY r.seq""",
+                  subject=f"resident:{resident_id}")
+    return [body for (body,) in rows if body.get("job") == job_id]
+
+
+def test_google_deletes_only_after_a_matching_receipt_and_only_when_asked(live: LiveServer) -> None:
+    taro = DEMO_RESIDENTS[1]
+    resident = DemoResident(live.url, taro.email, taro.password, dict(live.peer_urls))
+    job_id = resident.switch("i", 2)["job"]
+    job_url = f"{live.url}/switching/jobs/{job_id}"
+    assert _deletion(live, job_id) is None  # verified, and still nothing deleted: it is the resident's choice
+    resident.press(job_url, "delete-at-source")
+    ends = time.monotonic() + 60
+    while (_deletion(live, job_id) or {}).get("status") != "done" and time.monotonic() < ends:
+        time.sleep(0.5)
+    deletion = _deletion(live, job_id)
+    assert deletion["status"] == "done" and deletion["by"] == "source" and deletion["deleted"]["post"] > 0
+    assert deletion["services"] == ["blogger", "youtube"]
+    assert [r["step"] for r in _deletion_records(live, taro.email, job_id)] == ["requested", "certificate"]
+    _state, page = resident.state(job_url)
+    assert "削除証明書" in page.text and deletion["certificate_id"] in page.text
+
+
+def test_nothing_is_deleted_after_a_failed_transfer(live: LiveServer) -> None:
+    emily = DEMO_RESIDENTS[2]
+    resident = DemoResident(live.url, emily.email, emily.password, dict(live.peer_urls))
+    resident.sign_in()
+    resident.connect("google")
+    resident.connect("blog-a")
+    job_url = resident.start("i", 2)
+    resident.wait_for(job_url, "collected")
+    resident.agree_if_asked(job_url)
+    switches = f"{live.peer_urls['blog-a']}/_test/switches"
+    requests.post(switches, json={"misbehave": "drop_item"}, timeout=10)
+    try:
+        resident.press(job_url, "deliver")
+        resident.wait_for(job_url, "failed")
+    finally:
+        requests.delete(switches, timeout=10)
+    _state, page = resident.state(job_url)
+    assert "/delete-at-source" not in page.text  # no button: nothing to press
+    # Even a forged request (the page's own CSRF token) is refused: the receipt did not match.
+    token = forms_of(resident.browser.get(f"{live.url}/switching"))[0].fields["csrf_token"]
+    resident.browser.http.post(f"{job_url}/delete-at-source", data={"csrf_token": token}, timeout=10)
+    time.sleep(2)
+    job_id = job_url.rsplit("/", 1)[-1]
+    assert _deletion(live, job_id) is None and _deletion_records(live, emily.email, job_id) == []
+
+
+def test_an_uploaded_exports_copy_is_purged_with_the_banks_certificate(live: LiveServer) -> None:
+    # Last in this module: it erases hanako's Apple Health import, which case iv reads.
+    resident = DemoResident(live.url, HANAKO.email, HANAKO.password, dict(live.peer_urls))
+    job_id = resident.switch("iv", 4)["job"]
+    job_url = f"{live.url}/switching/jobs/{job_id}"
+    resident.press(job_url, "purge")
+    deletion = _deletion(live, job_id)
+    assert deletion["status"] == "done" and deletion["by"] == "bank" and deletion["erased"]["staged_items"] > 0
+    assert _query(live, "SELECT count(*) FROM transfer_item WHERE job_id = :id", id=job_id) == [(0,)]
+    assert _query(live, "SELECT count(*) FROM data_import WHERE resident_id = (SELECT id FROM resident "
+                        "WHERE email = :email)", email=HANAKO.email) == [(0,)]
+    resident.press(job_url, "confirm-deleted")
+    assert _deletion(live, job_id)["resident_confirmed_at"]
+    assert [r["by"] for r in _deletion_records(live, HANAKO.email, job_id)] == ["bank", "resident"]

@@ -9,7 +9,7 @@ import pytest
 from joserfc import jws
 from joserfc.jwk import ECKey, OctKey
 
-from app.switching.manifest import ReceiptInvalid, verify_receipt
+from app.switching.manifest import ReceiptInvalid, verify_certificate, verify_receipt
 
 ISSUER = "http://127.0.0.7"
 JOB = "job-42"
@@ -99,3 +99,26 @@ def test_malformed_tokens(token):
 ])
 def test_malformed_payloads(payload, reason):
     assert _reason(_sign(payload)) == reason
+
+
+# --- a source's deletion certificate (app/switching/deletion.py) -----------------------------------------------
+
+CERTIFICATE = {"iss": ISSUER, "sub": "google-sub-1", "jti": "c-1", "iat": 1, "reference": JOB,
+               "services": ["blogger", "youtube"], "deleted": {"post": 12, "comment": 20, "interest": 8}}
+
+
+def test_a_deletion_certificate_verifies_with_the_sources_key() -> None:
+    assert verify_certificate(_sign(CERTIFICATE), JWKS, issuer=ISSUER, reference=JOB) == CERTIFICATE
+
+
+@pytest.mark.parametrize(("change", "key", "reason"), [
+    ({}, OTHER, "bad_signature"),  # signed by someone else with the same kid
+    ({"reference": "another-job"}, KEY, "wrong_job"),
+    ({"iss": "http://127.0.0.254"}, KEY, "wrong_issuer"),
+    ({"deleted": {"post": -1}}, KEY, "malformed_payload"),
+    ({"services": "blogger"}, KEY, "malformed_payload"),
+])
+def test_a_certificate_that_is_not_the_sources_word_is_refused(change, key, reason) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ReceiptInvalid) as refused:
+        verify_certificate(_sign({**CERTIFICATE, **change}, key=key), JWKS, issuer=ISSUER, reference=JOB)
+    assert refused.value.reason == reason
