@@ -64,6 +64,9 @@ class TransferJob(SQLModel, table=True):
     collected: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
     intake_counts: dict[str, int] = Field(default_factory=dict, sa_type=JSON)  # per source `kind` (push)
     skipped: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    # What was staged when collected ({"taken", "lost", "bytes"} per kind): the report outlives the staged items,
+    # which are erased once the destination's receipt matched (pass-through).
+    staged_counts: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     manifest: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     remote_id: str | None = Field(default=None, max_length=128)  # the destination's import id (push)
     # The staging position the destination acknowledged: a retried push resumes after it.

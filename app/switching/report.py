@@ -44,7 +44,7 @@ class TransferReport:
 def for_job(session: Session, resident: Resident, job: TransferJob) -> TransferReport:
     dst = registry.destination(job.destination)
     converter = converter_for(job.format)
-    staged = staging.counts(session, job)
+    staged = job.staged_counts or staging.counts(session, job)
     withheld = door.withheld_kinds(session, resident=resident, recipient=dst.recipient, purpose=dst.purpose,
                                    kinds=sorted(staged["taken"]))
     moves = dict(sorted(staged["taken"].items()))

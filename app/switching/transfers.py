@@ -26,7 +26,8 @@ from app.consent.enforce import ConsentRequired
 from app.data_imports.models import DataImport, ImportStatus
 from app.db import utcnow
 from app.errors import Conflict, DomainError, NotFound
-from app.ledger.services import record_receipt
+from app.ledger.models import RecordKind
+from app.ledger.services import append, record_receipt
 from app.switching import manifest as manifests
 from app.switching import pull, registry, remote, staging
 from app.switching.models import JobState, TransferJob
@@ -171,7 +172,8 @@ def _collected(session: Session, job: TransferJob) -> TransferJob:
     job.manifest = manifests.build_manifest(job=str(job.id), source=job.source, destination=job.destination,
                                             format=dst.format, items=staging.manifest_entries(session, job),
                                             created_at=utcnow().isoformat())
-    job.collected = staging.counts(session, job)["taken"]
+    job.staged_counts = staging.counts(session, job)
+    job.collected = job.staged_counts["taken"]
     job.state, job.updated_at = JobState.COLLECTED, utcnow()
     return job
 
@@ -271,7 +273,19 @@ def check_receipt(session: Session, job: TransferJob, jws: str, jwks: dict[str, 
         job.state, job.error = JobState.FAILED, "receipt_mismatch"
         raise ReceiptMismatch(comparison)
     job.state = JobState.VERIFIED
+    _pass_through(session, job)
     return job
+
+
+def _pass_through(session: Session, job: TransferJob) -> None:
+    """Everything arrived: the bank keeps no copy of what it converted for the transfer, and says so on the ledger
+    (an uploaded export itself stays until the resident erases it: `deletion.purge_upload`)."""
+    resident = session.get(Resident, job.resident_id)
+    erased = staging.purge(session, job)
+    if resident is not None:
+        append(session, subject=resident.principal, kind=RecordKind.DELETION, payload={
+            "by": "bank", "step": "pass_through", "job": str(job.id), "staged_items_erased": erased,
+            "description": "移行先がすべて受け取ったことを確認したため、移行のために変換して保管していたデータを消去しました"})
 
 
 def ready_for(session: Session, resident: Resident, destination: str) -> list[TransferJob]:

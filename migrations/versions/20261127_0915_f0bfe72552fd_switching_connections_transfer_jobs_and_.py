@@ -54,6 +54,7 @@ def upgrade() -> None:
     sa.Column('collected', sa.JSON(), nullable=False),
     sa.Column('intake_counts', sa.JSON(), nullable=False),
     sa.Column('skipped', sa.JSON(), nullable=False),
+    sa.Column('staged_counts', sa.JSON(), nullable=True),
     sa.Column('manifest', sa.JSON(), nullable=True),
     sa.Column('remote_id', sqlmodel.sql.sqltypes.AutoString(length=128), nullable=True),
     sa.Column('delivered_through', sa.BigInteger(), nullable=False),

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sqlmodel import select
+
 from app.consent import catalogue, decisions
 from app.ledger.models import RecordKind
 from app.ledger.services import history, verify_chain
 from app.switching import canonical, transfers
-from app.switching.models import JobState
+from app.switching.models import JobState, TransferItem
 from tests.factories.accounts import ResidentFactory
 from tests.functional.switching.conftest import (
     BLOG_ITEMS,
@@ -109,6 +111,11 @@ def test_a_full_receipt_verifies_the_job(app, db, google, blog_a, hanako, hanako
     assert ok.status_code == 200 and ok.get_json() == {"status": "verified"}
     db.refresh(job)
     assert job.state == JobState.VERIFIED and len(job.receipt["items"]) == 6
+    # Pass-through: the converted copy is erased at once, and the ledger says so.
+    assert db.exec(select(TransferItem).where(TransferItem.job_id == job.id)).first() is None
+    erased = [e.payload for e in history(db, hanako.principal, kinds=[RecordKind.DELETION])]
+    assert erased[0]["step"] == "pass_through" and erased[0]["staged_items_erased"] == 6
+    assert job.staged_counts["taken"]["post"] == 2  # the report outlives the staged items
 
 
 def test_withdrawing_consent_mid_pull_stops_the_next_page(app, db, google, blog_a, hanako, hanako_browser,  # type: ignore[no-untyped-def]

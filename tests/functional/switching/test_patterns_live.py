@@ -164,7 +164,8 @@ def test_google_deletes_only_after_a_matching_receipt_and_only_when_asked(live: 
     deletion = _deletion(live, job_id)
     assert deletion["status"] == "done" and deletion["by"] == "source" and deletion["deleted"]["post"] > 0
     assert deletion["services"] == ["blogger", "youtube"]
-    assert [r["step"] for r in _deletion_records(live, taro.email, job_id)] == ["requested", "certificate"]
+    # pass-through first (the bank erased what it converted once the receipt matched), then the source's deletion
+    assert [r["step"] for r in _deletion_records(live, taro.email, job_id)] == ["pass_through", "requested", "certificate"]
     _state, page = resident.state(job_url)
     assert "削除証明書" in page.text and deletion["certificate_id"] in page.text
 
@@ -200,12 +201,13 @@ def test_an_uploaded_exports_copy_is_purged_with_the_banks_certificate(live: Liv
     resident = DemoResident(live.url, HANAKO.email, HANAKO.password, dict(live.peer_urls))
     job_id = resident.switch("iv", 4)["job"]
     job_url = f"{live.url}/switching/jobs/{job_id}"
+    # Pass-through: once the receipt matched, nothing converted for the transfer is kept.
+    assert _query(live, "SELECT count(*) FROM transfer_item WHERE job_id = :id", id=job_id) == [(0,)]
     resident.press(job_url, "purge")
     deletion = _deletion(live, job_id)
-    assert deletion["status"] == "done" and deletion["by"] == "bank" and deletion["erased"]["staged_items"] > 0
-    assert _query(live, "SELECT count(*) FROM transfer_item WHERE job_id = :id", id=job_id) == [(0,)]
+    assert deletion["status"] == "done" and deletion["by"] == "bank" and deletion["erased"]["import_rows"] > 0
     assert _query(live, "SELECT count(*) FROM data_import WHERE resident_id = (SELECT id FROM resident "
                         "WHERE email = :email)", email=HANAKO.email) == [(0,)]
     resident.press(job_url, "confirm-deleted")
     assert _deletion(live, job_id)["resident_confirmed_at"]
-    assert [r["by"] for r in _deletion_records(live, HANAKO.email, job_id)] == ["bank", "resident"]
+    assert [r["step"] for r in _deletion_records(live, HANAKO.email, job_id)] == ["pass_through", "purge", "confirmed"]
