@@ -1,7 +1,8 @@
 """One-stop switching (issue 11), on a phone in Japanese: Hanako connects Google and ブログサービスA to Azukari (each
 service's own sign-in and consent), prepares the move of her Blogger posts, profile and interests (pattern 2: the
 bank fetches and delivers), reads what moves and what does not, agrees to the provision, sends it, and sees the
-destination's receipt checked item by item — then finds her posts on ブログサービスA."""
+destination's receipt checked item by item, asks Google to delete (its signed certificate is checked and shown) —
+then finds her posts on ブログサービスA."""
 
 from __future__ import annotations
 
@@ -55,6 +56,13 @@ def test_hanako_moves_her_blog_to_blog_a(page: Page, journey: Journey, live_serv
     expect(page.get_by_text("すべて届きました")).to_be_visible(timeout=30_000)
     expect(page.get_by_role("heading", name="ブログサービスA からの受領証")).to_be_visible()
     journey.check("verified with receipt")
+
+    # Only now, and only because she asks: Google ends Blogger and YouTube and deletes, with a signed certificate.
+    expect(page.get_by_text("依頼しない限り、何も削除されません")).to_be_visible()
+    page.get_by_role("button", name="Google にデータの削除を依頼する").click()
+    expect(page.get_by_text("署名付きの削除証明書は Azukari が検証済みです")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("証明書番号")).to_be_visible()
+    journey.check("deleted at google with certificate")
 
     # At ブログサービスA (still signed in there from the connection): the posts arrived.
     page.goto(live_server.peer_urls["blog-a"] + "/")

@@ -29,6 +29,7 @@ from app.ledger.models import RecordKind
 from app.ledger.services import append
 from app.switching import manifest as manifests
 from app.switching import pull, registry, remote, staging
+from app.switching.converters import converter_for
 from app.switching.models import JobState, TransferJob
 
 # Google's services and the interchange kinds each holds (docs/switching.md).
@@ -42,8 +43,27 @@ class NotVerified(Conflict):
     message = _l("Deletion is possible only after the new service's receipt matched everything that was sent.")
 
 
+SERVICE_NAMES = {"blogger": "Blogger", "youtube": "YouTube", "calendar": "Google カレンダー", "maps": "Google マップ"}
+
+
+class NothingToDelete(Conflict):
+    message = _l("Nothing can be deleted there: each of its services still holds data that did not move.")
+
+
 def services_of(job: TransferJob) -> list[str]:
-    return sorted(service for service, kinds in SERVICE_KINDS.items() if set(kinds) & set(job.kinds))
+    """The source's services whose every kind moved completely: chosen, taken by the format, nothing of it lost or
+    held back, and the receipt counts all of it. A service holding anything else (YouTube's watch history when only
+    the subscriptions moved) is never deleted: deletion is per service at the source."""
+    staged = job.staged_counts or {}
+    taken, lost = staged.get("taken", {}), staged.get("lost", {})
+    arrived = (job.receipt or {}).get("counts", {})
+    converter = converter_for(job.format)
+
+    def moved(kind: str) -> bool:
+        return (kind in job.kinds and converter.takes(kind) and not lost.get(kind)
+                and arrived.get(kind, 0) == taken.get(kind, 0))
+
+    return sorted(service for service, kinds in SERVICE_KINDS.items() if all(moved(kind) for kind in kinds))
 
 
 def _require_verified(job: TransferJob) -> None:
@@ -58,6 +78,8 @@ def request_at_source(session: Session, resident: Resident, job: TransferJob) ->
         raise NotVerified()
     if (job.deletion or {}).get("status") in (REQUESTED, DONE):
         return
+    if not services_of(job):
+        raise NothingToDelete()
     job.deletion = {"status": REQUESTED, "by": "source", "requested_at": utcnow().isoformat()}
     append(session, subject=resident.principal, kind=RecordKind.DELETION, payload={
         "by": "source", "step": "requested", "source": job.source, "job": str(job.id), "services": services_of(job),
@@ -74,6 +96,8 @@ def delete_at_source(session: Session, settings: Settings, resident: Resident, j
     provider = registry.provider(settings, job.source)
     client = remote.ServiceClient(session, settings, resident, provider)
     services = services_of(job)
+    if not services:
+        raise NothingToDelete()
     for service in services:
         client.call("POST", f"/account/v1/services/{service}/terminate")
     answer = client.call("POST", "/account/v1/deletion", json_body={"services": services, "reference": str(job.id)})

@@ -158,6 +158,7 @@ def job(job_id: str):  # type: ignore[no-untyped-def]
                   to_agree=to_agree, item_keys=door.items_of_kinds(to_agree), items=items_by_key(session),
                   purpose=session.get(Purpose, registry.DESTINATIONS[found.destination].purpose),
                   received_at=_receipt_time(found),
+                  deletable=[deletion.SERVICE_NAMES[s] for s in deletion.services_of(found)],
                   source=registry.SOURCES[found.source], destination=registry.DESTINATIONS[found.destination],
                   source_url=_issuer(found.source), destination_url=_issuer(found.destination))
 
