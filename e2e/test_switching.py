@@ -51,6 +51,8 @@ def test_hanako_moves_her_blog_to_blog_a(page: Page, journey: Journey, live_serv
     journey.check("pre-transfer report")
 
     page.get_by_role("button", name="同意して進む").click()
+    page.get_by_label(re.compile("ブログサービスA の利用規約")).check()
+    journey.check("terms before sending")
     page.get_by_role("button", name="ブログサービスA に送る").click()
     expect(page.get_by_text("アプリを閉じても、のりかえは続きます")).to_be_visible()
     expect(page.get_by_text("すべて届きました")).to_be_visible(timeout=30_000)

@@ -176,12 +176,12 @@ class DemoResident:
         self.wait_for(job_url, "collected")
         self.agree_if_asked(job_url)
         _state, page = self.state(job_url)
-        self.browser.submit(page, action_has="/deliver")
+        self.browser.submit(page, action_has="/deliver", tick_all=True)  # incl. "I accept the destination's terms"
 
     def press(self, job_url: str, action: str) -> requests.Response:
         """Press the transfer page's button whose form posts to `…/<action>` (deletion, purge, confirmation)."""
         _state, page = self.state(job_url)
-        return self.browser.submit(page, action_has=f"/{action}")
+        return self.browser.submit(page, action_has=f"/{action}", tick_all=True)
 
     # --- at a service that is the bank's client ---------------------------------------------------------------
 

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from app import signing
 from app.accounts.models import Resident
 from app.config import Settings
-from app.data_imports import services as data_imports
+from app.data_imports.services import delete as delete_import
 from app.db import utcnow
 from app.errors import Conflict
 from app.ledger.models import RecordKind
@@ -126,7 +126,7 @@ def purge_upload(session: Session, resident: Resident, job: TransferJob, *, inst
         return deletion
     rows = 0
     if job.import_id is not None:
-        rows = data_imports.delete(session, resident, job.import_id, instance_path=instance_path, ip=ip)
+        rows = delete_import(session, resident, job.import_id, instance_path=instance_path, ip=ip)
     staged = staging.purge(session, job)
     payload = {"iss": "azukari", "jti": str(uuid.uuid4()), "iat": int(utcnow().timestamp()), "job": str(job.id),
                "source": job.source, "import_rows_erased": rows, "staged_items_erased": staged,

@@ -73,6 +73,7 @@ class TransferJob(SQLModel, table=True):
     delivered_through: int = Field(default=0, sa_type=sa.BigInteger)
     receipt: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # the verified receipt's payload
     deletion: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # what was asked and certified (deletion.py)
+    contracts: dict[str, Any] | None = Field(default=None, sa_type=JSON)  # terms accepted (contracts.py)
     error: str | None = Field(default=None, max_length=60)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -61,6 +61,7 @@ class Destination:
     purpose: str
     bank_client_id: str  # the destination's client at the bank (it pulls in patterns 1 and 3)
     scopes: tuple[str, ...] = ("import",)
+    terms_version: str = "2026-10"  # the destination's terms the resident accepts before sending ({issuer}/terms)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from app.db import get_session
 from app.errors import DomainError, NotFound
 from app.htmx import render
 from app.jobs import services as jobs
-from app.switching import deletion, registry, remote, report, transfers
+from app.switching import contracts, deletion, registry, remote, report, transfers
 from app.switching.converters import converter_for
 from app.switching.jobs import COLLECT, DELETE, DELIVER, RUN_KIND
 from app.switching.messages import ERROR_LABELS, FIELD_LABELS, GENERIC_ERROR, PATTERN_LABELS, STATE_LABELS
@@ -251,7 +251,12 @@ def deliver(job_id: str):  # type: ignore[no-untyped-def]
     found = transfers.job_of(session, resident, job_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
+    destination = registry.DESTINATIONS[found.destination]
+    if found.state == JobState.COLLECTED and request.form.get("terms") != destination.terms_version:
+        flash(_("Read and accept %(service)s's terms first.", service=destination.label_ja), "error")
+        return redirect(url_for("switching.job", job_id=found.id), code=303)
     if found.state == JobState.COLLECTED and not _consent_needed(session, resident, found):
+        contracts.accept_terms(session, resident, found, version=destination.terms_version)
         found.state = JobState.SENDING  # shown at once, and the button is gone: one press sends once
         jobs.enqueue(session, RUN_KIND, {"transfer_id": str(found.id), "step": DELIVER},
                      started_by=resident.principal, unique_key=f"transfer-deliver:{found.id}")

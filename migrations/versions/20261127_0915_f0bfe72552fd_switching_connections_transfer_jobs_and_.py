@@ -60,6 +60,7 @@ def upgrade() -> None:
     sa.Column('delivered_through', sa.BigInteger(), nullable=False),
     sa.Column('receipt', sa.JSON(), nullable=True),
     sa.Column('deletion', sa.JSON(), nullable=True),
+    sa.Column('contracts', sa.JSON(), nullable=True),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=True),
     sa.Column('created_at', app.db.UTCDateTime(), nullable=False),
     sa.Column('updated_at', app.db.UTCDateTime(), nullable=False),

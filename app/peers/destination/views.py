@@ -82,6 +82,9 @@ def sign_in_page(login_error: str | None, login_id: str) -> str:
                            form_action=url_for("login"))
 
 
+TERMS_VERSION = "2026-10"
+
+
 def register_views(app: Flask, *, profile: DestinationProfile, db: PeerDatabase, link: BankLink) -> None:
     @app.context_processor
     def _destination_context() -> dict[str, object]:
@@ -104,6 +107,11 @@ def register_views(app: Flask, *, profile: DestinationProfile, db: PeerDatabase,
         return render_template(f"{TEMPLATES}/index.html", account=account, per_type=per_type,
                                total=sum(counts.values()), newest=newest, jobs=jobs_of(db.session, account),
                                link=link.link_of(account.sub))
+
+    @app.get("/terms")
+    def terms() -> ResponseReturnValue:
+        """The terms a new member accepts; the bank shows their version before it sends anything here."""
+        return render_template(f"{TEMPLATES}/terms.html", version=TERMS_VERSION)
 
     @app.post("/login")
     def login() -> ResponseReturnValue:

@@ -204,3 +204,19 @@ def test_a_token_reads_only_its_scope_even_where_more_is_consented(app, db, goog
     assert page.status_code == 400  # not an ASCII number
     items = blog_a.http.get(f"/api/v1/transfers/{job.id}/items", headers=bearer(token)).get_json()["items"]
     assert [e["id"].split(":", 1)[0] for e in items] == ["profile"]
+
+
+def test_nothing_is_sent_before_the_destinations_terms_are_accepted(app, db, google, hanako, hanako_browser, csrf,  # type: ignore[no-untyped-def]
+                                                                   settings) -> None:
+    job, google_token = _pushed(app, db, google, hanako, hanako_browser)
+    google.http.post(f"/api/v1/intake/{job.id}/complete", json={"counts": CASE_I_COUNTS}, headers=bearer(google_token))
+    page = f"/switching/jobs/{job.id}"
+    refused = hanako_browser.post(f"{page}/deliver", data={"csrf_token": csrf(hanako_browser, page)})
+    db.refresh(job)
+    assert refused.status_code == 303 and job.state == JobState.COLLECTED and job.contracts is None
+    sent = hanako_browser.post(f"{page}/deliver", data={"csrf_token": csrf(hanako_browser, page), "terms": "2026-10"})
+    db.refresh(job)
+    assert sent.status_code == 303 and job.state == JobState.SENDING
+    assert job.contracts["destination_terms"]["version"] == "2026-10"
+    transfer_records = [e.payload for e in history(db, hanako.principal, kinds=[RecordKind.TRANSFER])]
+    assert transfer_records[0]["step"] == "destination_terms_accepted"

@@ -126,8 +126,7 @@ def test_a_misbehaving_destination_is_caught(live: LiveServer, misbehaviour: str
     try:
         if misbehaviour == "rate_limited":
             healed.start()
-        _state, page = resident.state(job_url)
-        resident.browser.submit(page, action_has="/deliver")
+        resident.press(job_url, "deliver")
         resident.wait_for(job_url, state)
     finally:
         healed.cancel()

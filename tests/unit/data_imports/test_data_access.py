@@ -14,9 +14,11 @@ pytestmark = pytest.mark.smoke
 
 READERS = ("app/data_imports/", "app/models.py", "app/__init__.py", "app/household/views.py", "app/imports/cli.py",
            "app/consent/transfers.py", "app/consent/items.py")
-# What anyone may import of it: that an import exists, its state and counts, and how its kinds are named.
+# What anyone may import of it: that an import exists, its state and counts, and how its kinds are named — and its
+# erasure (a transfer's purge, the resident's choice), which reads nothing.
 METADATA = {"app.data_imports.models.DataImport", "app.data_imports.models.ImportFormat",
-            "app.data_imports.models.ImportStatus", "app.data_imports.messages.KIND_LABELS"}
+            "app.data_imports.models.ImportStatus", "app.data_imports.messages.KIND_LABELS",
+            "app.data_imports.services.delete"}
 
 
 def test_only_the_residents_own_pages_the_cli_and_the_door_import_the_health_data() -> None:
