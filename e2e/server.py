@@ -76,9 +76,13 @@ class LiveServer:
                             "--threads", "4", "--access-logfile", "-", "--logger-class", "app.access_log.Redacting",
                             "app:create_app()"])
         if worker:
-            self._spawn("worker", [sys.executable, "-m", "app.jobs.worker"])
+            self.start_worker()
         self.wait_until_up()
         return self
+
+    def start_worker(self) -> subprocess.Popen:
+        """One more worker process (a test that killed one starts the next)."""
+        return self._spawn("worker", [sys.executable, "-m", "app.jobs.worker"])
 
     def wait_until_up(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

@@ -71,19 +71,21 @@ def _require_verified(job: TransferJob) -> None:
         raise NotVerified()
 
 
-def request_at_source(session: Session, resident: Resident, job: TransferJob) -> None:
-    """The resident asks for deletion at the source: marked, for the worker to carry out (`delete_at_source`)."""
+def request_at_source(session: Session, resident: Resident, job: TransferJob) -> bool:
+    """The resident asks for deletion at the source: marked, for the worker to carry out (`delete_at_source`).
+    False when it is asked or done already (nothing new to carry out)."""
     _require_verified(job)
     if not registry.SOURCES[job.source].has_api:
         raise NotVerified()
     if (job.deletion or {}).get("status") in (REQUESTED, DONE):
-        return
+        return False
     if not services_of(job):
         raise NothingToDelete()
     job.deletion = {"status": REQUESTED, "by": "source", "requested_at": utcnow().isoformat()}
     append(session, subject=resident.principal, kind=RecordKind.DELETION, payload={
         "by": "source", "step": "requested", "source": job.source, "job": str(job.id), "services": services_of(job),
         "description": "移行元にサービスの解約とデータの削除を依頼しました（移行先の受領証が一致した後）"})
+    return True
 
 
 def delete_at_source(session: Session, settings: Settings, resident: Resident, job: TransferJob) -> dict[str, Any]:

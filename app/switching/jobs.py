@@ -49,7 +49,11 @@ def run(ctx: JobContext) -> dict[str, Any]:
     except ConsentRequired:
         return _end(ctx, job, JobState.CANCELED, "consent_withdrawn", deleting=step == DELETE)
     except (remote.NotConnected, remote.ServiceRefused) as error:
-        return _end(ctx, job, JobState.FAILED, getattr(error, "error", "not_connected"), deleting=step == DELETE)
+        reason = getattr(error, "error", "not_connected")
+        # A full destination is not the end: the transfer waits (what was delivered stays acknowledged) until the
+        # resident has made room there and says continue.
+        state = JobState.PAUSED if reason == "destination_full" and step == DELIVER else JobState.FAILED
+        return _end(ctx, job, state, reason, deleting=step == DELETE)
     except remote.ServiceBusy as busy:  # still 429 after waiting in the call: the runner comes back later
         _unless_last_attempt(ctx, job, "rate_limited", deleting=step == DELETE)
         raise RetryLater("rate_limited", retry_after=timedelta(seconds=busy.retry_after)) from None

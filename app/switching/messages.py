@@ -11,6 +11,7 @@ STATE_LABELS = {
     JobState.AWAITING_SOURCE: _l("Waiting for the old service to send your data"),
     JobState.COLLECTED: _l("Ready to check and send"),
     JobState.SENDING: _l("Sending"),
+    JobState.PAUSED: _l("Paused: the new service is full"),
     JobState.READY: _l("Waiting for the new service to fetch your data"),
     JobState.DELIVERED: _l("Checking the receipt"),
     JobState.VERIFIED: _l("Everything arrived"),

@@ -39,13 +39,14 @@ class JobState:
     AWAITING_SOURCE = "awaiting_source"  # patterns 1 and 4: the source pushes to the intake API
     COLLECTED = "collected"  # staged and converted; the pre-transfer report is ready
     SENDING = "sending"  # the resident said send; the worker delivers
+    PAUSED = "paused"  # the destination is full: the resident makes room there, then says continue
     READY = "ready"  # patterns 1 and 3: waiting for the destination to pull
     DELIVERED = "delivered"  # every item at the destination; the receipt is being checked
     VERIFIED = "verified"  # the destination's signed receipt matches the manifest
     FAILED = "failed"
     CANCELED = "canceled"
 
-    OPEN = (NEW, AWAITING_SOURCE, COLLECTED, SENDING, READY, DELIVERED)
+    OPEN = (NEW, AWAITING_SOURCE, COLLECTED, SENDING, PAUSED, READY, DELIVERED)
 
 
 class TransferJob(SQLModel, table=True):

@@ -205,12 +205,12 @@ def delete_at_source(job_id: str):  # type: ignore[no-untyped-def]
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        deletion.request_at_source(session, resident, found)
+        asked = deletion.request_at_source(session, resident, found)
     except DomainError as error:
         flash(str(error.message), "error")
         return redirect(url_for("switching.job", job_id=found.id), code=303)
-    jobs.enqueue(session, RUN_KIND, {"transfer_id": str(found.id), "step": DELETE}, started_by=resident.principal,
-                 unique_key=f"transfer-delete:{found.id}")
+    if asked:  # one job per request (a repeated press finds it requested already; asking after a failure is new)
+        jobs.enqueue(session, RUN_KIND, {"transfer_id": str(found.id), "step": DELETE}, started_by=resident.principal)
     return redirect(url_for("switching.job", job_id=found.id), code=303)
 
 
@@ -242,6 +242,20 @@ def confirm_deleted(job_id: str):  # type: ignore[no-untyped-def]
         deletion.confirm_deleted_at_source(session, resident, found)
     except DomainError as error:
         flash(str(error.message), "error")
+    return redirect(url_for("switching.job", job_id=found.id), code=303)
+
+
+@bp.route("/switching/jobs/<job_id>/resume", methods=["POST"])
+def resume(job_id: str):  # type: ignore[no-untyped-def]
+    """A paused transfer (the destination was full) goes on, after what the destination already acknowledged."""
+    session, resident = get_session(), _resident()
+    found = transfers.job_of(session, resident, job_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if found.state == JobState.PAUSED:  # (the state is the guard: the first job of this key has ended, failed)
+        found.state, found.error = JobState.SENDING, None
+        jobs.enqueue(session, RUN_KIND, {"transfer_id": str(found.id), "step": DELIVER},
+                     started_by=resident.principal)
     return redirect(url_for("switching.job", job_id=found.id), code=303)
 
 

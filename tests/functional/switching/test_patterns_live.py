@@ -11,6 +11,8 @@ arrived, and the ledger has the receipt from Google and a provision record for e
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -39,6 +41,8 @@ def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     workdir = tmp_path_factory.mktemp("switching-live")
     url = make_fresh_database(database_url, workdir)
     server = LiveServer(url, workdir)
+    lease = pytest.MonkeyPatch()
+    lease.setenv("JOB_LEASE_SECONDS", "3")  # a killed worker's job is taken over within seconds (LiveServer.env)
     try:
         server.start_peers(PEERS)
         server.seed()
@@ -52,6 +56,7 @@ def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         yield server
     finally:
         server.stop()
+        lease.undo()
         drop_fresh_database(url)
 
 
@@ -109,7 +114,7 @@ def _resident_id(server: LiveServer) -> str:
 @pytest.mark.parametrize(("misbehaviour", "state", "error"), [
     ("drop_item", "failed", "receipt_mismatch"),  # acknowledged but not stored: the receipt lacks it
     ("wrong_hash", "failed", "receipt_mismatch"),  # the receipt states another digest for an item
-    ("full", "failed", "destination_full"),
+    ("full", "paused", "destination_full"),  # waits for the resident to make room (see the next test)
     ("rate_limited", "verified", None),  # 429 with Retry-After: waited out, then delivered
 ])
 def test_a_misbehaving_destination_is_caught(live: LiveServer, misbehaviour: str, state: str, error: str | None) -> None:
@@ -134,6 +139,41 @@ def test_a_misbehaving_destination_is_caught(live: LiveServer, misbehaviour: str
     (found_state, found_error), = _query(live, "SELECT state, error FROM transfer_job WHERE id = :id",
                                          id=job_url.rsplit("/", 1)[-1])
     assert (found_state, found_error) == (state, error)
+    if misbehaviour == "full":  # she made room there: it goes on after what was acknowledged, and completes
+        resident.press(job_url, "resume")
+        resident.wait_for(job_url, "verified")
+
+
+def test_a_worker_killed_while_delivering_is_followed_by_one_that_completes_the_transfer_once(live: LiveServer) -> None:
+    emily = DEMO_RESIDENTS[2]
+    resident = DemoResident(live.url, emily.email, emily.password, dict(live.peer_urls))
+    resident.sign_in()
+    resident.connect("google")
+    resident.connect("blog-a")
+    job_url = resident.start("i", 2)
+    resident.wait_for(job_url, "collected")
+    resident.agree_if_asked(job_url)
+    switches = f"{live.peer_urls['blog-a']}/_test/switches"
+    requests.post(switches, json={"misbehave": "slow", "slow_seconds": 6}, timeout=10)  # the importer hangs …
+    try:
+        resident.press(job_url, "deliver")
+        resident.wait_for(job_url, "sending")
+        time.sleep(2.5)  # … while the worker waits on it
+        worker = next(p for p in live.processes if "app.jobs.worker" in " ".join(map(str, p.args)))
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+        live.processes.remove(worker)
+    finally:
+        requests.delete(switches, timeout=10)
+    live.start_worker()  # the killed one's lease runs out; this one takes the job over
+    resident.wait_seconds = 90
+    resident.wait_for(job_url, "verified")
+    job_id = job_url.rsplit("/", 1)[-1]
+    (manifest, receipt), = _query(live, "SELECT manifest, receipt FROM transfer_job WHERE id = :id", id=job_id)
+    held = requests.get(f"{live.peer_urls['blog-a']}/_test/received", params={"login_id": emily.email}, timeout=10).json()
+    stored = [item["id"] for job in held["jobs"] if job["job"] == job_id for item in job["items"]]
+    assert sorted(stored) == sorted(entry["id"] for entry in manifest["items"])  # everything, and each id once
+    assert len(receipt["items"]) == len(manifest["items"])
 
 
 def _deletion(live: LiveServer, job_id: str) -> dict[str, Any] | None:
