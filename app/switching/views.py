@@ -112,7 +112,7 @@ def start():  # type: ignore[no-untyped-def]
     form = EmptyForm()
     case = registry.CASES.get(request.form.get("case", ""))
     pattern = request.form.get("pattern", "")
-    if not form.validate_on_submit() or case is None or not pattern.isdigit():
+    if not form.validate_on_submit() or case is None or pattern not in {str(p) for p in registry.PATTERNS}:
         flash(_("Choose what to move and how."), "error")
         return redirect(url_for("switching.index"), code=303)
     try:

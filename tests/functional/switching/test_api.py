@@ -220,3 +220,10 @@ def test_nothing_is_sent_before_the_destinations_terms_are_accepted(app, db, goo
     assert job.contracts["destination_terms"]["version"] == "2026-10"
     transfer_records = [e.payload for e in history(db, hanako.principal, kinds=[RecordKind.TRANSFER])]
     assert transfer_records[0]["step"] == "destination_terms_accepted"
+
+
+def test_a_start_with_an_unknown_case_or_pattern_is_a_message_not_an_error(hanako_browser, csrf) -> None:  # type: ignore[no-untyped-def]
+    for case, pattern in (("i", "²"), ("i", "5"), ("v", "1")):
+        answer = hanako_browser.post("/switching/jobs", data={"csrf_token": csrf(hanako_browser, "/switching"),
+                                                              "case": case, "pattern": pattern})
+        assert answer.status_code == 303 and answer.headers["Location"].endswith("/switching")
