@@ -114,7 +114,7 @@ class DemoResident:
         password = password or next((r.password for r in DEMO_RESIDENTS if r.email == email), None)
         if not password:
             raise DriverError(f"give --password for {email}")
-        peers = {key: getattr(settings, f"{key.replace('-', '_')}_issuer") for key in ("google", *registry.DESTINATIONS)}
+        peers = {key: registry.issuer(settings, key) for key in ("google", *registry.DESTINATIONS)}
         return cls(bank.rstrip("/"), email, password, peers)
 
     def peer_password(self, service: str) -> str:

@@ -157,7 +157,7 @@ def run_command(email: str, case_key: str, pattern: int, wait: int) -> None:
 
 
 def _issuer(service: str) -> str:
-    return str(getattr(current_settings(), f"{service.replace('-', '_')}_issuer", ""))
+    return registry.issuer(current_settings(), service)
 
 
 def _wait(job: TransferJob, state: str, seconds: int) -> TransferJob:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.accounts.providers import DataSource, OAuthProvider
-from app.config import Settings
+from app.config import SWITCHING_SERVICES, Settings
 from app.data_imports.models import ImportFormat
 from app.errors import NotFound
 
@@ -135,15 +135,21 @@ def service_of_client(client_id: str) -> str | None:
     return None
 
 
+def issuer(settings: Settings, key: str) -> str:
+    """A switching service's base URL from the settings (`<prefix>_issuer`), or "" for one without (an upload)."""
+    prefix = SWITCHING_SERVICES.get(key)
+    return str(getattr(settings, f"{prefix}_issuer", "")) if prefix else ""
+
+
 def provider(settings: Settings, key: str) -> OAuthProvider:
     """The bank's client configuration at a service's authorization server (patterns 2, 3 and 4)."""
-    prefix = key.replace("-", "_")
-    issuer = getattr(settings, f"{prefix}_issuer", "")
-    if not issuer or (key not in SOURCES and key not in DESTINATIONS) or (key in SOURCES and not SOURCES[key].has_api):
+    prefix = SWITCHING_SERVICES.get(key, "")
+    issuer_url = issuer(settings, key)
+    if not issuer_url or (key not in SOURCES and key not in DESTINATIONS) or (key in SOURCES and not SOURCES[key].has_api):
         raise NotFound()
     label = SOURCES[key].label_ja if key in SOURCES else DESTINATIONS[key].label_ja
     scopes = SOURCES[key].scopes if key in SOURCES else DESTINATIONS[key].scopes
     data_source = SOURCES[key].data_source if key in SOURCES else None
-    return OAuthProvider(key=key, label=label, issuer=issuer, client_id=getattr(settings, f"{prefix}_client_id"),
+    return OAuthProvider(key=key, label=label, issuer=issuer_url, client_id=getattr(settings, f"{prefix}_client_id"),
                          client_secret=getattr(settings, f"{prefix}_client_secret"), scopes=scopes, openid=False,
                          can_log_in=False, source=data_source or DataSource(label, "（デモ）", "（デモ）", "本人の操作による"))

@@ -58,7 +58,7 @@ def _resident():  # type: ignore[no-untyped-def]
 
 
 def _issuer(service: str) -> str:
-    return str(getattr(current_settings(), f"{service.replace('-', '_')}_issuer", ""))
+    return registry.issuer(current_settings(), service)
 
 
 @bp.route("/switching")

@@ -111,6 +111,18 @@ def _resident_id(server: LiveServer) -> str:
     return str(found)
 
 
+def _ready_to_send_case_i(live: LiveServer, resident: DemoResident) -> tuple[str, str]:
+    """Case i in pattern 2 up to the send button (both services connected, the provision agreed): the transfer's
+    page, and blog-a's switches to make it misbehave before sending."""
+    resident.sign_in()
+    resident.connect("google")
+    resident.connect("blog-a")
+    job_url = resident.start("i", 2)
+    resident.wait_for(job_url, "collected")
+    resident.agree_if_asked(job_url)
+    return job_url, f"{live.peer_urls['blog-a']}/_test/switches"
+
+
 @pytest.mark.parametrize(("misbehaviour", "state", "error"), [
     ("drop_item", "failed", "receipt_mismatch"),  # acknowledged but not stored: the receipt lacks it
     ("wrong_hash", "failed", "receipt_mismatch"),  # the receipt states another digest for an item
@@ -119,13 +131,7 @@ def _resident_id(server: LiveServer) -> str:
 ])
 def test_a_misbehaving_destination_is_caught(live: LiveServer, misbehaviour: str, state: str, error: str | None) -> None:
     resident = DemoResident(live.url, HANAKO.email, HANAKO.password, dict(live.peer_urls))
-    resident.sign_in()
-    resident.connect("google")
-    resident.connect("blog-a")
-    job_url = resident.start("i", 2)
-    resident.wait_for(job_url, "collected")
-    resident.agree_if_asked(job_url)
-    switches = f"{live.peer_urls['blog-a']}/_test/switches"
+    job_url, switches = _ready_to_send_case_i(live, resident)
     assert requests.post(switches, json={"misbehave": misbehaviour}, timeout=10).status_code == 200
     healed = threading.Timer(1.5, lambda: requests.delete(switches, timeout=10))
     try:
@@ -147,13 +153,7 @@ def test_a_misbehaving_destination_is_caught(live: LiveServer, misbehaviour: str
 def test_a_worker_killed_while_delivering_is_followed_by_one_that_completes_the_transfer_once(live: LiveServer) -> None:
     emily = DEMO_RESIDENTS[2]
     resident = DemoResident(live.url, emily.email, emily.password, dict(live.peer_urls))
-    resident.sign_in()
-    resident.connect("google")
-    resident.connect("blog-a")
-    job_url = resident.start("i", 2)
-    resident.wait_for(job_url, "collected")
-    resident.agree_if_asked(job_url)
-    switches = f"{live.peer_urls['blog-a']}/_test/switches"
+    job_url, switches = _ready_to_send_case_i(live, resident)
     requests.post(switches, json={"misbehave": "slow", "slow_seconds": 6}, timeout=10)  # the importer hangs …
     try:
         resident.press(job_url, "deliver")
@@ -213,13 +213,7 @@ def test_google_deletes_only_after_a_matching_receipt_and_only_when_asked(live: 
 def test_nothing_is_deleted_after_a_failed_transfer(live: LiveServer) -> None:
     emily = DEMO_RESIDENTS[2]
     resident = DemoResident(live.url, emily.email, emily.password, dict(live.peer_urls))
-    resident.sign_in()
-    resident.connect("google")
-    resident.connect("blog-a")
-    job_url = resident.start("i", 2)
-    resident.wait_for(job_url, "collected")
-    resident.agree_if_asked(job_url)
-    switches = f"{live.peer_urls['blog-a']}/_test/switches"
+    job_url, switches = _ready_to_send_case_i(live, resident)
     requests.post(switches, json={"misbehave": "drop_item"}, timeout=10)
     try:
         resident.press(job_url, "deliver")
