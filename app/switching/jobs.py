@@ -29,7 +29,7 @@ COLLECT, DELIVER, DELETE = "collect", "deliver", "delete"
 def run(ctx: JobContext) -> dict[str, Any]:
     job = ctx.session.get(TransferJob, uuid.UUID(ctx.payload["transfer_id"]))
     step = ctx.payload.get("step", COLLECT)
-    steps = {COLLECT: (JobState.NEW,), DELIVER: (JobState.COLLECTED, JobState.SENDING, JobState.DELIVERED),
+    steps = {COLLECT: (JobState.NEW,), DELIVER: (JobState.COLLECTED, JobState.DELIVERING, JobState.VERIFYING),
              DELETE: (JobState.VERIFIED,)}.get(step, ())
     if job is None or job.state not in steps:
         return {"skipped": True}

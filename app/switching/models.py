@@ -35,18 +35,28 @@ class ServiceConnection(SQLModel, table=True):
 
 
 class JobState:
-    NEW = "new"
-    AWAITING_SOURCE = "awaiting_source"  # patterns 1 and 4: the source pushes to the intake API
-    COLLECTED = "collected"  # staged and converted; the pre-transfer report is ready
-    SENDING = "sending"  # the resident said send; the worker delivers
+    """The transfer saga (docs/switching.md "The saga"): each state is committed before the side effect it names,
+    so a worker killed anywhere resumes from the last one (`app/switching/saga.py` moves between them)."""
+
+    NEW = "new"  # created; an upload waits for the resident's consent to convert it
+    AWAITING_SOURCE = "awaiting_source"  # patterns 1 and 4: the source exports by pushing to the intake API
+    EXPORTING = "exporting"  # patterns 2 and 3: the worker reads the source's API
+    CONVERTING = "converting"  # what arrived is converted and staged with the manifest
+    COLLECTED = "collected"  # the pre-transfer report is ready: the resident agrees, accepts the terms, sends
+    DELIVERING = "delivering"  # the resident said send: the worker pushes, one acknowledged batch at a time
     PAUSED = "paused"  # the destination is full: the resident makes room there, then says continue
     READY = "ready"  # patterns 1 and 3: waiting for the destination to pull
-    DELIVERED = "delivered"  # every item at the destination; the receipt is being checked
-    VERIFIED = "verified"  # the destination's signed receipt matches the manifest
+    VERIFYING = "verifying"  # everything is at the destination; its signed receipt is being compared
+    VERIFIED = "verified"  # the receipt matched the manifest: the old service's data is the resident's choice
+    SOURCE_CONTRACT_ENDED = "source_contract_ended"  # the source ended the moved services (deletion asked for)
+    SOURCE_DELETION_REQUESTED = "source_deletion_requested"  # the deletion call is made; its certificate awaited
+    COMPLETE = "complete"  # the switch is over: deleted (or purged) with a certificate, or kept by choice
     FAILED = "failed"
     CANCELED = "canceled"
 
-    OPEN = (NEW, AWAITING_SOURCE, COLLECTED, SENDING, PAUSED, READY, DELIVERED)
+    OPEN = (NEW, AWAITING_SOURCE, EXPORTING, CONVERTING, COLLECTED, DELIVERING, PAUSED, READY, VERIFYING)
+    # The transfer is done and checked (the completion page): everything after is about the old service.
+    DONE = (VERIFIED, SOURCE_CONTRACT_ENDED, SOURCE_DELETION_REQUESTED, COMPLETE)
 
 
 class TransferJob(SQLModel, table=True):
@@ -60,7 +70,7 @@ class TransferJob(SQLModel, table=True):
     kinds: list[str] = Field(default_factory=list, sa_type=JSON)  # the interchange kinds chosen to move
     import_id: uuid.UUID | None = Field(default=None, foreign_key="data_import.id", ondelete="SET NULL")
     format: str = Field(max_length=32)  # the destination's format and version, e.g. `blog-a/1`
-    state: str = Field(default=JobState.NEW, max_length=20, index=True)
+    state: str = Field(default=JobState.NEW, max_length=32, index=True)
     # What came from the source, per interchange kind, and what of it the format takes; sizes in canonical bytes.
     collected: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
     intake_counts: dict[str, int] = Field(default_factory=dict, sa_type=JSON)  # per source `kind` (push)

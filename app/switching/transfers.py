@@ -186,7 +186,7 @@ def deliver(session: Session, settings: Settings, resident: Resident, job: Trans
     """Patterns 2 and 4: push everything, then check the receipt. Patterns 1 and 3: ready for the destination to
     pull. Commits after each provision record, before its items leave, and after each batch the destination
     acknowledged: a retry (the worker's, after a 5xx or a timeout) resumes after it and completes again."""
-    if job.state not in (JobState.COLLECTED, JobState.SENDING, JobState.DELIVERED):
+    if job.state not in (JobState.COLLECTED, JobState.DELIVERING, JobState.VERIFYING):
         raise WrongState()
     dst = registry.destination(job.destination)
     if job.pattern in registry.DESTINATION_PULLS:
@@ -220,7 +220,7 @@ def deliver(session: Session, settings: Settings, resident: Resident, job: Trans
     manifest = expected_manifest(session, job)
     answer = _patiently(session, sleep, lambda: client.call("POST", f"/dtp/v1/jobs/{job.remote_id}/complete",
                                                             json_body=manifest))
-    job.state, job.updated_at = JobState.DELIVERED, utcnow()
+    job.state, job.updated_at = JobState.VERIFYING, utcnow()
     session.commit()
     jwks = pull.jwks(client.provider.issuer, settings)
     try:
@@ -262,7 +262,7 @@ def expected_manifest(session: Session, job: TransferJob) -> dict[str, Any]:
 
 def check_receipt(session: Session, job: TransferJob, jws: str, jwks: dict[str, Any], *, issuer: str) -> TransferJob:
     """Verify the destination's signed receipt and compare it with what left (`expected_manifest`), item by item."""
-    if job.state not in (JobState.DELIVERED, JobState.READY):
+    if job.state not in (JobState.VERIFYING, JobState.READY):
         raise WrongState()
     # An unverifiable receipt changes nothing here (it may not come from the destination at all); a pulling
     # destination may send a good one, and `deliver` fails its own job.

@@ -253,7 +253,7 @@ def resume(job_id: str):  # type: ignore[no-untyped-def]
     if not EmptyForm().validate_on_submit():
         abort(400)
     if found.state == JobState.PAUSED:  # (the state is the guard: the first job of this key has ended, failed)
-        found.state, found.error = JobState.SENDING, None
+        found.state, found.error = JobState.DELIVERING, None
         jobs.enqueue(session, RUN_KIND, {"transfer_id": str(found.id), "step": DELIVER},
                      started_by=resident.principal)
     return redirect(url_for("switching.job", job_id=found.id), code=303)
@@ -271,7 +271,7 @@ def deliver(job_id: str):  # type: ignore[no-untyped-def]
         return redirect(url_for("switching.job", job_id=found.id), code=303)
     if found.state == JobState.COLLECTED and not _consent_needed(session, resident, found):
         contracts.accept_terms(session, resident, found, version=destination.terms_version)
-        found.state = JobState.SENDING  # shown at once, and the button is gone: one press sends once
+        found.state = JobState.DELIVERING  # shown at once, and the button is gone: one press sends once
         jobs.enqueue(session, RUN_KIND, {"transfer_id": str(found.id), "step": DELIVER},
                      started_by=resident.principal, unique_key=f"transfer-deliver:{found.id}")
         flash(_("Sending. You can close the app: the transfer goes on."), "success")

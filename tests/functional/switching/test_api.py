@@ -216,7 +216,7 @@ def test_nothing_is_sent_before_the_destinations_terms_are_accepted(app, db, goo
     assert refused.status_code == 303 and job.state == JobState.COLLECTED and job.contracts is None
     sent = hanako_browser.post(f"{page}/deliver", data={"csrf_token": csrf(hanako_browser, page), "terms": "2026-10"})
     db.refresh(job)
-    assert sent.status_code == 303 and job.state == JobState.SENDING
+    assert sent.status_code == 303 and job.state == JobState.DELIVERING
     assert job.contracts["destination_terms"]["version"] == "2026-10"
     transfer_records = [e.payload for e in history(db, hanako.principal, kinds=[RecordKind.TRANSFER])]
     assert transfer_records[0]["step"] == "destination_terms_accepted"

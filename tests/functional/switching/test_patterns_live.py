@@ -157,7 +157,7 @@ def test_a_worker_killed_while_delivering_is_followed_by_one_that_completes_the_
     requests.post(switches, json={"misbehave": "slow", "slow_seconds": 6}, timeout=10)  # the importer hangs …
     try:
         resident.press(job_url, "deliver")
-        resident.wait_for(job_url, "sending")
+        resident.wait_for(job_url, "delivering")
         time.sleep(2.5)  # … while the worker waits on it
         worker = next(p for p in live.processes if "app.jobs.worker" in " ".join(map(str, p.args)))
         os.killpg(worker.pid, signal.SIGKILL)
