@@ -33,6 +33,17 @@ What the peer gets (routes on its app):
 - `POST /azukari/<again_path>` (CSRF, signed in, linked): `on_connected(account)` again.
 - `GET /_test/azukari/links` (loopback): `[{"account", "state", "scope", "linked_at", "refused_at",
   "refused_reason", "acted_at", "action_ok", "action_message"}]`, never tokens.
+- `POST /azukari/events` (no CSRF: the bank's server calls it): the bank's result events, RFC 8417 SETs pushed per
+  RFC 8935 (`events.py`, docs/switching.md "Result events"): verified against `{bank}/.well-known/jwks.json`,
+  stored once per `jti`, attributed to an account by the bearer token (a live access token this peer issued),
+  else by the bank's job id (`account_of_job`), else to nobody. 202; 400 `{"err", "description"}`; 415; 503 when
+  the bank's keys cannot be fetched.
+- `GET /azukari/events`: the signed-in account's events, in Japanese (linked from `/azukari/start`).
+- `GET /_test/azukari/events` (loopback): `[{"jti", "account", "job", "state", "role", "received_at"}]`.
+
+Job ids: every `/intake/{id}…` and `/transfers/{id}…` call that the bank answers 2xx records that job as the
+account's (`bank_link_job`); `account_of_job=` (a callable job id → account or None) lets a peer name the account
+of jobs it knows otherwise (a destination's importer jobs, which the bank pushed).
 
 Tokens: the refresh token rotates and the new one is committed before anything else; an access token is
 refreshed when it has run out, or once after a 401. `invalid_grant` on refresh, no refresh token left, or
@@ -49,8 +60,10 @@ win over both (tests pin them). Nothing talks to the bank at start-up.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -64,8 +77,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.peers.authserver.storage import PeerDatabase
+from app.peers.bank_link.events import EVENT, BankKeys, TransferResult
 from app.peers.bank_link.signing import sign_compact_jws, verify_compact_jws
-from app.peers.bank_link.storage import ACTIVE, BankLinkRow, Base, now
+from app.peers.bank_link.storage import ACTIVE, BankEventRow, BankJobRow, BankLinkRow, Base, now
 from app.peers.base import peer_storage
 from app.peers.recipient import bank_issuer
 from app.peers.recipient.bank import (
@@ -80,12 +94,14 @@ from app.peers.recipient.bank import (
 from app.peers.recipient.keys import load_or_create_client_key, public_jwks
 
 __all__ = [
+    "EVENT",
     "RECEIVE",
     "SEND",
     "BankError",
     "BankLink",
     "BankRefused",
     "BankUnavailable",
+    "EventInfo",
     "LinkInfo",
     "LinkPage",
     "NotLinked",
@@ -108,6 +124,8 @@ API_TIMEOUT_SECONDS = 20.0
 EXPIRY_MARGIN_SECONDS = 10
 NOT_LINKED = "Azukari とまだ連携していません。「Azukari と連携する」から始めてください。"
 LINK_REFUSED = "Azukari との連携が終わっています（同意の取り消しまたは期限切れ）。もう一度連携してください。"
+# The bank's job (or transfer) id in an API path: `/intake/{id}/…`, `/transfers/{id}/…`.
+_JOB_PATH = re.compile(r"^/(?:intake|transfers)/([A-Za-z0-9_.:-]{1,200})(?:/|$)")
 
 
 class NotLinked(BankError):
@@ -161,6 +179,27 @@ class LinkInfo:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
+@dataclass(frozen=True, slots=True)
+class EventInfo:
+    """A stored result event of the bank, as pages and test controls show it."""
+
+    jti: str
+    account: str | None
+    attributed_by: str | None
+    job: str
+    role: str
+    state: str
+    reason: str | None
+    counts: dict[str, int]
+    deletion_certificate_id: str | None
+    occurred_at: str | None
+    received_at: int
+
+    def as_test_json(self) -> dict[str, Any]:
+        return {"jti": self.jti, "account": self.account, "job": self.job, "state": self.state, "role": self.role,
+                "received_at": self.received_at}
+
+
 def response_json(response: requests.Response) -> dict[str, Any]:
     """The bank's JSON object, or BankUnavailable (a Japanese message) when the body is anything else."""
     try:
@@ -189,6 +228,7 @@ class BankLink:
         issuer: str | None = None,
         client_id: str | None = None,
         templates: str = "peers/bank_link",
+        account_of_job: Callable[[str], str | None] | None = None,
     ) -> None:
         self.db = db
         self.scope = scope
@@ -207,6 +247,8 @@ class BankLink:
         # One bank conversation at a time per peer: refresh tokens rotate, and presenting one twice (two threads
         # refreshing together) would look like a replay and end the resident's authorization.
         self._lock = threading.RLock()
+        self._account_of_job = account_of_job
+        self.bank_keys = BankKeys(lambda: self.issuer)
         Base.metadata.create_all(db.engine)
         from app.peers.bank_link.views import register_views  # the views need this class; import late
 
@@ -304,6 +346,8 @@ class BankLink:
             if response.status_code == 403 and _error_code(response) == "consent_required":
                 self._refuse(account, "consent_required")
                 raise BankRefused("consent_required")
+            if 200 <= response.status_code < 300:
+                self._remember_job(account, path)
             return response
 
     def _send(self, method: str, path: str, token: str, kwargs: dict[str, Any]) -> requests.Response:
@@ -351,6 +395,51 @@ class BankLink:
                              refresh_token=tokens.refresh_token, scope=tokens.scope)
         return tokens.access_token
 
+    # -- the bank's result events (events.py) -------------------------------------------------------------------
+
+    def _remember_job(self, account: str, path: str) -> None:
+        """The bank answered 2xx about this job for `account`: it is theirs (how a result event finds its account)."""
+        match = _JOB_PATH.match(path.split("?", 1)[0])
+        if match is None:
+            return
+        with self._transaction() as session:
+            if session.get(BankJobRow, (match.group(1), account)) is None:
+                session.add(BankJobRow(job=match.group(1), account=account, seen_at=now()))
+
+    def account_of_job(self, job: str) -> str | None:
+        """The account a bank job id belongs to: the one that worked on it with the bank (the latest to start, if
+        two accounts here are linked to one resident there), else the peer's own answer (`account_of_job=`), else
+        None."""
+        with self._session() as session:
+            account = session.scalar(select(BankJobRow.account).where(BankJobRow.job == job)
+                                     .order_by(BankJobRow.seen_at.desc()).limit(1))
+        if account is None and self._account_of_job is not None:
+            account = self._account_of_job(job)
+        return account
+
+    def store_event(self, result: TransferResult, *, account: str | None, attributed_by: str | None) -> bool:
+        """Keep a verified event once per `jti`; False if that `jti` was already kept (nothing changes)."""
+        with self._transaction() as session:
+            if session.get(BankEventRow, result.jti) is not None:
+                return False
+            session.add(BankEventRow(
+                jti=result.jti, account=account, attributed_by=attributed_by, job=result.job, role=result.role,
+                state=result.state, reason=result.reason, counts=json.dumps(result.counts, sort_keys=True),
+                deletion_certificate_id=result.deletion_certificate_id, occurred_at=result.occurred_at,
+                issued_at=result.issued_at, received_at=now()))
+        log.info("stored a result event of the bank (%s, %s, %s)", result.state, result.role,
+                 "attributed" if account else "unattributed")
+        return True
+
+    def events(self, account: str | None = None) -> list[EventInfo]:
+        """The stored events, newest first; of one account if `account` is given."""
+        query = select(BankEventRow).order_by(BankEventRow.received_at.desc(), BankEventRow.occurred_at.desc(),
+                                              BankEventRow.jti)
+        if account is not None:
+            query = query.where(BankEventRow.account == account)
+        with self._session() as session:
+            return [_event_info(row) for row in session.scalars(query)]
+
     def _refuse(self, account: str, reason: str) -> None:
         log.info("the bank refused the link of %s…: %s", account[:8], reason)
         with self._transaction() as session:
@@ -363,6 +452,17 @@ def _info(row: BankLinkRow) -> LinkInfo:
     return LinkInfo(account=row.account, state=row.state, scope=row.scope, linked_at=row.linked_at,
                     refused_at=row.refused_at, refused_reason=row.refused_reason, acted_at=row.acted_at,
                     action_ok=row.action_ok, action_message=row.action_message)
+
+
+def _event_info(row: BankEventRow) -> EventInfo:
+    try:
+        counts = json.loads(row.counts or "{}")
+    except ValueError:
+        counts = {}
+    return EventInfo(jti=row.jti, account=row.account, attributed_by=row.attributed_by, job=row.job, role=row.role,
+                     state=row.state, reason=row.reason, counts=counts if isinstance(counts, dict) else {},
+                     deletion_certificate_id=row.deletion_certificate_id, occurred_at=row.occurred_at,
+                     received_at=row.received_at)
 
 
 def _error_code(response: requests.Response) -> str | None:

@@ -1,5 +1,6 @@
-"""bank_link's routes: the JWKS, the resident's start page and sign-in, connect, callback, the action again, and a
-test control listing the links. See the package docstring for the contract."""
+"""bank_link's routes: the JWKS, the resident's start page and sign-in, connect, callback, the action again, the
+bank's result events (pushed in, and the resident's page of them), and test controls listing the links and the
+events. See the package docstring and events.py for the contract."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import time
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
+from app.peers.authserver.grants import PeerBearerTokenValidator
 from app.peers.authserver.interaction import csrf_token, csrf_valid, sign_in, signed_in_owner
 from app.peers.authserver.testing import loopback_only
+from app.peers.bank_link import events as result_events
 from app.peers.recipient.bank import BankError
 
 # The same pending-flow bookkeeping as the recipients' (state → verifier in the peer's own session, single use).
@@ -147,4 +150,69 @@ def register_views(app: Flask, link: BankLink) -> None:
     @loopback_only
     def bank_link_test_links() -> ResponseReturnValue:
         return jsonify([info.as_json() for info in link.links()])
+
+    # -- the bank's result events (events.py) -------------------------------------------------------------------
+
+    tokens = PeerBearerTokenValidator(link.db)
+
+    def bearer_account() -> str | None:
+        """The account of a live access token this peer issued, if the request carries one. Any other token is
+        ignored, not refused: the event is the bank's signed statement, the token only says whose it is."""
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        row = tokens.authenticate_token(token.strip())
+        if row is None or row.is_expired() or row.is_revoked():
+            log.info("a result event came with a token this peer does not honour; attributing it otherwise")
+            return None
+        return row.subject
+
+    def refused(status: int, err: str, description: str) -> ResponseReturnValue:
+        headers = {"Retry-After": str(result_events.RETRY_AFTER_SECONDS)} if status == 503 else {}
+        return jsonify(err=err, description=description), status, headers
+
+    @app.post("/azukari/events")
+    def bank_link_receive_event() -> ResponseReturnValue:
+        if request.mimetype != result_events.CONTENT_TYPE:
+            return refused(415, "invalid_request", f"The body must be {result_events.CONTENT_TYPE}.")
+        if (request.content_length or 0) > result_events.MAX_SET_BYTES:
+            return refused(400, "invalid_request", "The SET is too large.")
+        body = request.get_data(cache=False)
+        if len(body) > result_events.MAX_SET_BYTES:
+            return refused(400, "invalid_request", "The SET is too large.")
+        try:
+            token = body.decode("ascii").strip()
+            result = result_events.verify_set(token, link.bank_keys, issuer=link.issuer, audience=link.client_id)
+        except UnicodeDecodeError:
+            return refused(400, "invalid_request", "The body is not a compact JWS.")
+        except result_events.EventRejected as rejected:
+            log.info("refused a result event: %s", rejected.err)
+            return refused(rejected.status, rejected.err, rejected.description)
+        account, attributed_by = bearer_account(), "bearer"
+        if account is None:
+            account, attributed_by = link.account_of_job(result.job), "job"
+        link.store_event(result, account=account, attributed_by=attributed_by if account else None)
+        return Response(status=202)
+
+    @app.get("/azukari/events")
+    def bank_link_events() -> ResponseReturnValue:
+        who = signed_in_account()
+        if who is None:
+            return page("events", 200, account_label=None, events=[])
+        shown = [{
+            "headline": result_events.headline(state=event.state, role=event.role, reason=event.reason,
+                                               counts=event.counts,
+                                               deletion_certificate_id=event.deletion_certificate_id),
+            "counts": result_events.counts_line(event.counts),
+            "role": "移行元" if event.role == "source" else "移行先",
+            "occurred": result_events.occurred_label(event.occurred_at),
+            "received_at": event.received_at,
+            "state": event.state,
+        } for event in link.events(who[0])]
+        return page("events", 200, account_label=who[1], events=shown)
+
+    @app.get("/_test/azukari/events")
+    @loopback_only
+    def bank_link_test_events() -> ResponseReturnValue:
+        return jsonify([event.as_test_json() for event in link.events()])
 
