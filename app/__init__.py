@@ -76,9 +76,11 @@ def _connect_signals() -> None:
     """Domains that act on another's events (a consent change, a household change) connect here."""
     from app.recommend import signals as recommend_signals
     from app.surveys import signals as survey_signals
+    from app.switching import signals as switching_signals
 
     recommend_signals.init_app()
     survey_signals.init_app()
+    switching_signals.init_app()
 
 
 def _register_blueprints(app: Flask, settings: Settings) -> None:

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     job_poll_seconds: float = 1.0
     # Extra modules that register job handlers (comma separated); the tests add their own.
     job_modules: str = ""
+    # Fault injection for the transfer saga's tests (app/switching/saga.py): the worker SIGKILLs itself right after
+    # committing one of these states (comma separated), once per job and state. Refused in production.
+    fault_kill_at: str = ""
+    # A transfer is pushed to the destination's importer in batches of this many items, each acknowledged.
+    transfer_push_batch: int = 500
 
     # Peer services (stand-ins for outside parties); never started in production.
     peers_enabled: bool = True
@@ -168,6 +173,8 @@ class Settings(BaseSettings):
                 raise InsecureSettings("MAIL_BACKEND=outbox is for development; configure SMTP.")
             if self.password_hash_profile != "strong":
                 raise InsecureSettings("PASSWORD_HASH_PROFILE must be 'strong' in production.")
+            if self.fault_kill_at:
+                raise InsecureSettings("FAULT_KILL_AT is for the tests' fault injection; unset it in production.")
             for issuer, secret in (
                 (self.smart_life_pass_issuer, self.smart_life_pass_client_secret),
                 (self.mynaportal_issuer, self.mynaportal_client_secret),

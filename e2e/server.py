@@ -58,10 +58,10 @@ class LiveServer:
         subprocess.run([sys.executable, "-m", "flask", "--app", "app", "demo", "seed"], cwd=PROJECT_ROOT,
                        env=self.env, check=True, capture_output=True)
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen:
         with open(self.workdir / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(args, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+            process = subprocess.Popen(args, cwd=PROJECT_ROOT, env={**self.env, **(extra_env or {})}, stdout=log,
+                                       stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)
         return process
 
@@ -80,9 +80,12 @@ class LiveServer:
         self.wait_until_up()
         return self
 
-    def start_worker(self) -> subprocess.Popen:
-        """One more worker process (a test that killed one starts the next)."""
-        return self._spawn("worker", [sys.executable, "-m", "app.jobs.worker"])
+    def start_worker(self, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+        """One more worker process (a test that killed one starts the next; `extra_env` e.g. its FAULT_KILL_AT)."""
+        return self._spawn("worker", [sys.executable, "-m", "app.jobs.worker"], extra_env)
+
+    def workers(self) -> list[subprocess.Popen]:
+        return [p for p in self.processes if "app.jobs.worker" in " ".join(map(str, p.args)) and p.poll() is None]
 
     def wait_until_up(self, timeout: float = 30) -> None:
         deadline = time.monotonic() + timeout

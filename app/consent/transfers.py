@@ -28,7 +28,7 @@ from app.db import utcnow
 from app.imports.apple_health.elements import record_dict
 from app.imports.rows import RECORD_COLUMNS
 from app.ledger.models import RecordKind
-from app.ledger.services import WrittenRecord, append
+from app.ledger.services import WrittenRecord, append, lock_chain
 
 # What an uploaded export's stored kinds are read from (the few Google kinds are JSON rows of `imported_item`).
 _ROW_KINDS = ("health_record", "workout", "activity_summary")
@@ -84,6 +84,9 @@ def release(session: Session, *, resident: Resident, job_id: uuid.UUID, recipien
     leaves)."""
     from app.switching.models import TransferItem  # the staging table belongs to switching; only read here
 
+    # Under the resident's chain lock, as a withdrawal is: it either committed before this check (and nothing of
+    # what it withdrew leaves) or waits until these items' provision record is written.
+    lock_chain(session, resident.principal)
     staged_kinds = list(session.exec(select(TransferItem.kind).where(TransferItem.job_id == job_id,
                                                                       col(TransferItem.taken)).distinct()))
     allowed = [kind for kind in live_kinds(session, resident, recipient, purpose, staged_kinds)

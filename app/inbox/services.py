@@ -132,6 +132,32 @@ def deliver(session: Session, *, resident_id: uuid.UUID, client_id: str, recipie
     return notice, True
 
 
+BANK_CLIENT_ID = "azukari"  # the bank's own notices (the result of something the resident asked it to do)
+
+
+def is_from_bank(notice: Notice) -> bool:
+    return (notice.client_id, notice.recipient_key, notice.purpose_key) == (BANK_CLIENT_ID, BANK_CLIENT_ID,
+                                                                             "own_request")
+
+
+def notify_from_bank(session: Session, resident: Resident, *, external_id: str, title: str, body: str,
+                     path: str) -> Notice:
+    """A notice from the bank itself about the resident's own request (a transfer's result): no consent is its
+    basis and it links inside the app (`path`). The same external id again is the notice already there."""
+    existing = _existing(session, BANK_CLIENT_ID, resident.id, external_id)
+    if existing is not None:
+        return existing
+    if not path.startswith("/") or path.startswith("//"):
+        raise InvalidNotice()
+    notice = Notice(resident_id=resident.id, client_id=BANK_CLIENT_ID, recipient_key=BANK_CLIENT_ID,
+                    purpose_key="own_request", external_id=_text(external_id, limit=MAX_EXTERNAL_ID, required=True),
+                    title=_text(title, limit=MAX_TITLE, required=True), body=_text(body, limit=MAX_BODY, required=False),
+                    link_url=path)
+    session.add(notice)
+    session.flush()
+    return notice
+
+
 # --- reading ----------------------------------------------------------------------------------------------
 
 

@@ -66,6 +66,9 @@ def show(notice_id: uuid.UUID):  # type: ignore[no-untyped-def]
     notice = services.notice_of(db, resident, notice_id)
     services.mark_read(db, resident, notice)
     basis = services.basis_of(db, resident, notice)
+    if services.is_from_bank(notice):  # about the resident's own request: its link stays inside the app
+        return render("inbox/show.html", tab=TAB, notice=notice, basis=basis, own_link=notice.link_url,
+                      from_bank=True, link="", form=EmptyForm(), can_stop=False)
     # The API checked the link; checked again here so that nothing else ever becomes an href.
     link = notice.link_url if services.is_safe_link(notice.link_url) else ""
     return render("inbox/show.html", tab=TAB, notice=notice, basis=basis, link=link,

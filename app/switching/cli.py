@@ -108,6 +108,8 @@ def report_command(job_id: str) -> None:
 def deliver_command(job_id: str) -> None:
     job, resident = _job(job_id)
     try:
+        if job.state in (JobState.COLLECTED, JobState.PAUSED):
+            transfers.send(get_session(), resident, job)
         transfers.deliver(get_session(), current_settings(), resident, job)
     except DomainError as error:
         get_session().commit()
@@ -145,6 +147,8 @@ def run_command(email: str, case_key: str, pattern: int, wait: int) -> None:
             transfers.collect(session, settings, resident, job)
             session.commit()
         _echo({"report": _report(job, resident)})
+        if job.state in (JobState.COLLECTED, JobState.PAUSED):
+            transfers.send(session, resident, job)
         transfers.deliver(session, settings, resident, job)
         session.commit()
         if job.state == JobState.READY:

@@ -28,7 +28,7 @@ from app.errors import Conflict
 from app.ledger.models import RecordKind
 from app.ledger.services import append
 from app.switching import manifest as manifests
-from app.switching import pull, registry, remote, staging
+from app.switching import pull, registry, remote, saga, staging
 from app.switching.converters import converter_for
 from app.switching.models import JobState, TransferJob
 
@@ -66,15 +66,20 @@ def services_of(job: TransferJob) -> list[str]:
     return sorted(service for service, kinds in SERVICE_KINDS.items() if all(moved(kind) for kind in kinds))
 
 
-def _require_verified(job: TransferJob) -> None:
-    if job.state != JobState.VERIFIED:
+def _require_verified(job: TransferJob, *states: str) -> None:
+    if job.state not in (states or (JobState.VERIFIED,)):
         raise NotVerified()
+
+
+# A deletion at the source under way (the source's contract ended, its deletion asked for) may be asked again
+# after it failed: the worker resumes from the state it reached.
+ASKABLE = (JobState.VERIFIED, JobState.SOURCE_CONTRACT_ENDED, JobState.SOURCE_DELETION_REQUESTED)
 
 
 def request_at_source(session: Session, resident: Resident, job: TransferJob) -> bool:
     """The resident asks for deletion at the source: marked, for the worker to carry out (`delete_at_source`).
     False when it is asked or done already (nothing new to carry out)."""
-    _require_verified(job)
+    _require_verified(job, *ASKABLE)
     if not registry.SOURCES[job.source].has_api:
         raise NotVerified()
     if (job.deletion or {}).get("status") in (REQUESTED, DONE):
@@ -89,9 +94,11 @@ def request_at_source(session: Session, resident: Resident, job: TransferJob) ->
 
 
 def delete_at_source(session: Session, settings: Settings, resident: Resident, job: TransferJob) -> dict[str, Any]:
-    """End the source's services and have it delete them; keep its verified certificate. Idempotent: the source
-    answers the same certificate for the same reference."""
-    _require_verified(job)
+    """The worker's delete step: VERIFIED (the services are terminated) → SOURCE_CONTRACT_ENDED →
+    SOURCE_DELETION_REQUESTED (the deletion is asked for) → COMPLETE with the source's verified certificate.
+    Resumable at each state: terminating an ended service changes nothing, and the source answers the same
+    certificate for the same reference (the job), so a repeated request deletes once."""
+    _require_verified(job, *ASKABLE)
     deletion = dict(job.deletion or {})
     if deletion.get("status") == DONE:
         return deletion
@@ -100,8 +107,11 @@ def delete_at_source(session: Session, settings: Settings, resident: Resident, j
     services = services_of(job)
     if not services:
         raise NothingToDelete()
-    for service in services:
-        client.call("POST", f"/account/v1/services/{service}/terminate")
+    if job.state == JobState.VERIFIED:
+        for service in services:
+            client.call("POST", f"/account/v1/services/{service}/terminate")
+        saga.advance(session, settings, job, JobState.SOURCE_CONTRACT_ENDED, story={"services": services})
+    saga.advance(session, settings, job, JobState.SOURCE_DELETION_REQUESTED, story={"services": services})
     answer = client.call("POST", "/account/v1/deletion", json_body={"services": services, "reference": str(job.id)})
     token = answer.get("certificate") if isinstance(answer, dict) else None
     payload = manifests.verify_certificate(str(token or ""), pull.jwks(provider.issuer, settings),
@@ -113,6 +123,7 @@ def delete_at_source(session: Session, settings: Settings, resident: Resident, j
         "by": "source", "step": "certificate", "source": job.source, "job": str(job.id), "services": payload["services"],
         "deleted": payload["deleted"], "certificate_id": payload["jti"], "verified": True,
         "description": "移行元がデータを削除し、署名付きの削除証明書を発行しました（署名を検証済み）"})
+    saga.advance(session, settings, job, JobState.COMPLETE, story={"certificate_id": payload["jti"]})
     return deletion
 
 
@@ -141,13 +152,14 @@ def purge_upload(session: Session, resident: Resident, job: TransferJob, *, inst
         "by": "bank", "step": "purge", "source": job.source, "job": str(job.id), "certificate_id": payload["jti"],
         "import_rows_erased": rows, "staged_items_erased": staged,
         "description": "Azukari が保管していたデータを消去し、Azukari の署名付き消去証明書を発行しました"})
+    saga.move(session, job, JobState.COMPLETE, story={"certificate_id": payload["jti"]})
     return deletion
 
 
 def confirm_deleted_at_source(session: Session, resident: Resident, job: TransferJob) -> dict[str, Any]:
     """The resident says they deleted the data at the source themselves (an upload's source has no API): recorded as
     their statement, never as the source's."""
-    _require_verified(job)
+    _require_verified(job, *JobState.DONE)
     deletion = dict(job.deletion or {})
     deletion["resident_confirmed_at"] = utcnow().isoformat()
     job.deletion = deletion
@@ -155,3 +167,13 @@ def confirm_deleted_at_source(session: Session, resident: Resident, job: Transfe
         "by": "resident", "step": "confirmed", "source": job.source, "job": str(job.id),
         "description": "移行元でのデータ削除を本人が申告しました（移行元からの証明ではありません）"})
     return deletion
+
+
+def keep_at_source(session: Session, resident: Resident, job: TransferJob) -> TransferJob:
+    """The resident keeps their data at the old service (or, after an upload, the bank's copy of the export): the
+    switch is complete without a deletion, by their choice."""
+    _require_verified(job)
+    if (job.deletion or {}).get("status") in (REQUESTED, DONE):
+        raise NotVerified()
+    job.deletion = {"status": "kept", "decided_at": utcnow().isoformat()}
+    return saga.move(session, job, JobState.COMPLETE, story={"kept_at_source": True})

@@ -18,7 +18,7 @@ from app.accounts.models import Resident
 from app.consent.enforce import ConsentRequired
 from app.jobs.registry import JobHandler
 from app.jobs.runner import JobContext, PermanentFailure, RetryLater
-from app.switching import deletion, remote, transfers
+from app.switching import deletion, notify_result, remote, saga, transfers
 from app.switching import manifest as manifests
 from app.switching.models import JobState, TransferJob
 
@@ -29,8 +29,9 @@ COLLECT, DELIVER, DELETE = "collect", "deliver", "delete"
 def run(ctx: JobContext) -> dict[str, Any]:
     job = ctx.session.get(TransferJob, uuid.UUID(ctx.payload["transfer_id"]))
     step = ctx.payload.get("step", COLLECT)
-    steps = {COLLECT: (JobState.NEW,), DELIVER: (JobState.COLLECTED, JobState.DELIVERING, JobState.VERIFYING),
-             DELETE: (JobState.VERIFIED,)}.get(step, ())
+    steps = {COLLECT: (JobState.NEW, JobState.EXPORTING, JobState.CONVERTING),
+             DELIVER: (JobState.DELIVERING, JobState.VERIFYING),
+             DELETE: (JobState.VERIFIED, JobState.SOURCE_CONTRACT_ENDED, JobState.SOURCE_DELETION_REQUESTED)}.get(step, ())
     if job is None or job.state not in steps:
         return {"skipped": True}
     resident = ctx.session.get(Resident, job.resident_id)
@@ -46,6 +47,9 @@ def run(ctx: JobContext) -> dict[str, Any]:
         else:
             ctx.save(progress=10, stage="delivering")
             transfers.deliver(ctx.session, ctx.settings, resident, job)
+    except saga.Stale:  # moved meanwhile (canceled by a withdrawal): nothing more for this step to do
+        ctx.session.rollback()
+        return {"skipped": True}
     except ConsentRequired:
         return _end(ctx, job, JobState.CANCELED, "consent_withdrawn", deleting=step == DELETE)
     except (remote.NotConnected, remote.ServiceRefused) as error:
@@ -62,8 +66,7 @@ def run(ctx: JobContext) -> dict[str, Any]:
         raise RetryLater(down.reason) from None
     except (transfers.ReceiptMismatch, manifests.ReceiptInvalid) as error:
         if step == DELETE:  # the source's certificate did not verify: the deletion stays unproven, the transfer stands
-            ctx.session.rollback()
-            return _end(ctx, job, JobState.VERIFIED, "certificate_invalid", deleting=True)
+            return _end(ctx, job, job.state, "certificate_invalid", deleting=True)
         ctx.session.commit()  # the job is FAILED with its reason; nothing more is sent
         raise PermanentFailure(type(error).__name__) from None
     except Exception:  # a defect: retried like any job, but never left running for ever on the resident's page
@@ -86,13 +89,14 @@ def _end(ctx: JobContext, job: TransferJob, state: str, reason: str, *, deleting
     job = ctx.session.get(TransferJob, job.id) or job
     if deleting:
         job.deletion = {**(job.deletion or {}), "status": "failed", "error": reason[:60]}
-    else:
-        job.state, job.error = state, reason[:60]
-    ctx.session.commit()
+        ctx.session.commit()
+    elif job.state not in (JobState.FAILED, JobState.CANCELED):  # (a withdrawal may have canceled it already)
+        saga.advance(ctx.session, ctx.settings, job, state, error=reason[:60])
     raise PermanentFailure(reason)
 
 
-JOB_HANDLERS = [JobHandler(RUN_KIND, run, stage_labels={"collecting": _l("Collecting your data"),
+JOB_HANDLERS = [JobHandler(notify_result.NOTIFY_KIND, notify_result.notify_service),
+                JobHandler(RUN_KIND, run, stage_labels={"collecting": _l("Collecting your data"),
                                                         "delivering": _l("Delivering"),
                                                         "deleting": _l("Deleting at the old service"),
                                                         "done": _l("Done")})]

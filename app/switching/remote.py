@@ -109,6 +109,11 @@ class ServiceClient:
         except SealBroken as error:
             raise NotConnected() from error
 
+    def access_token(self) -> str:
+        """The connection's access token, refreshed (and committed) when it has run out: for a caller that sends
+        something other than JSON (a Security Event Token, `notify.post_event`)."""
+        return self._access_token()
+
     def _access_token(self, *, force_refresh: bool = False) -> str:
         row = self._row()
         expired = row.access_token_expires_at is not None and row.access_token_expires_at - EARLY_REFRESH <= utcnow()

@@ -29,10 +29,9 @@ from app.errors import Conflict, DomainError, NotFound
 from app.ledger.models import RecordKind
 from app.ledger.services import append, record_receipt
 from app.switching import manifest as manifests
-from app.switching import pull, registry, remote, staging
+from app.switching import pull, registry, remote, saga, staging
 from app.switching.models import JobState, TransferJob
 
-PUSH_BATCH = 500
 BUSY_RETRIES = 3
 REMOTE_ID = re.compile(r"[A-Za-z0-9_-]{1,128}")
 
@@ -90,6 +89,9 @@ def start(session: Session, resident: Resident, *, source: str, destination: str
                       state=JobState.AWAITING_SOURCE if pushes else JobState.NEW)
     session.add(job)
     session.flush()
+    append(session, subject=resident.principal, kind=RecordKind.TRANSFER, payload={
+        "step": "started", "job": str(job.id), "source": source, "destination": destination, "pattern": pattern,
+        "kinds": list(chosen), "description": f"{src.label_ja} から {dst.label_ja} へののりかえを始めました"})
     return job
 
 
@@ -113,22 +115,30 @@ def jobs_of(session: Session, resident: Resident, *, limit: int = 20) -> list[Tr
 
 
 def collect(session: Session, settings: Settings, resident: Resident, job: TransferJob) -> TransferJob:
-    """Bring the source's data in and stage it (patterns 2 and 3, or an upload); then the manifest."""
-    if job.state != JobState.NEW:
+    """The worker's collect step (patterns 2 and 3, or an upload): EXPORTING (the source's API is read) →
+    CONVERTING (staged, with the manifest) → COLLECTED. The staged items, the receipt record and COLLECTED commit
+    together, so a step resumed after a crash reads the source again (a read changes nothing there) and stages
+    from nothing."""
+    if job.state not in (JobState.NEW, JobState.EXPORTING, JobState.CONVERTING):
         raise WrongState()
     src = registry.source(job.source)
     if src.upload_format is not None:
+        saga.advance(session, settings, job, JobState.CONVERTING)
         dst = registry.destination(job.destination)
         assert job.import_id is not None
         door.stage_from_import(session, resident=resident, import_id=job.import_id, recipient=dst.recipient,
                                purpose=dst.purpose, kinds=job.kinds,
                                stage=lambda batch: staging.stage_items(session, job, batch))
     else:
+        if job.state != JobState.CONVERTING:
+            saga.advance(session, settings, job, JobState.EXPORTING)
         client = remote.ServiceClient(session, settings, resident, registry.provider(settings, job.source))
         fetched = pull.fetch(client, job.kinds)
+        saga.advance(session, settings, job, JobState.CONVERTING)
         staging.stage_google(session, job, fetched.resources)
         _record_receipt(session, resident, job, {kind: n for kind, n in fetched.counts.items()}, how="pull")
-    return _collected(session, job)
+    _collected(session, job)
+    return saga.advance(session, settings, job, JobState.COLLECTED)
 
 
 def waiting_for(session: Session, resident: Resident, source: str) -> list[TransferJob]:
@@ -156,7 +166,8 @@ def finish_push(session: Session, resident: Resident, job: TransferJob, stated: 
     if {k: v for k, v in stated.items() if v} != arrived:
         raise CountMismatch(stated, arrived)
     _record_receipt(session, resident, job, arrived, how="push")
-    return _collected(session, job)
+    _collected(session, job)
+    return saga.move(session, job, JobState.COLLECTED)
 
 
 def _record_receipt(session: Session, resident: Resident, job: TransferJob, counts: dict[str, int], *, how: str) -> None:
@@ -167,31 +178,39 @@ def _record_receipt(session: Session, resident: Resident, job: TransferJob, coun
                    purpose="switching")
 
 
-def _collected(session: Session, job: TransferJob) -> TransferJob:
+def _collected(session: Session, job: TransferJob) -> None:
+    """The manifest and the report's counts of what is staged (the state is the caller's move)."""
     dst = registry.destination(job.destination)
     job.manifest = manifests.build_manifest(job=str(job.id), source=job.source, destination=job.destination,
                                             format=dst.format, items=staging.manifest_entries(session, job),
                                             created_at=utcnow().isoformat())
     job.staged_counts = staging.counts(session, job)
     job.collected = job.staged_counts["taken"]
-    job.state, job.updated_at = JobState.COLLECTED, utcnow()
-    return job
 
 
 # --- delivering ---------------------------------------------------------------------------------------------
 
 
+def send(session: Session, resident: Resident, job: TransferJob) -> TransferJob:
+    """The resident said send (after the report, the terms and a fresh sign-in) or, paused, continue: DELIVERING,
+    for the worker's deliver step, in the caller's transaction."""
+    if job.resident_id != resident.id or job.state not in (JobState.COLLECTED, JobState.PAUSED):
+        raise WrongState()
+    return saga.move(session, job, JobState.DELIVERING)
+
+
 def deliver(session: Session, settings: Settings, resident: Resident, job: TransferJob, *,
             sleep: Callable[[float], None] = time.sleep) -> TransferJob:
-    """Patterns 2 and 4: push everything, then check the receipt. Patterns 1 and 3: ready for the destination to
-    pull. Commits after each provision record, before its items leave, and after each batch the destination
-    acknowledged: a retry (the worker's, after a 5xx or a timeout) resumes after it and completes again."""
-    if job.state not in (JobState.COLLECTED, JobState.DELIVERING, JobState.VERIFYING):
+    """The worker's deliver step. Patterns 2 and 4: DELIVERING (push everything) → VERIFYING (complete; the
+    receipt is compared) → VERIFIED. Patterns 1 and 3: READY, for the destination to pull. Commits after each
+    provision record, before its items leave, and after each batch the destination acknowledged: a retry (after a
+    5xx, a timeout or a killed worker) resumes after it; `complete` answers the same receipt again."""
+    if job.state not in (JobState.DELIVERING, JobState.VERIFYING):
         raise WrongState()
     dst = registry.destination(job.destination)
+    saga.advance(session, settings, job, job.state)  # (resumed: a worker that dies here has sent nothing new)
     if job.pattern in registry.DESTINATION_PULLS:
-        job.state, job.updated_at = JobState.READY, utcnow()
-        return job
+        return saga.advance(session, settings, job, JobState.READY)
     client = remote.ServiceClient(session, settings, resident, registry.provider(settings, job.destination))
     if job.remote_id is None:
         answer = _patiently(session, sleep, lambda: client.call("POST", "/dtp/v1/jobs", json_body={
@@ -201,11 +220,12 @@ def deliver(session: Session, settings: Settings, resident: Resident, job: Trans
             raise remote.ServiceUnavailable("garbage")  # it goes into our next URLs
         job.remote_id = remote_id
         session.commit()
-    while True:
+    while job.state == JobState.DELIVERING:
         released = door.release(session, resident=resident, job_id=job.id, recipient=dst.recipient,
-                                purpose=dst.purpose, after=job.delivered_through, limit=PUSH_BATCH,
+                                purpose=dst.purpose, after=job.delivered_through, limit=settings.transfer_push_batch,
                                 via={"method": "importer_api", "destination": job.destination})
         if not released:
+            saga.advance(session, settings, job, JobState.VERIFYING)
             break
         session.commit()  # the provision record is kept before its items leave
         body = {"items": [{"id": item.item_id, "sha256": item.sha256, "item": json.loads(item.body)}
@@ -213,21 +233,24 @@ def deliver(session: Session, settings: Settings, resident: Resident, job: Trans
         answer = _patiently(session, sleep, lambda body=body: client.call(
             "POST", f"/dtp/v1/jobs/{job.remote_id}/items", json_body=body))
         if answer.get("rejected"):
-            job.state, job.error = JobState.FAILED, "rejected"
-            return job
+            return saga.advance(session, settings, job, JobState.FAILED, error="rejected")
         job.delivered_through = released[-1].seq
         session.commit()
     manifest = expected_manifest(session, job)
     answer = _patiently(session, sleep, lambda: client.call("POST", f"/dtp/v1/jobs/{job.remote_id}/complete",
                                                             json_body=manifest))
-    job.state, job.updated_at = JobState.VERIFYING, utcnow()
-    session.commit()
     jwks = pull.jwks(client.provider.issuer, settings)
     try:
-        return check_receipt(session, job, str(answer.get("receipt", "")), jwks, issuer=client.provider.issuer)
+        check_receipt(session, job, str(answer.get("receipt", "")), jwks, issuer=client.provider.issuer)
     except manifests.ReceiptInvalid:
-        job.state, job.error, job.updated_at = JobState.FAILED, "receipt_invalid", utcnow()
+        saga.move(session, job, JobState.FAILED, error="receipt_invalid")
         raise
+    except ReceiptMismatch:
+        session.commit()  # FAILED, told and on the ledger: kept whatever the caller does next
+        raise
+    session.commit()
+    saga.crash_point(settings, job, JobState.VERIFIED)
+    return job
 
 
 def _patiently(session: Session, sleep: Callable[[float], None], call: Callable[[], Any]) -> dict[str, Any]:
@@ -267,14 +290,15 @@ def check_receipt(session: Session, job: TransferJob, jws: str, jwks: dict[str, 
     # An unverifiable receipt changes nothing here (it may not come from the destination at all); a pulling
     # destination may send a good one, and `deliver` fails its own job.
     payload = manifests.verify_receipt(jws, jwks, issuer=issuer, job=str(job.id))
+    if job.state == JobState.READY:
+        saga.move(session, job, JobState.VERIFYING)
     comparison = manifests.compare(expected_manifest(session, job), payload)
     job.receipt, job.updated_at = payload, utcnow()
     if not comparison.matches:
-        job.state, job.error = JobState.FAILED, "receipt_mismatch"
+        saga.move(session, job, JobState.FAILED, error="receipt_mismatch")
         raise ReceiptMismatch(comparison)
-    job.state = JobState.VERIFIED
     _pass_through(session, job)
-    return job
+    return saga.move(session, job, JobState.VERIFIED, story={"counts": payload.get("counts", {})})
 
 
 def _pass_through(session: Session, job: TransferJob) -> None:

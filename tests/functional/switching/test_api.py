@@ -60,6 +60,7 @@ def test_google_pushes_blog_a_pulls_and_the_receipt_matches(app, db, google, blo
     receipts = list(history(db, hanako.principal, kinds=[RecordKind.RECEIPT]))
     assert len(receipts) == 1 and receipts[0].payload["source_key"] == "google"
 
+    transfers.send(db, hanako, job)
     transfers.deliver(db, settings, hanako, job)
     db.flush()
     assert job.state == JobState.READY
@@ -93,6 +94,7 @@ def test_a_full_receipt_verifies_the_job(app, db, google, blog_a, hanako, hanako
     job, google_token = _pushed(app, db, google, hanako, hanako_browser)
     google.http.post(f"/api/v1/intake/{job.id}/complete", json={"counts": CASE_I_COUNTS}, headers=bearer(google_token))
     db.refresh(job)
+    transfers.send(db, hanako, job)
     transfers.deliver(db, settings, hanako, job)
     db.flush()
     token = token_for(blog_a, hanako_browser, BLOG_ITEMS)
@@ -123,6 +125,7 @@ def test_withdrawing_consent_mid_pull_stops_the_next_page(app, db, google, blog_
     job, google_token = _pushed(app, db, google, hanako, hanako_browser)
     google.http.post(f"/api/v1/intake/{job.id}/complete", json={"counts": CASE_I_COUNTS}, headers=bearer(google_token))
     db.refresh(job)
+    transfers.send(db, hanako, job)
     transfers.deliver(db, settings, hanako, job)
     db.flush()
     token = token_for(blog_a, hanako_browser, BLOG_ITEMS)
@@ -135,6 +138,10 @@ def test_withdrawing_consent_mid_pull_stops_the_next_page(app, db, google, blog_
     refused = blog_a.http.get(f"/api/v1/transfers/{job.id}/items?limit=2&cursor={first.get_json()['next_cursor']}",
                               headers=bearer(token))
     assert refused.status_code == 403 and refused.get_json()["error"] == "consent_required"
+    db.refresh(job)
+    assert job.state == JobState.CANCELED and job.error == "consent_withdrawn"  # at once, by the withdrawal
+    steps = [r.payload.get("step") for r in history(db, hanako.principal, kinds=[RecordKind.TRANSFER])]
+    assert steps[0] == JobState.CANCELED  # (newest first)
     provisions = list(history(db, hanako.principal, kinds=[RecordKind.PROVISION]))
     assert len(provisions) == 1 and sum(provisions[0].payload["counts"].values()) == 2  # nothing after the withdrawal
 
@@ -175,6 +182,7 @@ def test_providing_fewer_items_than_collected_is_not_a_mismatch(app, db, google,
     job, google_token = _pushed(app, db, google, hanako, hanako_browser)
     google.http.post(f"/api/v1/intake/{job.id}/complete", json={"counts": CASE_I_COUNTS}, headers=bearer(google_token))
     db.refresh(job)
+    transfers.send(db, hanako, job)
     transfers.deliver(db, settings, hanako, job)
     db.flush()
     token = token_for(blog_a, hanako_browser, ["blog_posts"])  # she unticks her profile and interests
@@ -194,6 +202,7 @@ def test_a_token_reads_only_its_scope_even_where_more_is_consented(app, db, goog
     job, google_token = _pushed(app, db, google, hanako, hanako_browser)
     google.http.post(f"/api/v1/intake/{job.id}/complete", json={"counts": CASE_I_COUNTS}, headers=bearer(google_token))
     db.refresh(job)
+    transfers.send(db, hanako, job)
     transfers.deliver(db, settings, hanako, job)
     with app.test_request_context():  # she agreed to all three items earlier, on the transfer's page
         view = catalogue.offer_view(db, catalogue.offer_for(db, "blog_a", "transfer_blog").id)
@@ -219,7 +228,7 @@ def test_nothing_is_sent_before_the_destinations_terms_are_accepted(app, db, goo
     assert sent.status_code == 303 and job.state == JobState.DELIVERING
     assert job.contracts["destination_terms"]["version"] == "2026-10"
     transfer_records = [e.payload for e in history(db, hanako.principal, kinds=[RecordKind.TRANSFER])]
-    assert transfer_records[0]["step"] == "destination_terms_accepted"
+    assert [r["step"] for r in transfer_records[:2]] == ["delivering", "destination_terms_accepted"]  # newest first
 
 
 def test_a_start_with_an_unknown_case_or_pattern_is_a_message_not_an_error(hanako_browser, csrf) -> None:  # type: ignore[no-untyped-def]
