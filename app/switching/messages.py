@@ -31,6 +31,18 @@ PATTERN_LABELS = {
     4: _l("4: The new service authorizes Azukari; the old one sends to Azukari"),
 }
 
+# The wizard's steps (templates/switching/_stepper.html), in order: the step number is the position plus one.
+WIZARD_STEPS = (
+    _l("Old service"),
+    _l("New service"),
+    _l("Connect or upload"),
+    _l("Pre-transfer report"),
+    _l("Terms"),
+    _l("Identity check"),
+    _l("Transfer in progress"),
+    _l("Complete"),
+)
+
 # Why a transfer stopped, as the resident reads it (the job's `error`); anything else is the generic line.
 ERROR_LABELS = {
     "receipt_mismatch": _l("The new service's receipt does not match what Azukari sent, so nothing more was done. "

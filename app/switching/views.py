@@ -1,16 +1,33 @@
-"""One-stop switching: the のりかえ tab — connections to the services, suggestions, starting a transfer, its report.
+"""One-stop switching: the のりかえ tab — connections to the services, the step-by-step wizard, a transfer's page.
+
+The wizard (issue 12), one decision per screen, with a stepper of eight steps:
+
+1. `/switching/new`: the old service (移行元).
+2. `/switching/new?source=…`: the new service (移行先, the suggestions marked おすすめ); then, with `&destination=…`,
+   which data to move (what the new service cannot take is shown, not offered).
+3. `/switching/new?source=…&destination=…&kinds=…`: connect both services (the OAuth callback comes back here) or
+   upload the export; then `POST /switching/jobs` starts the transfer.
+4. `/switching/jobs/<id>`: the pre-transfer report (and the consent to provide, where it is asked here).
+5. `/switching/jobs/<id>?step=terms`: the new service's terms, then send.
+6. The bank's re-authentication page (sending needs a fresh sign-in).
+7. The same job page while the transfer runs: it checks again by itself (htmx, or a refresh without JS).
+8. The same job page once everything arrived: the receipt, the contracts, the old service's data (delete or keep;
+   an uploaded export: Azukari's purge certificate, the deletion on the device).
 
 Thin: the data path is `transfers`, the worker does every call to another service except the OAuth redirects.
-The step-by-step wizard (issue 12) replaces the start form; these URLs stay.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlmodel import col, select
 
 from app import audit, auth
 from app.accounts import oauth_client
@@ -22,19 +39,42 @@ from app.consent import transfers as door
 from app.consent.catalogue import items_by_key, offer_for, offer_view
 from app.consent.models import Purpose
 from app.data_imports.messages import KIND_LABELS
+from app.data_imports.models import DataImport, ImportStatus
 from app.db import get_session
 from app.errors import DomainError, NotFound
 from app.htmx import render
+from app.i18n import bilingual
 from app.jobs import services as jobs
 from app.switching import contracts, deletion, registry, remote, report, transfers
 from app.switching.converters import converter_for
 from app.switching.jobs import COLLECT, DELETE, DELIVER, RUN_KIND
-from app.switching.messages import ERROR_LABELS, FIELD_LABELS, GENERIC_ERROR, PATTERN_LABELS, STATE_LABELS
+from app.switching.messages import (
+    ERROR_LABELS,
+    FIELD_LABELS,
+    GENERIC_ERROR,
+    PATTERN_LABELS,
+    STATE_LABELS,
+    WIZARD_STEPS,
+)
 from app.switching.models import JobState
 
 bp = Blueprint("switching", __name__)
 bp.before_request(auth.require_resident)
 CONNECT = "switching"
+# Where the OAuth callback of a connection goes back to (a path under /switching, set when connecting).
+RETURN_KEY = "switching_return_to"
+# The wizard's last "connect or upload" step, so that the のりかえ tab leads back to it (after an upload elsewhere).
+DRAFT_KEY = "switching_draft"
+DEFAULT_PATTERN = 2
+MAX_RETURN_PATH = 1000
+
+# The wizard's step of a job page, by the job's state (the report's steps before it, the progress after sending).
+PREPARING = (JobState.NEW, JobState.AWAITING_SOURCE, JobState.EXPORTING, JobState.CONVERTING)
+MOVING = (JobState.DELIVERING, JobState.PAUSED, JobState.READY, JobState.VERIFYING)
+STEP_REPORT, STEP_TERMS, STEP_PROGRESS, STEP_DONE = 4, 5, 7, 8
+# While another party is at work the page checks again every few seconds.
+POLLING = (*PREPARING, *MOVING, JobState.SOURCE_CONTRACT_ENDED, JobState.SOURCE_DELETION_REQUESTED)
+CONTRACT_ENDED = (JobState.SOURCE_CONTRACT_ENDED, JobState.SOURCE_DELETION_REQUESTED, JobState.COMPLETE)
 
 
 @bp.app_template_filter("kind_label")
@@ -50,7 +90,7 @@ def field_label(field: str) -> str:
 @bp.context_processor
 def _labels() -> dict[str, object]:
     return {"state_labels": STATE_LABELS, "pattern_labels": PATTERN_LABELS, "error_labels": ERROR_LABELS,
-            "generic_error": GENERIC_ERROR}
+            "generic_error": GENERIC_ERROR, "wizard_steps": WIZARD_STEPS}
 
 
 def _resident():  # type: ignore[no-untyped-def]
@@ -61,6 +101,24 @@ def _issuer(service: str) -> str:
     return registry.issuer(current_settings(), service)
 
 
+def _label(spec: registry.Source | registry.Destination) -> str:
+    return bilingual(spec.label_ja, spec.label_en)
+
+
+def return_path(target: str | None) -> str | None:
+    """A path on this site under /switching (the wizard's pages), or None: never another site, nor another page."""
+    if not target or len(target) > MAX_RETURN_PATH or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return None
+    path = auth.safe_next(target, "")
+    if not path:
+        return None
+    where = urlsplit(path).path
+    return path if where == "/switching" or where.startswith("/switching/") else None
+
+
+# --- the tab ---------------------------------------------------------------------------------------------------
+
+
 @bp.route("/switching")
 def index():  # type: ignore[no-untyped-def]
     session, resident = get_session(), _resident()
@@ -68,14 +126,19 @@ def index():  # type: ignore[no-untyped-def]
                  remote.connection(session, resident, key) is not None)
                 for key in ("google", *registry.DESTINATIONS)]
     return render("switching/index.html", tab="switching", services=services, form=EmptyForm(),
-                  suggestions=report.suggestions(session, resident), cases=registry.CASES.values(),
-                  patterns=registry.PATTERNS, jobs=transfers.jobs_of(session, resident))
+                  draft=return_path(browser_session.get(DRAFT_KEY)), jobs=transfers.jobs_of(session, resident),
+                  sources=registry.SOURCES, destinations=registry.DESTINATIONS)
 
 
 @bp.route("/switching/connect/<service>", methods=["POST"])
 def connect(service: str):  # type: ignore[no-untyped-def]
+    back = return_path(request.form.get("next"))
+    if back:
+        browser_session[RETURN_KEY] = back
+    else:
+        browser_session.pop(RETURN_KEY, None)
     if not EmptyForm().validate_on_submit():
-        return redirect(url_for("switching.index"), code=303)
+        return redirect(back or url_for("switching.index"), code=303)
     try:
         provider = registry.provider(current_settings(), service)
         url = oauth_client.start_authorization(
@@ -83,13 +146,14 @@ def connect(service: str):  # type: ignore[no-untyped-def]
             redirect_uri=current_settings().absolute_url(url_for("switching.connected", service=service)))
     except DomainError as error:
         flash(str(error.message), "error")
-        return redirect(url_for("switching.index"), code=303)
+        return redirect(back or url_for("switching.index"), code=303)
     return redirect(url, code=303)
 
 
 @bp.route("/switching/connect/<service>/callback")
 def connected(service: str):  # type: ignore[no-untyped-def]
     session, resident, settings = get_session(), _resident(), current_settings()
+    back = return_path(browser_session.pop(RETURN_KEY, None)) or url_for("switching.index")
     session.commit()  # nothing written yet: no lock held while the service is waited on
     try:
         provider = registry.provider(settings, service)
@@ -101,26 +165,167 @@ def connected(service: str):  # type: ignore[no-untyped-def]
         audit.record(session, EventTag.OAUTH_CALLBACK_REFUSED, actor=resident.principal, ip=auth.client_ip(),
                      provider=service, reason=type(error).__name__, intent=CONNECT)
         flash(str(error.message), "error")
-        return redirect(url_for("switching.index"), code=303)
+        return redirect(back, code=303)
     flash(_("Connected. Azukari can now use %(service)s for your transfers.", service=provider.label), "success")
-    return redirect(url_for("switching.index"), code=303)
+    return redirect(back, code=303)
+
+
+# --- the wizard: steps 1 to 3 ----------------------------------------------------------------------------------
+
+
+def takeable(source: registry.Source, destination: registry.Destination) -> list[str]:
+    """The source's kinds the destination's format takes (in the source's order)."""
+    converter = converter_for(destination.format)
+    return [kind for kind in source.kinds if converter.takes(kind)]
+
+
+def preselected(source: registry.Source, destination: registry.Destination) -> list[str]:
+    """What to tick at first: the seed's case for this pair (what the new service can take of it), else everything
+    it takes."""
+    can = takeable(source, destination)
+    case = next((c for c in registry.CASES.values()
+                 if c.source == source.key and c.destination == destination.key), None)
+    chosen = [kind for kind in can if case is not None and kind in case.kinds]
+    return chosen or can
+
+
+def _needs(source: registry.Source, pattern: int) -> dict[str, bool]:
+    """Which connections a pattern needs: the bank reads the source (2, 3) and pushes to the destination (2, 4)."""
+    return {"source": source.has_api and pattern not in registry.SOURCE_PUSHES,
+            "destination": pattern not in registry.DESTINATION_PULLS}
+
+
+def _latest_import(session, resident, source: registry.Source) -> DataImport | None:  # type: ignore[no-untyped-def]
+    """The finished import a transfer of this source would move (as `transfers.start` finds it)."""
+    return session.exec(select(DataImport).where(
+        DataImport.resident_id == resident.id, DataImport.format == source.upload_format,
+        DataImport.status == ImportStatus.DONE).order_by(col(DataImport.finished_at).desc())).first()
+
+
+def _reading_import(session, resident) -> DataImport | None:  # type: ignore[no-untyped-def]
+    return session.exec(select(DataImport).where(
+        DataImport.resident_id == resident.id, col(DataImport.status).in_(ImportStatus.OPEN))
+        .order_by(col(DataImport.created_at).desc())).first()
+
+
+def _wizard_url(source: str | None = None, destination: str | None = None, kinds: list[str] | None = None) -> str:
+    args: dict[str, Any] = {}
+    if source:
+        args["source"] = source
+    if destination:
+        args["destination"] = destination
+    if kinds:
+        args["kinds"] = kinds
+    return url_for("switching.new", **args)
+
+
+@bp.route("/switching/new")
+def new():  # type: ignore[no-untyped-def]
+    """The wizard's first three steps: plain GET forms, each a URL of its own (the back button works)."""
+    session, resident = get_session(), _resident()
+    args = request.args
+    source_key = args.get("source")
+    if source_key is None:
+        return render("switching/new_source.html", tab="switching", step=1, sources=registry.SOURCES.values())
+    source = registry.SOURCES.get(source_key)
+    if source is None:
+        flash(_("Choose the service your data is at now."), "error")
+        return redirect(_wizard_url(), code=303)
+
+    destination_key = args.get("destination")
+    if destination_key is None:
+        # The suggestions for this source come first (the most it would carry first), then the others.
+        ranked = [s.destination.key for s in report.suggestions(session, resident) if source.key in s.sources]
+        suggested = set(ranked)
+        order = {key: n for n, key in enumerate(ranked)}
+        choices = sorted(((d, takeable(source, d)) for d in registry.DESTINATIONS.values()),
+                         key=lambda choice: order.get(choice[0].key, len(order)))
+        return render("switching/new_destination.html", tab="switching", step=2, source=source,
+                      choices=[(d, kinds) for d, kinds in choices if kinds],
+                      cannot=[d for d, kinds in choices if not kinds], suggested=suggested)
+    destination = registry.DESTINATIONS.get(destination_key)
+    if destination is None or not takeable(source, destination):
+        flash(_("Choose where your data should go."), "error")
+        return redirect(_wizard_url(source.key), code=303)
+
+    can = takeable(source, destination)
+    kinds = args.getlist("kinds")
+    if args.get("change") == "kinds" or ("kinds" not in args and args.get("chosen") is None):
+        chosen = [kind for kind in can if kind in kinds] or preselected(source, destination)
+        return render("switching/new_kinds.html", tab="switching", step=2, source=source, destination=destination,
+                      kinds=source.kinds, can=can, chosen=chosen)
+    if not kinds or any(kind not in can for kind in kinds):
+        flash(_("Choose at least one kind of data that %(service)s can take.", service=_label(destination)), "error")
+        return redirect(_wizard_url(source.key, destination.key), code=303)
+
+    kinds = [kind for kind in can if kind in kinds]  # the source's order, each once
+    browser_session[DRAFT_KEY] = _wizard_url(source.key, destination.key, kinds)
+    connections = {key: remote.connection(session, resident, key) is not None for key in (source.key, destination.key)}
+    needs = _needs(source, DEFAULT_PATTERN)
+    missing = [spec for spec, role in ((source, "source"), (destination, "destination"))
+               if needs[role] and not connections[spec.key]]
+    upload = _latest_import(session, resident, source) if not source.has_api else None
+    return render("switching/new_connect.html", tab="switching", step=3, source=source, destination=destination,
+                  kinds=kinds, connections=connections, missing=missing, form=EmptyForm(), upload=upload,
+                  reading=_reading_import(session, resident) if not source.has_api else None,
+                  patterns=registry.PATTERNS, default_pattern=DEFAULT_PATTERN, here=request.full_path.rstrip("?"),
+                  upload_url=url_for("data_imports.index"))
 
 
 @bp.route("/switching/jobs", methods=["POST"])
 def start():  # type: ignore[no-untyped-def]
+    """Start a transfer: the wizard's source, destination, kinds and pattern (2 unless an expert chose another), or
+    one of the seed's cases (`case`, with `pattern`: the demo driver's and the tests' older form)."""
     session, resident = get_session(), _resident()
-    form = EmptyForm()
+    if "case" in request.form:
+        return _start_case(session, resident)
+    form, values = EmptyForm(), request.form
+    source = registry.SOURCES.get(values.get("source", ""))
+    if not form.validate_on_submit() or source is None:
+        flash(_("Choose the service your data is at now."), "error")
+        return redirect(_wizard_url(), code=303)
+    destination = registry.DESTINATIONS.get(values.get("destination", ""))
+    if destination is None or not takeable(source, destination):
+        flash(_("Choose where your data should go."), "error")
+        return redirect(_wizard_url(source.key), code=303)
+    can, kinds = takeable(source, destination), values.getlist("kinds")
+    if not kinds or any(kind not in can for kind in kinds):
+        flash(_("Choose at least one kind of data that %(service)s can take.", service=_label(destination)), "error")
+        return redirect(_wizard_url(source.key, destination.key), code=303)
+    kinds = [kind for kind in can if kind in kinds]
+    back = _wizard_url(source.key, destination.key, kinds)
+    pattern = values.get("pattern", str(DEFAULT_PATTERN))
+    if pattern not in {str(p) for p in registry.PATTERNS}:  # (a non-ASCII digit too)
+        flash(_("Choose how the services connect."), "error")
+        return redirect(back, code=303)
+    needs = _needs(source, int(pattern))
+    for spec, role in ((source, "source"), (destination, "destination")):
+        if needs[role] and remote.connection(session, resident, spec.key) is None:
+            flash(_("Connect %(service)s first: Azukari has no permission to use it for you yet.",
+                    service=_label(spec)), "error")
+            return redirect(back, code=303)
+    return _started(session, resident, source.key, destination.key, int(pattern), tuple(kinds), failed=back)
+
+
+def _start_case(session, resident):  # type: ignore[no-untyped-def]
     case = registry.CASES.get(request.form.get("case", ""))
     pattern = request.form.get("pattern", "")
-    if not form.validate_on_submit() or case is None or pattern not in {str(p) for p in registry.PATTERNS}:
+    if not EmptyForm().validate_on_submit() or case is None or pattern not in {str(p) for p in registry.PATTERNS}:
         flash(_("Choose what to move and how."), "error")
         return redirect(url_for("switching.index"), code=303)
+    return _started(session, resident, case.source, case.destination, int(pattern), case.kinds,
+                    failed=url_for("switching.index"))
+
+
+def _started(session, resident, source: str, destination: str, pattern: int, kinds: tuple[str, ...], *,  # type: ignore[no-untyped-def]
+             failed: str):
     try:
-        job = transfers.start(session, resident, source=case.source, destination=case.destination,
-                              pattern=int(pattern), kinds=case.kinds)
+        job = transfers.start(session, resident, source=source, destination=destination, pattern=pattern,
+                              kinds=kinds)
     except DomainError as error:
         flash(str(error.message), "error")
-        return redirect(url_for("switching.index"), code=303)
+        return redirect(failed, code=303)
+    browser_session.pop(DRAFT_KEY, None)
     if job.state == JobState.NEW and not _consent_needed(session, resident, job):
         _collect(session, resident, job)
     return redirect(url_for("switching.job", job_id=job.id), code=303)
@@ -146,28 +351,62 @@ def _consent_needed(session, resident, job) -> list[str]:  # type: ignore[no-unt
                                purpose=destination.purpose, kinds=kinds)
 
 
+# --- a transfer's page: steps 4 to 8 ---------------------------------------------------------------------------
+
+
+def _wizard_step(state: str, *, terms: bool) -> int | None:
+    if state in PREPARING:
+        return STEP_REPORT
+    if state == JobState.COLLECTED:
+        return STEP_TERMS if terms else STEP_REPORT
+    if state in MOVING:
+        return STEP_PROGRESS
+    if state in JobState.DONE:
+        return STEP_DONE
+    return None  # stopped: the page says why and how to start again
+
+
+def _when(value: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 @bp.route("/switching/jobs/<job_id>")
 def job(job_id: str):  # type: ignore[no-untyped-def]
     session, resident = get_session(), _resident()
     found = transfers.job_of(session, resident, job_id)
-    summary = report.for_job(session, resident, found) if found.state not in (JobState.NEW,
-                                                                              JobState.AWAITING_SOURCE) else None
+    stopped = found.state in (JobState.FAILED, JobState.CANCELED)
+    summary = (None if found.state in PREPARING or (stopped and not found.manifest)
+               else report.for_job(session, resident, found))
     open_steps = (JobState.NEW, JobState.COLLECTED)
     to_agree = _consent_needed(session, resident, found) if found.state in open_steps else []
-    return render("switching/job.html", block="transfer", tab="switching", job=found, report=summary, form=EmptyForm(),
-                  to_agree=to_agree, item_keys=door.items_of_kinds(to_agree), items=items_by_key(session),
-                  purpose=session.get(Purpose, registry.DESTINATIONS[found.destination].purpose),
-                  received_at=_receipt_time(found),
+    terms = request.args.get("step") == "terms" and found.state == JobState.COLLECTED and not to_agree
+    removal = found.deletion or {}
+    deleting_failed = found.state in CONTRACT_ENDED and removal.get("status") == "failed"  # (asked again by her)
+    polling = (found.state in POLLING and not to_agree and not deleting_failed) or (
+        removal.get("status") == deletion.REQUESTED)
+    source, destination = registry.SOURCES[found.source], registry.DESTINATIONS[found.destination]
+    accepted = ((found.contracts or {}).get("destination_terms") or {})
+    return render("switching/job.html", block="transfer", tab="switching", job=found, report=summary,
+                  form=EmptyForm(), to_agree=to_agree, item_keys=door.items_of_kinds(to_agree),
+                  items=items_by_key(session), purpose=session.get(Purpose, destination.purpose),
+                  step=_wizard_step(found.state, terms=terms), terms_step=terms, polling=polling,
+                  received_at=_receipt_time(found), accepted=accepted, accepted_at=_when(accepted.get("accepted_at")),
+                  removal=removal, removed_at=_when(removal.get("deleted_at")),
+                  contract_ended=found.state in CONTRACT_ENDED and removal.get("by") == "source",
+                  ended_services=[deletion.SERVICE_NAMES.get(s, s) for s in removal.get("services") or []],
                   deletable=[deletion.SERVICE_NAMES[s] for s in deletion.services_of(found)],
-                  source=registry.SOURCES[found.source], destination=registry.DESTINATIONS[found.destination],
-                  source_url=_issuer(found.source), destination_url=_issuer(found.destination))
+                  source=source, destination=destination, source_url=_issuer(found.source),
+                  destination_url=_issuer(found.destination),
+                  again=_wizard_url(found.source, found.destination,
+                                    [k for k in found.kinds if k in takeable(source, destination)]),
+                  total_items=len((found.manifest or {}).get("items", [])))
 
 
 def _receipt_time(job) -> datetime | None:  # type: ignore[no-untyped-def]
-    try:
-        return datetime.fromisoformat(str((job.receipt or {}).get("received_at")))
-    except ValueError:
-        return None
+    return _when((job.receipt or {}).get("received_at"))
 
 
 @bp.route("/switching/jobs/<job_id>/agree", methods=["POST"])
@@ -214,6 +453,23 @@ def delete_at_source(job_id: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("switching.job", job_id=found.id), code=303)
 
 
+@bp.route("/switching/jobs/<job_id>/keep", methods=["POST"])
+def keep(job_id: str):  # type: ignore[no-untyped-def]
+    """The resident keeps their data at the old service: the switch is complete as it is."""
+    session, resident = get_session(), _resident()
+    found = transfers.job_of(session, resident, job_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        deletion.keep_at_source(session, resident, found)
+    except DomainError as error:
+        flash(str(error.message), "error")
+    else:
+        flash(_("Your data stays at %(service)s. The switch is complete.",
+                service=_label(registry.SOURCES[found.source])), "success")
+    return redirect(url_for("switching.job", job_id=found.id), code=303)
+
+
 @bp.route("/switching/jobs/<job_id>/purge", methods=["POST"])
 @auth.reauth_required
 def purge(job_id: str):  # type: ignore[no-untyped-def]
@@ -253,13 +509,18 @@ def resume(job_id: str):  # type: ignore[no-untyped-def]
     if not EmptyForm().validate_on_submit():
         abort(400)
     if found.state == JobState.PAUSED:  # (the state is the guard: the first job of this key has ended, failed)
-        found.state, found.error = JobState.DELIVERING, None
-        jobs.enqueue(session, RUN_KIND, {"transfer_id": str(found.id), "step": DELIVER},
-                     started_by=resident.principal)
+        try:
+            transfers.send(session, resident, found)
+        except DomainError as error:
+            flash(str(error.message), "error")
+        else:
+            jobs.enqueue(session, RUN_KIND, {"transfer_id": str(found.id), "step": DELIVER},
+                         started_by=resident.principal)
     return redirect(url_for("switching.job", job_id=found.id), code=303)
 
 
 @bp.route("/switching/jobs/<job_id>/deliver", methods=["POST"])
+@auth.reauth_required  # sending is the step nothing undoes: a fresh sign-in first (the wizard's step 6)
 def deliver(job_id: str):  # type: ignore[no-untyped-def]
     session, resident = get_session(), _resident()
     found = transfers.job_of(session, resident, job_id)
@@ -267,11 +528,16 @@ def deliver(job_id: str):  # type: ignore[no-untyped-def]
         abort(400)
     destination = registry.DESTINATIONS[found.destination]
     if found.state == JobState.COLLECTED and request.form.get("terms") != destination.terms_version:
-        flash(_("Read and accept %(service)s's terms first.", service=destination.label_ja), "error")
-        return redirect(url_for("switching.job", job_id=found.id), code=303)
+        flash(_("Read and accept %(service)s's terms first.", service=_label(destination)), "error")
+        return redirect(url_for("switching.job", job_id=found.id, step="terms"), code=303)
     if found.state == JobState.COLLECTED and not _consent_needed(session, resident, found):
         contracts.accept_terms(session, resident, found, version=destination.terms_version)
-        found.state = JobState.DELIVERING  # shown at once, and the button is gone: one press sends once
+        try:
+            transfers.send(session, resident, found)  # DELIVERING, shown at once: one press sends once
+        except DomainError as error:
+            session.rollback()
+            flash(str(error.message), "error")
+            return redirect(url_for("switching.job", job_id=found.id), code=303)
         jobs.enqueue(session, RUN_KIND, {"transfer_id": str(found.id), "step": DELIVER},
                      started_by=resident.principal, unique_key=f"transfer-deliver:{found.id}")
         flash(_("Sending. You can close the app: the transfer goes on."), "success")
