@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import Resident
 from app.config import Settings
 from app.consent import transfers as door
+from app.consent.catalogue import offer_for
 from app.consent.enforce import ConsentRequired
 from app.data_imports.models import DataImport, ImportStatus
 from app.db import utcnow
@@ -30,6 +31,7 @@ from app.ledger.models import RecordKind
 from app.ledger.services import append, record_receipt
 from app.switching import manifest as manifests
 from app.switching import pull, registry, remote, saga, staging
+from app.switching.converters import converter_for
 from app.switching.models import JobState, TransferJob
 
 BUSY_RETRIES = 3
@@ -77,9 +79,7 @@ def start(session: Session, resident: Resident, *, source: str, destination: str
         raise InvalidTransfer()
     import_id = None
     if src.upload_format is not None:
-        upload = session.exec(select(DataImport).where(
-            DataImport.resident_id == resident.id, DataImport.format == src.upload_format,
-            DataImport.status == ImportStatus.DONE).order_by(col(DataImport.finished_at).desc())).first()
+        upload = latest_import(session, resident, src)
         if upload is None:
             raise NoExport()
         import_id = upload.id
@@ -93,6 +93,13 @@ def start(session: Session, resident: Resident, *, source: str, destination: str
         "step": "started", "job": str(job.id), "source": source, "destination": destination, "pattern": pattern,
         "kinds": list(chosen), "description": f"{src.label_ja} から {dst.label_ja} へののりかえを始めました"})
     return job
+
+
+def latest_import(session: Session, resident: Resident, source: registry.Source) -> DataImport | None:
+    """The resident's newest finished import of an upload source's format: what a transfer of it moves."""
+    return session.exec(select(DataImport).where(
+        DataImport.resident_id == resident.id, DataImport.format == source.upload_format,
+        DataImport.status == ImportStatus.DONE).order_by(col(DataImport.finished_at).desc())).first()
 
 
 def job_of(session: Session, resident: Resident, job_id: uuid.UUID | str) -> TransferJob:
@@ -109,6 +116,21 @@ def job_of(session: Session, resident: Resident, job_id: uuid.UUID | str) -> Tra
 def jobs_of(session: Session, resident: Resident, *, limit: int = 20) -> list[TransferJob]:
     return list(session.exec(select(TransferJob).where(TransferJob.resident_id == resident.id)
                              .order_by(col(TransferJob.created_at).desc()).limit(limit)))
+
+
+def consent_needed(session: Session, resident: Resident, job: TransferJob) -> list[str]:
+    """The job's kinds still to be agreed to here: before the bank converts an uploaded export, and before it pushes
+    what it collected from a service (patterns 2, 4). A pulling destination (1, 3) asks on the bank's authorization
+    screen instead."""
+    source, destination = registry.SOURCES[job.source], registry.DESTINATIONS[job.destination]
+    if source.has_api and (job.pattern in registry.DESTINATION_PULLS or job.state != JobState.COLLECTED):
+        return []
+    converter, offer = converter_for(job.format), offer_for(session, destination.recipient, destination.purpose)
+    # Only what the destination's format takes and its offer asks for: the rest is not sent in any case (lost).
+    kinds = [kind for kind in job.kinds if converter.takes(kind) and offer is not None
+             and door.items_of_kinds([kind])[0] in offer.items]
+    return door.withheld_kinds(session, resident=resident, recipient=destination.recipient,
+                               purpose=destination.purpose, kinds=kinds)
 
 
 # --- collecting ---------------------------------------------------------------------------------------------

@@ -19,15 +19,10 @@ Thin: the data path is `transfers`, the worker does every call to another servic
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask import session as browser_session
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlmodel import col, select
 
 from app import audit, auth
 from app.accounts import oauth_client
@@ -36,17 +31,14 @@ from app.audit import EventTag
 from app.config import current_settings
 from app.consent import decisions
 from app.consent import transfers as door
-from app.consent.catalogue import items_by_key, offer_for, offer_view
-from app.consent.models import Purpose
+from app.consent.catalogue import offer_for, offer_view
 from app.data_imports.messages import KIND_LABELS
-from app.data_imports.models import DataImport, ImportStatus
 from app.db import get_session
 from app.errors import DomainError, NotFound
 from app.htmx import render
 from app.i18n import bilingual
 from app.jobs import services as jobs
-from app.switching import contracts, deletion, registry, remote, report, transfers
-from app.switching.converters import converter_for
+from app.switching import contracts, deletion, registry, remote, report, transfers, wizard
 from app.switching.jobs import COLLECT, DELETE, DELIVER, RUN_KIND
 from app.switching.messages import (
     ERROR_LABELS,
@@ -65,17 +57,6 @@ CONNECT = "switching"
 RETURN_KEY = "switching_return_to"
 # The wizard's last "connect or upload" step, so that the のりかえ tab leads back to it (after an upload elsewhere).
 DRAFT_KEY = "switching_draft"
-DEFAULT_PATTERN = 2
-MAX_RETURN_PATH = 1000
-
-# The wizard's step of a job page, by the job's state (the report's steps before it, the progress after sending).
-PREPARING = (JobState.NEW, JobState.AWAITING_SOURCE, JobState.EXPORTING, JobState.CONVERTING)
-MOVING = (JobState.DELIVERING, JobState.PAUSED, JobState.READY, JobState.VERIFYING)
-STEP_REPORT, STEP_TERMS, STEP_PROGRESS, STEP_DONE = 4, 5, 7, 8
-# While another party is at work the page checks again every few seconds.
-POLLING = (*PREPARING, *MOVING, JobState.SOURCE_CONTRACT_ENDED, JobState.SOURCE_DELETION_REQUESTED)
-CONTRACT_ENDED = (JobState.SOURCE_CONTRACT_ENDED, JobState.SOURCE_DELETION_REQUESTED, JobState.COMPLETE)
-
 
 @bp.app_template_filter("kind_label")
 def kind_label(kind: str) -> str:
@@ -97,23 +78,8 @@ def _resident():  # type: ignore[no-untyped-def]
     return current_user._get_current_object()
 
 
-def _issuer(service: str) -> str:
-    return registry.issuer(current_settings(), service)
-
-
 def _label(spec: registry.Source | registry.Destination) -> str:
     return bilingual(spec.label_ja, spec.label_en)
-
-
-def return_path(target: str | None) -> str | None:
-    """A path on this site under /switching (the wizard's pages), or None: never another site, nor another page."""
-    if not target or len(target) > MAX_RETURN_PATH or any(ord(c) < 32 or ord(c) == 127 for c in target):
-        return None
-    path = auth.safe_next(target, "")
-    if not path:
-        return None
-    where = urlsplit(path).path
-    return path if where == "/switching" or where.startswith("/switching/") else None
 
 
 # --- the tab ---------------------------------------------------------------------------------------------------
@@ -126,13 +92,13 @@ def index():  # type: ignore[no-untyped-def]
                  remote.connection(session, resident, key) is not None)
                 for key in ("google", *registry.DESTINATIONS)]
     return render("switching/index.html", tab="switching", services=services, form=EmptyForm(),
-                  draft=return_path(browser_session.get(DRAFT_KEY)), jobs=transfers.jobs_of(session, resident),
+                  draft=wizard.return_path(browser_session.get(DRAFT_KEY)), jobs=transfers.jobs_of(session, resident),
                   sources=registry.SOURCES, destinations=registry.DESTINATIONS)
 
 
 @bp.route("/switching/connect/<service>", methods=["POST"])
 def connect(service: str):  # type: ignore[no-untyped-def]
-    back = return_path(request.form.get("next"))
+    back = wizard.return_path(request.form.get("next"))
     if back:
         browser_session[RETURN_KEY] = back
     else:
@@ -153,7 +119,7 @@ def connect(service: str):  # type: ignore[no-untyped-def]
 @bp.route("/switching/connect/<service>/callback")
 def connected(service: str):  # type: ignore[no-untyped-def]
     session, resident, settings = get_session(), _resident(), current_settings()
-    back = return_path(browser_session.pop(RETURN_KEY, None)) or url_for("switching.index")
+    back = wizard.return_path(browser_session.pop(RETURN_KEY, None)) or url_for("switching.index")
     session.commit()  # nothing written yet: no lock held while the service is waited on
     try:
         provider = registry.provider(settings, service)
@@ -173,52 +139,6 @@ def connected(service: str):  # type: ignore[no-untyped-def]
 # --- the wizard: steps 1 to 3 ----------------------------------------------------------------------------------
 
 
-def takeable(source: registry.Source, destination: registry.Destination) -> list[str]:
-    """The source's kinds the destination's format takes (in the source's order)."""
-    converter = converter_for(destination.format)
-    return [kind for kind in source.kinds if converter.takes(kind)]
-
-
-def preselected(source: registry.Source, destination: registry.Destination) -> list[str]:
-    """What to tick at first: the seed's case for this pair (what the new service can take of it), else everything
-    it takes."""
-    can = takeable(source, destination)
-    case = next((c for c in registry.CASES.values()
-                 if c.source == source.key and c.destination == destination.key), None)
-    chosen = [kind for kind in can if case is not None and kind in case.kinds]
-    return chosen or can
-
-
-def _needs(source: registry.Source, pattern: int) -> dict[str, bool]:
-    """Which connections a pattern needs: the bank reads the source (2, 3) and pushes to the destination (2, 4)."""
-    return {"source": source.has_api and pattern not in registry.SOURCE_PUSHES,
-            "destination": pattern not in registry.DESTINATION_PULLS}
-
-
-def _latest_import(session, resident, source: registry.Source) -> DataImport | None:  # type: ignore[no-untyped-def]
-    """The finished import a transfer of this source would move (as `transfers.start` finds it)."""
-    return session.exec(select(DataImport).where(
-        DataImport.resident_id == resident.id, DataImport.format == source.upload_format,
-        DataImport.status == ImportStatus.DONE).order_by(col(DataImport.finished_at).desc())).first()
-
-
-def _reading_import(session, resident) -> DataImport | None:  # type: ignore[no-untyped-def]
-    return session.exec(select(DataImport).where(
-        DataImport.resident_id == resident.id, col(DataImport.status).in_(ImportStatus.OPEN))
-        .order_by(col(DataImport.created_at).desc())).first()
-
-
-def _wizard_url(source: str | None = None, destination: str | None = None, kinds: list[str] | None = None) -> str:
-    args: dict[str, Any] = {}
-    if source:
-        args["source"] = source
-    if destination:
-        args["destination"] = destination
-    if kinds:
-        args["kinds"] = kinds
-    return url_for("switching.new", **args)
-
-
 @bp.route("/switching/new")
 def new():  # type: ignore[no-untyped-def]
     """The wizard's first three steps: plain GET forms, each a URL of its own (the back button works)."""
@@ -230,7 +150,7 @@ def new():  # type: ignore[no-untyped-def]
     source = registry.SOURCES.get(source_key)
     if source is None:
         flash(_("Choose the service your data is at now."), "error")
-        return redirect(_wizard_url(), code=303)
+        return redirect(wizard.wizard_url(), code=303)
 
     destination_key = args.get("destination")
     if destination_key is None:
@@ -238,37 +158,37 @@ def new():  # type: ignore[no-untyped-def]
         ranked = [s.destination.key for s in report.suggestions(session, resident) if source.key in s.sources]
         suggested = set(ranked)
         order = {key: n for n, key in enumerate(ranked)}
-        choices = sorted(((d, takeable(source, d)) for d in registry.DESTINATIONS.values()),
+        choices = sorted(((d, wizard.takeable(source, d)) for d in registry.DESTINATIONS.values()),
                          key=lambda choice: order.get(choice[0].key, len(order)))
         return render("switching/new_destination.html", tab="switching", step=2, source=source,
                       choices=[(d, kinds) for d, kinds in choices if kinds],
                       cannot=[d for d, kinds in choices if not kinds], suggested=suggested)
     destination = registry.DESTINATIONS.get(destination_key)
-    if destination is None or not takeable(source, destination):
+    if destination is None or not wizard.takeable(source, destination):
         flash(_("Choose where your data should go."), "error")
-        return redirect(_wizard_url(source.key), code=303)
+        return redirect(wizard.wizard_url(source.key), code=303)
 
-    can = takeable(source, destination)
+    can = wizard.takeable(source, destination)
     kinds = args.getlist("kinds")
     if args.get("change") == "kinds" or ("kinds" not in args and args.get("chosen") is None):
-        chosen = [kind for kind in can if kind in kinds] or preselected(source, destination)
+        chosen = [kind for kind in can if kind in kinds] or wizard.preselected(source, destination)
         return render("switching/new_kinds.html", tab="switching", step=2, source=source, destination=destination,
                       kinds=source.kinds, can=can, chosen=chosen)
     if not kinds or any(kind not in can for kind in kinds):
         flash(_("Choose at least one kind of data that %(service)s can take.", service=_label(destination)), "error")
-        return redirect(_wizard_url(source.key, destination.key), code=303)
+        return redirect(wizard.wizard_url(source.key, destination.key), code=303)
 
     kinds = [kind for kind in can if kind in kinds]  # the source's order, each once
-    browser_session[DRAFT_KEY] = _wizard_url(source.key, destination.key, kinds)
+    browser_session[DRAFT_KEY] = wizard.wizard_url(source.key, destination.key, kinds)
     connections = {key: remote.connection(session, resident, key) is not None for key in (source.key, destination.key)}
-    needs = _needs(source, DEFAULT_PATTERN)
+    needs = wizard.needs(source, wizard.DEFAULT_PATTERN)
     missing = [spec for spec, role in ((source, "source"), (destination, "destination"))
                if needs[role] and not connections[spec.key]]
-    upload = _latest_import(session, resident, source) if not source.has_api else None
+    upload = transfers.latest_import(session, resident, source) if not source.has_api else None
     return render("switching/new_connect.html", tab="switching", step=3, source=source, destination=destination,
                   kinds=kinds, connections=connections, missing=missing, form=EmptyForm(), upload=upload,
-                  reading=_reading_import(session, resident) if not source.has_api else None,
-                  patterns=registry.PATTERNS, default_pattern=DEFAULT_PATTERN, here=request.full_path.rstrip("?"),
+                  reading=wizard.reading_import(session, resident) if not source.has_api else None,
+                  patterns=registry.PATTERNS, default_pattern=wizard.DEFAULT_PATTERN, here=request.full_path.rstrip("?"),
                   upload_url=url_for("data_imports.index"))
 
 
@@ -283,22 +203,22 @@ def start():  # type: ignore[no-untyped-def]
     source = registry.SOURCES.get(values.get("source", ""))
     if not form.validate_on_submit() or source is None:
         flash(_("Choose the service your data is at now."), "error")
-        return redirect(_wizard_url(), code=303)
+        return redirect(wizard.wizard_url(), code=303)
     destination = registry.DESTINATIONS.get(values.get("destination", ""))
-    if destination is None or not takeable(source, destination):
+    if destination is None or not wizard.takeable(source, destination):
         flash(_("Choose where your data should go."), "error")
-        return redirect(_wizard_url(source.key), code=303)
-    can, kinds = takeable(source, destination), values.getlist("kinds")
+        return redirect(wizard.wizard_url(source.key), code=303)
+    can, kinds = wizard.takeable(source, destination), values.getlist("kinds")
     if not kinds or any(kind not in can for kind in kinds):
         flash(_("Choose at least one kind of data that %(service)s can take.", service=_label(destination)), "error")
-        return redirect(_wizard_url(source.key, destination.key), code=303)
+        return redirect(wizard.wizard_url(source.key, destination.key), code=303)
     kinds = [kind for kind in can if kind in kinds]
-    back = _wizard_url(source.key, destination.key, kinds)
-    pattern = values.get("pattern", str(DEFAULT_PATTERN))
+    back = wizard.wizard_url(source.key, destination.key, kinds)
+    pattern = values.get("pattern", str(wizard.DEFAULT_PATTERN))
     if pattern not in {str(p) for p in registry.PATTERNS}:  # (a non-ASCII digit too)
         flash(_("Choose how the services connect."), "error")
         return redirect(back, code=303)
-    needs = _needs(source, int(pattern))
+    needs = wizard.needs(source, int(pattern))
     for spec, role in ((source, "source"), (destination, "destination")):
         if needs[role] and remote.connection(session, resident, spec.key) is None:
             flash(_("Connect %(service)s first: Azukari has no permission to use it for you yet.",
@@ -326,7 +246,7 @@ def _started(session, resident, source: str, destination: str, pattern: int, kin
         flash(str(error.message), "error")
         return redirect(failed, code=303)
     browser_session.pop(DRAFT_KEY, None)
-    if job.state == JobState.NEW and not _consent_needed(session, resident, job):
+    if job.state == JobState.NEW and not transfers.consent_needed(session, resident, job):
         _collect(session, resident, job)
     return redirect(url_for("switching.job", job_id=job.id), code=303)
 
@@ -336,77 +256,16 @@ def _collect(session, resident, job) -> None:  # type: ignore[no-untyped-def]
                  unique_key=f"transfer-collect:{job.id}")
 
 
-def _consent_needed(session, resident, job) -> list[str]:  # type: ignore[no-untyped-def]
-    """The job's kinds still to be agreed to here: before the bank converts an uploaded export, and before it pushes
-    what it collected from a service (patterns 2, 4). A pulling destination (1, 3) asks on the bank's authorization
-    screen instead."""
-    source, destination = registry.SOURCES[job.source], registry.DESTINATIONS[job.destination]
-    if source.has_api and (job.pattern in registry.DESTINATION_PULLS or job.state != JobState.COLLECTED):
-        return []
-    converter, offer = converter_for(job.format), offer_for(session, destination.recipient, destination.purpose)
-    # Only what the destination's format takes and its offer asks for: the rest is not sent in any case (lost).
-    kinds = [kind for kind in job.kinds if converter.takes(kind) and offer is not None
-             and door.items_of_kinds([kind])[0] in offer.items]
-    return door.withheld_kinds(session, resident=resident, recipient=destination.recipient,
-                               purpose=destination.purpose, kinds=kinds)
-
-
 # --- a transfer's page: steps 4 to 8 ---------------------------------------------------------------------------
-
-
-def _wizard_step(state: str, *, terms: bool) -> int | None:
-    if state in PREPARING:
-        return STEP_REPORT
-    if state == JobState.COLLECTED:
-        return STEP_TERMS if terms else STEP_REPORT
-    if state in MOVING:
-        return STEP_PROGRESS
-    if state in JobState.DONE:
-        return STEP_DONE
-    return None  # stopped: the page says why and how to start again
-
-
-def _when(value: object) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value)) if value else None
-    except ValueError:
-        return None
 
 
 @bp.route("/switching/jobs/<job_id>")
 def job(job_id: str):  # type: ignore[no-untyped-def]
     session, resident = get_session(), _resident()
     found = transfers.job_of(session, resident, job_id)
-    stopped = found.state in (JobState.FAILED, JobState.CANCELED)
-    summary = (None if found.state in PREPARING or (stopped and not found.manifest)
-               else report.for_job(session, resident, found))
-    open_steps = (JobState.NEW, JobState.COLLECTED)
-    to_agree = _consent_needed(session, resident, found) if found.state in open_steps else []
-    terms = request.args.get("step") == "terms" and found.state == JobState.COLLECTED and not to_agree
-    removal = found.deletion or {}
-    deleting_failed = found.state in CONTRACT_ENDED and removal.get("status") == "failed"  # (asked again by her)
-    polling = (found.state in POLLING and not to_agree and not deleting_failed) or (
-        removal.get("status") == deletion.REQUESTED)
-    source, destination = registry.SOURCES[found.source], registry.DESTINATIONS[found.destination]
-    accepted = ((found.contracts or {}).get("destination_terms") or {})
-    return render("switching/job.html", block="transfer", tab="switching", job=found, report=summary,
-                  form=EmptyForm(), to_agree=to_agree, item_keys=door.items_of_kinds(to_agree),
-                  items=items_by_key(session), purpose=session.get(Purpose, destination.purpose),
-                  step=_wizard_step(found.state, terms=terms), terms_step=terms, polling=polling,
-                  received_at=_receipt_time(found), accepted=accepted, accepted_at=_when(accepted.get("accepted_at")),
-                  removal=removal, removed_at=_when(removal.get("deleted_at")),
-                  contract_ended=found.state in CONTRACT_ENDED and removal.get("by") == "source",
-                  ended_services=[deletion.SERVICE_NAMES.get(s, s) for s in removal.get("services") or []],
-                  deletable=[deletion.SERVICE_NAMES[s] for s in deletion.services_of(found)],
-                  source=source, destination=destination, source_url=_issuer(found.source),
-                  destination_url=_issuer(found.destination),
-                  again=_wizard_url(found.source, found.destination,
-                                    [k for k in found.kinds if k in takeable(source, destination)]),
-                  total_items=len((found.manifest or {}).get("items", [])))
-
-
-def _receipt_time(job) -> datetime | None:  # type: ignore[no-untyped-def]
-    return _when((job.receipt or {}).get("received_at"))
+    return render("switching/job.html", block="transfer", tab="switching", form=EmptyForm(),
+                  **wizard.job_page(session, resident, found, current_settings(),
+                                    terms_asked=request.args.get("step") == "terms"))
 
 
 @bp.route("/switching/jobs/<job_id>/agree", methods=["POST"])
@@ -419,7 +278,7 @@ def agree(job_id: str):  # type: ignore[no-untyped-def]
         abort(400)
     destination = registry.DESTINATIONS[found.destination]
     offer = offer_for(session, destination.recipient, destination.purpose)
-    kinds = _consent_needed(session, resident, found)
+    kinds = transfers.consent_needed(session, resident, found)
     if offer is not None and offer.id is not None and kinds:
         view = offer_view(session, offer.id)
         try:
@@ -430,7 +289,7 @@ def agree(job_id: str):  # type: ignore[no-untyped-def]
         except DomainError as error:
             flash(str(error.message), "error")
             return redirect(url_for("switching.job", job_id=found.id), code=303)
-    if found.state == JobState.NEW and not _consent_needed(session, resident, found):
+    if found.state == JobState.NEW and not transfers.consent_needed(session, resident, found):
         _collect(session, resident, found)
     return redirect(url_for("switching.job", job_id=found.id), code=303)
 
@@ -530,7 +389,7 @@ def deliver(job_id: str):  # type: ignore[no-untyped-def]
     if found.state == JobState.COLLECTED and request.form.get("terms") != destination.terms_version:
         flash(_("Read and accept %(service)s's terms first.", service=_label(destination)), "error")
         return redirect(url_for("switching.job", job_id=found.id, step="terms"), code=303)
-    if found.state == JobState.COLLECTED and not _consent_needed(session, resident, found):
+    if found.state == JobState.COLLECTED and not transfers.consent_needed(session, resident, found):
         contracts.accept_terms(session, resident, found, version=destination.terms_version)
         try:
             transfers.send(session, resident, found)  # DELIVERING, shown at once: one press sends once

@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
-from app.switching import views
+from app.switching import views, wizard
 from app.switching.models import JobState, ServiceConnection, TransferJob
 from tests.conftest import csrf_token
 from tests.factories.accounts import ResidentFactory
@@ -229,10 +229,10 @@ def test_an_earlier_return_to_does_not_linger(hanako_browser: FlaskClient, fake_
 
 
 def test_return_path_accepts_only_the_wizards_paths() -> None:
-    assert views.return_path("/switching") == "/switching"
-    assert views.return_path(WIZARD_STEP_3) == WIZARD_STEP_3
+    assert wizard.return_path("/switching") == "/switching"
+    assert wizard.return_path(WIZARD_STEP_3) == WIZARD_STEP_3
     for target in (None, "", "switching", "/switching-evil", "http://localhost/switching", "/" + "x" * 2000):
-        assert views.return_path(target) is None
+        assert wizard.return_path(target) is None
 
 
 # --- the job page: steps 4 to 8 ------------------------------------------------------------------------------------
