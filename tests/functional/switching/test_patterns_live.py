@@ -22,50 +22,21 @@ from typing import Any
 
 import pytest
 import requests
-import sqlalchemy as sa
 
 from app.config import PROJECT_ROOT
 from app.demo.seed import DEMO_RESIDENTS
 from app.demo.switching_driver import DemoResident
 from e2e.server import LiveServer
-from tests.database import drop_fresh_database, make_fresh_database
-from tests.factories.exports import export_zip
+from tests.functional.switching.live_stack import query, switching_stack
 
-PEERS = ("google", "blog-a", "tv-a", "health-b")
 HANAKO = DEMO_RESIDENTS[0]
 
 
 @pytest.fixture(scope="module")
 def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    workdir = tmp_path_factory.mktemp("switching-live")
-    url = make_fresh_database(database_url, workdir)
-    server = LiveServer(url, workdir)
-    lease = pytest.MonkeyPatch()
-    lease.setenv("JOB_LEASE_SECONDS", "3")  # a killed worker's job is taken over within seconds (LiveServer.env)
-    try:
-        server.start_peers(PEERS)
-        server.seed()
-        export = workdir / "export.zip"
-        export.write_bytes(export_zip())
-        imported = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "exports", "import", str(export),
-                                   "--resident", HANAKO.email], cwd=PROJECT_ROOT, env=server.env, capture_output=True,
-                                  text=True, timeout=120)
-        assert imported.returncode == 0, imported.stderr
-        server.start(worker=True)
+    with switching_stack(database_url, tmp_path_factory.mktemp("switching-live"), exports_for=(HANAKO.email,),
+                         env={"JOB_LEASE_SECONDS": "3"}, worker=True) as server:
         yield server
-    finally:
-        server.stop()
-        lease.undo()
-        drop_fresh_database(url)
-
-
-def _query(server: LiveServer, sql: str, **params: Any) -> list[Any]:
-    engine = sa.create_engine(server.database_url)
-    try:
-        with engine.connect() as connection:
-            return list(connection.execute(sa.text(sql), params))
-    finally:
-        engine.dispose()
 
 
 @pytest.mark.parametrize(("case", "pattern"), [("i", 1), ("ii", 2), ("iii", 3), ("iii", 4), ("iv", 2)])
@@ -76,7 +47,7 @@ def test_a_resident_switches_and_both_ends_agree(live: LiveServer, case: str, pa
     except BaseException:
         print("bank log:\n", live.log()[-3000:], "\nworker log:\n", live.log("worker")[-3000:])
         raise
-    (state, manifest, receipt, collected, destination), = _query(
+    (state, manifest, receipt, collected, destination), = query(
         live, "SELECT state, manifest, receipt, collected, destination FROM transfer_job WHERE id = :id",
         id=result["job"])
     assert state == "verified"
@@ -95,7 +66,7 @@ def test_a_resident_switches_and_both_ends_agree(live: LiveServer, case: str, pa
     stored = {item["id"]: item["sha256"] for job in held["jobs"] if job["job"] == result["job"] for item in job["items"]}
     assert stored == expected
 
-    records = _query(live, """SELECT r.kind, p.body FROM ledger_record r JOIN ledger_chain c ON c.id = r.chain_id
+    records = query(live, """SELECT r.kind, p.body FROM ledger_record r JOIN ledger_chain c ON c.id = r.chain_id
                               LEFT JOIN ledger_payload p ON p.record_id = r.id
                               WHERE c.subject = :subject ORDER BY r.seq""", subject=f"resident:{_resident_id(live)}")
     provided = [body for kind, body in records if kind == "provision" and body and body.get("job") == result["job"]]
@@ -106,7 +77,7 @@ def test_a_resident_switches_and_both_ends_agree(live: LiveServer, case: str, pa
 
 
 def _resident_id(server: LiveServer) -> str:
-    (found,), = _query(server, "SELECT id FROM resident WHERE email = :email", email=HANAKO.email)
+    (found,), = query(server, "SELECT id FROM resident WHERE email = :email", email=HANAKO.email)
     return str(found)
 
 
@@ -141,7 +112,7 @@ def test_a_worker_killed_while_delivering_is_followed_by_one_that_completes_the_
     resident.wait_seconds = 90
     resident.wait_for(job_url, "verified")
     job_id = job_url.rsplit("/", 1)[-1]
-    (manifest, receipt), = _query(live, "SELECT manifest, receipt FROM transfer_job WHERE id = :id", id=job_id)
+    (manifest, receipt), = query(live, "SELECT manifest, receipt FROM transfer_job WHERE id = :id", id=job_id)
     held = requests.get(f"{live.peer_urls['blog-a']}/_test/received", params={"login_id": emily.email}, timeout=10).json()
     stored = [item["id"] for job in held["jobs"] if job["job"] == job_id for item in job["items"]]
     assert sorted(stored) == sorted(entry["id"] for entry in manifest["items"])  # everything, and each id once
@@ -149,13 +120,13 @@ def test_a_worker_killed_while_delivering_is_followed_by_one_that_completes_the_
 
 
 def _deletion(live: LiveServer, job_id: str) -> dict[str, Any] | None:
-    (found,), = _query(live, "SELECT deletion FROM transfer_job WHERE id = :id", id=job_id)
+    (found,), = query(live, "SELECT deletion FROM transfer_job WHERE id = :id", id=job_id)
     return found
 
 
 def _deletion_records(live: LiveServer, email: str, job_id: str) -> list[dict[str, Any]]:
-    (resident_id,), = _query(live, "SELECT id FROM resident WHERE email = :email", email=email)
-    rows = _query(live, """SELECT p.body FROM ledger_record r JOIN ledger_chain c ON c.id = r.chain_id
+    (resident_id,), = query(live, "SELECT id FROM resident WHERE email = :email", email=email)
+    rows = query(live, """SELECT p.body FROM ledger_record r JOIN ledger_chain c ON c.id = r.chain_id
                            JOIN ledger_payload p ON p.record_id = r.id
                            WHERE c.subject = :subject AND r.kind = 'deletion' ORDER BY r.seq""",
                   subject=f"resident:{resident_id}")
@@ -188,11 +159,11 @@ def test_an_uploaded_exports_copy_is_purged_with_the_banks_certificate(live: Liv
     job_id = resident.switch("iv", 4)["job"]
     job_url = f"{live.url}/switching/jobs/{job_id}"
     # Pass-through: once the receipt matched, nothing converted for the transfer is kept.
-    assert _query(live, "SELECT count(*) FROM transfer_item WHERE job_id = :id", id=job_id) == [(0,)]
+    assert query(live, "SELECT count(*) FROM transfer_item WHERE job_id = :id", id=job_id) == [(0,)]
     resident.press(job_url, "purge")
     deletion = _deletion(live, job_id)
     assert deletion["status"] == "done" and deletion["by"] == "bank" and deletion["erased"]["import_rows"] > 0
-    assert _query(live, "SELECT count(*) FROM data_import WHERE resident_id = (SELECT id FROM resident "
+    assert query(live, "SELECT count(*) FROM data_import WHERE resident_id = (SELECT id FROM resident "
                         "WHERE email = :email)", email=HANAKO.email) == [(0,)]
     resident.press(job_url, "confirm-deleted")
     assert _deletion(live, job_id)["resident_confirmed_at"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import glob
 import sqlite3
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,18 +19,14 @@ from typing import Any
 
 import pytest
 import requests
-import sqlalchemy as sa
 
-from app.config import PROJECT_ROOT
 from app.demo.seed import DEMO_RESIDENTS
 from app.demo.switching_driver import DemoResident, forms_of
 from app.switching import registry
 from app.switching.models import JobState
 from e2e.server import LiveServer
-from tests.database import drop_fresh_database, make_fresh_database
-from tests.factories.exports import export_zip
+from tests.functional.switching.live_stack import query, switching_stack
 
-PEERS = ("google", "blog-a", "tv-a", "health-b")
 HANAKO, TARO, EMILY = DEMO_RESIDENTS[:3]
 # Every boundary the worker crosses in a pull-and-push transfer with a deletion at the source (pattern 2).
 WORKER_BOUNDARIES = (JobState.EXPORTING, JobState.CONVERTING, JobState.COLLECTED, JobState.DELIVERING,
@@ -41,29 +36,12 @@ WORKER_BOUNDARIES = (JobState.EXPORTING, JobState.CONVERTING, JobState.COLLECTED
 
 @pytest.fixture(scope="module")
 def live(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    workdir = tmp_path_factory.mktemp("saga-live")
-    url = make_fresh_database(database_url, workdir)
-    server = LiveServer(url, workdir)
-    lease = pytest.MonkeyPatch()
-    lease.setenv("JOB_LEASE_SECONDS", "3")  # a killed worker's job is taken over within seconds
-    lease.setenv("TRANSFER_PUSH_BATCH", "10")  # many acknowledged batches: a withdrawal falls between two
-    lease.setenv("OUTBOUND_TIMEOUT_SECONDS", "2")  # the `slow` switch times calls out quickly
-    try:
-        server.start_peers(PEERS)
-        server.seed()
-        export = workdir / "export.zip"
-        export.write_bytes(export_zip())
-        for person in (HANAKO, TARO, EMILY):  # case iv reads an Apple Health export
-            imported = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "exports", "import", str(export),
-                                       "--resident", person.email], cwd=PROJECT_ROOT, env=server.env,
-                                      capture_output=True, text=True, timeout=120)
-            assert imported.returncode == 0, imported.stderr
-        server.start(worker=False)
+    env = {"JOB_LEASE_SECONDS": "3",  # a killed worker's job is taken over within seconds
+           "TRANSFER_PUSH_BATCH": "10",  # many acknowledged batches: a withdrawal falls between two
+           "OUTBOUND_TIMEOUT_SECONDS": "2"}  # the `slow` switch times calls out quickly
+    with switching_stack(database_url, tmp_path_factory.mktemp("saga-live"),
+                         exports_for=(HANAKO.email, TARO.email, EMILY.email), env=env, worker=False) as server:
         yield server
-    finally:
-        server.stop()
-        lease.undo()
-        drop_fresh_database(url)
 
 
 @pytest.fixture()
@@ -115,17 +93,8 @@ class KillingWorkers:
             self.live.processes.remove(self.worker)
 
 
-def _query(server: LiveServer, sql: str, **params: Any) -> list[Any]:
-    engine = sa.create_engine(server.database_url)
-    try:
-        with engine.connect() as connection:
-            return list(connection.execute(sa.text(sql), params))
-    finally:
-        engine.dispose()
-
-
 def _job(live: LiveServer, job_id: str) -> dict[str, Any]:
-    row, = _query(live, "SELECT state, error, manifest, receipt, deletion, collected FROM transfer_job "
+    row, = query(live, "SELECT state, error, manifest, receipt, deletion, collected FROM transfer_job "
                            "WHERE id = :id", id=job_id)
     return dict(row._mapping)
 
@@ -157,7 +126,7 @@ def _restore_google(live: LiveServer) -> None:
 
 def _withdraw(live: LiveServer, resident: DemoResident, recipient: str, purpose: str) -> None:
     """The resident withdraws on the Consents page (its form posts to /consents/<offer>/withdraw)."""
-    (offer_id,), = _query(live, "SELECT id FROM consent_offer WHERE recipient_key = :r AND purpose_key = :p",
+    (offer_id,), = query(live, "SELECT id FROM consent_offer WHERE recipient_key = :r AND purpose_key = :p",
                           r=recipient, p=purpose)
     token = forms_of(resident.browser.get(f"{live.url}/consents"))[0].fields["csrf_token"]
     answer = resident.browser.http.post(f"{live.url}/consents/{offer_id}/withdraw", data={"csrf_token": token},
@@ -166,16 +135,16 @@ def _withdraw(live: LiveServer, resident: DemoResident, recipient: str, purpose:
 
 
 def _ledger(live: LiveServer, email: str) -> list[tuple[int, str, dict[str, Any]]]:
-    (resident_id,), = _query(live, "SELECT id FROM resident WHERE email = :email", email=email)
-    rows = _query(live, """SELECT r.seq, r.kind, p.body FROM ledger_record r JOIN ledger_chain c ON c.id = r.chain_id
+    (resident_id,), = query(live, "SELECT id FROM resident WHERE email = :email", email=email)
+    rows = query(live, """SELECT r.seq, r.kind, p.body FROM ledger_record r JOIN ledger_chain c ON c.id = r.chain_id
                            JOIN ledger_payload p ON p.record_id = r.id
                            WHERE c.subject = :subject ORDER BY r.seq""", subject=f"resident:{resident_id}")
     return [(seq, kind, body) for seq, kind, body in rows]
 
 
 def _transfer_steps(live: LiveServer, email: str, job_id: str) -> list[str]:
-    (resident_id,), = _query(live, "SELECT id FROM resident WHERE email = :email", email=email)
-    rows = _query(live, """SELECT r.kind, p.body FROM ledger_record r JOIN ledger_chain c ON c.id = r.chain_id
+    (resident_id,), = query(live, "SELECT id FROM resident WHERE email = :email", email=email)
+    rows = query(live, """SELECT r.kind, p.body FROM ledger_record r JOIN ledger_chain c ON c.id = r.chain_id
                            JOIN ledger_payload p ON p.record_id = r.id
                            WHERE c.subject = :subject ORDER BY r.seq""", subject=f"resident:{resident_id}")
     return [f"{kind}:{body.get('step')}" for kind, body in rows if body.get("job") == job_id
@@ -183,30 +152,15 @@ def _transfer_steps(live: LiveServer, email: str, job_id: str) -> list[str]:
 
 
 def _switch_with_deletion(live: LiveServer, person: Any, case: str, pattern: int) -> tuple[DemoResident, str]:
+    """The whole switch through the pages (the demo driver), then the old service's side: Google deletes, or the
+    bank purges its copy of an uploaded export."""
     resident = DemoResident(live.url, person.email, person.password, dict(live.peer_urls))
     resident.wait_seconds = 180
-    spec = registry.CASES[case]
-    resident.sign_in()
-    if registry.SOURCES[spec.source].has_api and pattern not in registry.SOURCE_PUSHES:
-        resident.connect(spec.source)
-    if pattern not in registry.DESTINATION_PULLS:
-        resident.connect(spec.destination)
-    job_url = resident.start(case, pattern)
-    resident.agree_if_asked(job_url)
-    if registry.SOURCES[spec.source].has_api and pattern in registry.SOURCE_PUSHES:
-        resident.wait_for(job_url, "awaiting_source")
-        resident.act_at(spec.source)
-    resident.agree_and_send(job_url)
-    if pattern in registry.DESTINATION_PULLS:
-        resident.wait_for(job_url, "ready")
-        resident.act_at(spec.destination)
-    resident.wait_for(job_url, "verified")
-    if registry.SOURCES[spec.source].has_api:
-        resident.press(job_url, "delete-at-source")
-    else:
-        resident.press(job_url, "purge")
+    job_id = resident.switch(case, pattern)["job"]
+    job_url = f"{live.url}/switching/jobs/{job_id}"
+    resident.press(job_url, "delete-at-source" if registry.SOURCES[registry.CASES[case].source].has_api else "purge")
     resident.wait_for(job_url, "complete")
-    return resident, job_url.rsplit("/", 1)[-1]
+    return resident, job_id
 
 
 def _assert_whole_and_once(live: LiveServer, email: str, job_id: str, destination: str) -> dict[str, Any]:
