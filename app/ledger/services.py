@@ -279,7 +279,7 @@ class ReceiptView:
 
 def record_receipt(
     session: Session, *, principal: str, source_key: str, source: DataSource, items: Iterable[str], kept: bool,
-    basis: str = CONSENT_BASIS, **details: object,
+    basis: str = CONSENT_BASIS, item_names: dict[str, str] | None = None, **details: object,
 ) -> LedgerRecord:
     """Append the APPI 法30条 record of one receipt, in the caller's transaction (with the data it records):
     who provided it (name, address, representative), how they obtained it, on what basis, which items."""
@@ -294,6 +294,7 @@ def record_receipt(
         # False for the "保存しない" choice (used for the request, not kept) and for a MyNa Portal read waiting
         # for the resident's confirmation; a later PROCESSING record with its `receipt_seq` says it was stored.
         "kept": kept,
+        **({"item_names": dict(item_names)} if item_names else {}),
         "details": dict(details),
     })
 

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from app.accounts.models import Resident
 from app.config import Settings
 from app.consent import transfers as door
-from app.consent.catalogue import offer_for
+from app.consent.catalogue import items_by_key, offer_for
 from app.consent.enforce import ConsentRequired
 from app.data_imports.models import DataImport, ImportStatus
 from app.db import utcnow
@@ -195,9 +195,11 @@ def finish_push(session: Session, resident: Resident, job: TransferJob, stated: 
 def _record_receipt(session: Session, resident: Resident, job: TransferJob, counts: dict[str, int], *, how: str) -> None:
     src = registry.source(job.source)
     assert src.data_source is not None
+    items = door.items_of_kinds(job.kinds)
+    known = items_by_key(session)
     record_receipt(session, principal=resident.principal, source_key=job.source, source=src.data_source,
-                   items=door.items_of_kinds(job.kinds), kept=True, job=str(job.id), method=how, counts=counts,
-                   purpose="switching")
+                   items=items, kept=True, item_names={key: known[key].name_ja for key in items if key in known},
+                   job=str(job.id), method=how, counts=counts, purpose="switching")
 
 
 def _collected(session: Session, job: TransferJob) -> None:

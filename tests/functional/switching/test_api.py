@@ -59,6 +59,7 @@ def test_google_pushes_blog_a_pulls_and_the_receipt_matches(app, db, google, blo
     assert job.state == JobState.COLLECTED and job.collected == {"post": 2, "comment": 2, "profile": 1, "interest": 1}
     receipts = list(history(db, hanako.principal, kinds=[RecordKind.RECEIPT]))
     assert len(receipts) == 1 and receipts[0].payload["source_key"] == "google"
+    assert set(receipts[0].payload["item_names"]) == set(receipts[0].payload["items"])  # the history shows names
 
     transfers.send(db, hanako, job)
     transfers.deliver(db, settings, hanako, job)
