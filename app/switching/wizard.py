@@ -18,7 +18,7 @@ from app.consent import transfers as door
 from app.consent.catalogue import items_by_key
 from app.consent.models import Purpose
 from app.data_imports.models import DataImport, ImportStatus
-from app.switching import deletion, registry, report, transfers
+from app.switching import deletion, registry, remote, report, transfers
 from app.switching.converters import converter_for
 from app.switching.models import JobState, TransferJob
 
@@ -128,6 +128,7 @@ def job_page(session: Session, resident: Resident, found: TransferJob, settings:
                 contract_ended=found.state in CONTRACT_ENDED and removal.get("by") == "source",
                 ended_services=[deletion.SERVICE_NAMES.get(s, s) for s in removal.get("services") or []],
                 deletable=[deletion.SERVICE_NAMES[s] for s in deletion.services_of(found)],
+                source_connected=source.has_api and remote.connection(session, resident, found.source) is not None,
                 source=source, destination=destination, source_url=registry.issuer(settings, found.source),
                 destination_url=registry.issuer(settings, found.destination),
                 again=wizard_url(found.source, found.destination,

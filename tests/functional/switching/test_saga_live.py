@@ -158,7 +158,10 @@ def _switch_with_deletion(live: LiveServer, person: Any, case: str, pattern: int
     resident.wait_seconds = 180
     job_id = resident.switch(case, pattern)["job"]
     job_url = f"{live.url}/switching/jobs/{job_id}"
-    resident.press(job_url, "delete-at-source" if registry.SOURCES[registry.CASES[case].source].has_api else "purge")
+    source = registry.CASES[case].source
+    if registry.SOURCES[source].has_api and pattern in registry.SOURCE_PUSHES:
+        resident.connect(source)  # Google pushed by itself; deleting there needs the bank's connection to it
+    resident.press(job_url, "delete-at-source" if registry.SOURCES[source].has_api else "purge")
     resident.wait_for(job_url, "complete")
     return resident, job_id
 

@@ -262,6 +262,7 @@ def test_a_running_transfer_checks_again_by_itself(hanako_browser: FlaskClient, 
 
 
 def test_a_verified_transfer_offers_to_delete_or_keep(hanako_browser: FlaskClient, db: Session, hanako: Any) -> None:
+    connect_at_bank(db, hanako, "google")
     values = collected_values()
     receipt = {"received_at": "2026-10-01T10:00:00+09:00", "items": values["manifest"]["items"],
                "counts": values["collected"]}
@@ -273,6 +274,19 @@ def test_a_verified_transfer_offers_to_delete_or_keep(hanako_browser: FlaskClien
     assert f'action="/switching/jobs/{job.id}/delete-at-source"' in html
     assert f'action="/switching/jobs/{job.id}/keep"' in html
     assert "2026-10版" in html and "6 件を受け取りました" in html
+
+
+def test_deleting_where_the_old_service_pushed_by_itself_asks_to_connect_it_first(hanako_browser: FlaskClient,
+                                                                                 db: Session, hanako: Any) -> None:
+    """Pattern 4: Google sent by itself, so Azukari holds no permission there to ask it to delete."""
+    values = collected_values()
+    receipt = {"received_at": "2026-10-01T10:00:00+09:00", "items": values["manifest"]["items"],
+               "counts": values["collected"]}
+    job = job_for(db, hanako, JobState.VERIFIED, receipt=receipt, **values)
+    html = page(hanako_browser, f"/switching/jobs/{job.id}")
+    assert f'action="/switching/jobs/{job.id}/delete-at-source"' not in html
+    assert 'action="/switching/connect/google"' in html and f'value="/switching/jobs/{job.id}"' in html
+    assert f'action="/switching/jobs/{job.id}/keep"' in html  # keeping needs nothing
 
 
 def test_keeping_the_data_at_the_old_service_completes_the_switch(hanako_browser: FlaskClient, db: Session,
