@@ -132,8 +132,9 @@ def send_notice() -> Response:
     token, client, resident = bearer()
     if NOTICES not in token.scope_list():
         fail(403, "insufficient_scope", "Sending notices needs the notices scope.", scope=[NOTICES])
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not all(isinstance(body.get(k, ""), str) for k in ("id", "title", "body", "link")):
+    body = json_body()
+    if not isinstance(body, dict) or not all(isinstance(body.get(k, ""), str) and _utf8(body.get(k, ""))
+                                             for k in ("id", "title", "body", "link")):
         return _invalid("The body must be a JSON object with string id, title, body and link.")
     session = get_session()
     if _over_quota(session, resident, client):
@@ -155,6 +156,24 @@ def send_notice() -> Response:
     response = jsonify(id=str(notice.id))
     response.status_code = 201 if created else 200
     return response
+
+
+def json_body() -> Any:
+    """The request's JSON, or None when it is not JSON, or nested too deep to parse (a RecursionError, which
+    `silent` does not catch, would be a 500)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
+
+
+def _utf8(text: str) -> bool:
+    """False for a lone surrogate (`"\\ud800"` is valid JSON, but no UTF-8 text the database could store)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _invalid(description: str) -> Response:

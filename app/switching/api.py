@@ -21,7 +21,7 @@ from app.consent.enforce import ConsentRequired
 from app.consent.items import KIND_ITEMS
 from app.db import get_session
 from app.extensions import csrf
-from app.oauth.api import bearer, fail
+from app.oauth.api import bearer, fail, json_body
 from app.oauth.client_auth import client_keys
 from app.oauth.models import OAuthClient
 from app.oauth.scopes import items_of
@@ -64,7 +64,7 @@ def _job(session: Session, resident: Resident, job_id: str, service: str, *, as_
 
 
 def _json_object() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    body = json_body()
     if not isinstance(body, dict):
         fail(400, "invalid_request", "The body must be a JSON object.")
     return body
@@ -102,6 +102,8 @@ def intake_records(job_id: str) -> Response:
         fail(400, "invalid_request", f"records must be a list of 1 to {MAX_RECORDS} objects.")
     if not all(isinstance(record, dict) for record in records):
         fail(400, "invalid_request", "Every record must be a JSON object.")
+    if _has_nul(records):
+        fail(400, "invalid_request", "Records cannot contain NUL characters.")
     allowed = _intake_kinds(session, resident, client, token.scope_list(), job)
     if not allowed:
         fail(403, "consent_required", "The resident has not let this source send these items.")
@@ -131,6 +133,23 @@ def intake_complete(job_id: str) -> Response:
         fail(409, "not_waiting", "This transfer is not waiting for records.")
     # Nothing is delivered yet: the resident reads the pre-transfer report at the bank and sends it from there.
     return jsonify(status="received")
+
+
+def _has_nul(value: Any) -> bool:
+    """Whether any key or string in the JSON has a NUL, which a PostgreSQL text column (an item's id) cannot hold.
+    Iterative: the JSON may be as deep as the parser allowed."""
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, str):
+            if "\x00" in current:
+                return True
+        elif isinstance(current, dict):
+            stack.extend(current.keys())
+            stack.extend(current.values())
+        elif isinstance(current, list):
+            stack.extend(current)
+    return False
 
 
 # --- a destination pulls (patterns 1 and 3) -----------------------------------------------------------------
