@@ -82,6 +82,7 @@ class EventTag(StrEnum):
     OAUTH_AUTHORIZE = "oauth:grant:authorize"
     OAUTH_DENY = "oauth:grant:deny"
     OAUTH_DISCONNECT = "oauth:grant:disconnect"
+    OAUTH_TOKEN_THROTTLED = "oauth:token:throttled"
     STAFF_CREATE = "staff:member:create"
     STAFF_INVITE_ACCEPT = "staff:member:invite_accept"
     STAFF_TOTP_ENROLL = "staff:member:totp_enroll"

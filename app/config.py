@@ -92,6 +92,14 @@ class Settings(BaseSettings):
     uploads_per_account: int = 20
     uploads_per_ip: int = 60
     upload_chunks_per_account: int = 600
+    # The token endpoint, a minute each: requests per authenticated client, whatever the grant or its outcome (a
+    # refresh-token replay storm counts too). A client refreshes each resident's 5-minute token once per use, so
+    # 300 lets a batch over residents run at half the API's pace while holding a storm to 5 a second (each request
+    # costs a signature check, a jti write and the resident's chain lock). Requests that authenticate no client
+    # count per address; past the limit the address is refused before any signature is checked. A working client
+    # hardly ever fails authentication, so 30 leaves room for a clock or key mistake being retried, not for guessing.
+    token_requests_per_client: int = 300
+    token_failures_per_ip: int = 30
 
     # Mail: "outbox" keeps mail in the database and shows it at /dev/mail (development and tests);
     # "smtp" sends it from the worker.

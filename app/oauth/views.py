@@ -4,27 +4,33 @@ connected systems where a resident disconnects one.
 The token, revocation and introspection endpoints are called by machines with private_key_jwt: no cookies, so
 no CSRF token (they are exempt). Authorization responses are 303 redirects (never 307, C2); a request that cannot
 safely be answered with a redirect (unknown client, unregistered redirect URI) gets an error page.
+
+The token endpoint is limited per authenticated client, and per address for requests that authenticate no client
+(429 `slow_down` with Retry-After; docs/decisions.md § The token endpoint's limits).
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from authlib.integrations.flask_oauth2 import client_authenticated
 from authlib.oauth2 import OAuth2Error
 from flask import Blueprint, Flask, Response, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlmodel import Session
 
-from app import audit, auth
+from app import audit, auth, throttle
 from app.accounts.forms import EmptyForm
 from app.audit import EventTag
 from app.config import current_settings
 from app.consent import catalogue, decisions
 from app.consent.models import BANK, Sensitivity
 from app.db import get_session
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, NotFound, RateLimited
 from app.extensions import csrf
 from app.htmx import render
 from app.oauth import connections
@@ -53,6 +59,8 @@ def init_app(app: Flask) -> None:
     authorization_server = BankAuthorizationServer()
     authorization_server.init_app(app)
     app.extensions["azukari.oauth_server"] = authorization_server
+    # Only this server's grants: the peers' authorization servers send the same signal.
+    client_authenticated.connect(_limit_client, sender=authorization_server)
     for view in (token, revoke, introspect):
         csrf.exempt(view)
 
@@ -93,9 +101,65 @@ def grantable_scopes(session: Any) -> list[str]:
     return sorted(keys) + [NOTICES]
 
 
+TOKEN_WINDOW = timedelta(minutes=1)
+
+
+class TokenRequestsLimited(OAuth2Error):
+    """429 (RFC 6585) in the token endpoint's JSON error shape (RFC 6749 §5.2); authlib's JSON headers bring
+    `Cache-Control: no-store`. `slow_down` is the registered token-endpoint code that means it (RFC 8628 §3.5)."""
+
+    error = "slow_down"
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many token requests: retry after the seconds in Retry-After.")
+        self.retry_after = retry_after
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return [*super().get_headers(), ("Retry-After", str(self.retry_after))]
+
+
 @bp.route("/oauth/token", methods=["POST"])
 def token() -> Response:
-    return server().create_token_response()
+    """An address past its failures is refused before any assertion is checked; a request that authenticated no
+    client (bad or missing assertion, unknown client, unsupported grant) counts as one of its failures. An
+    authenticated client is counted in `_limit_client`."""
+    session, settings = get_session(), current_settings()
+    address = throttle.bucket("token:ip", auth.client_ip() or "unknown")
+    g.oauth_token_client = None  # (g may outlive one request when the caller holds an app context)
+    try:
+        throttle.check(session, address, limit=settings.token_failures_per_ip, window=TOKEN_WINDOW)
+    except RateLimited as error:
+        _record_refusal(session, address, limit="address")
+        return server().handle_response(*TokenRequestsLimited(error.retry_after)())
+    response = server().create_token_response()
+    if g.oauth_token_client is None:
+        throttle.hit(session, address)
+    return response
+
+
+def _limit_client(_server: Any, *, client: OAuthClient, **_: Any) -> None:
+    """authlib's `client_authenticated`, sent once the client is authenticated and before the grant reads its code
+    or refresh token: every request counts, whatever its outcome (a replay storm too). A refused one raises before
+    anything is claimed, rotated or issued."""
+    g.oauth_token_client = client.client_id
+    session = get_session()
+    name = throttle.bucket("token:client", client.client_id)
+    try:
+        throttle.take(session, throttle.Limit(name, current_settings().token_requests_per_client, TOKEN_WINDOW))
+    except RateLimited as error:
+        _record_refusal(session, name, limit="client", client=client.client_id)
+        raise TokenRequestsLimited(error.retry_after) from None
+    session.commit()  # counted now, so that concurrent requests see it (and a request that then fails still counts)
+
+
+def _record_refusal(session: Session, bucket: str, **details: str) -> None:
+    """One audit event per refused bucket and window: a flood writes one row, not one per request."""
+    try:
+        throttle.take(session, throttle.Limit(throttle.bucket("token:audited", bucket), 1, TOKEN_WINDOW))
+    except RateLimited:
+        return
+    audit.record(session, EventTag.OAUTH_TOKEN_THROTTLED, ip=auth.client_ip(), **details)
 
 
 @bp.route("/oauth/revoke", methods=["POST"])
