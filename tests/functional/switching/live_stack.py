@@ -35,19 +35,26 @@ def switching_stack(database_url: str, workdir: Path, *, exports_for: tuple[str,
     try:
         server.start_peers(PEERS)
         server.seed()
-        export = workdir / "export.zip"
-        export.write_bytes(export_zip())
         for email in exports_for:  # case iv reads an Apple Health export
-            imported = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "exports", "import", str(export),
-                                       "--resident", email], cwd=PROJECT_ROOT, env=server.env, capture_output=True,
-                                      text=True, timeout=120)
-            assert imported.returncode == 0, imported.stderr
+            import_export(server, email)
         server.start(worker=worker)
         yield server
     finally:
         server.stop()
         patch.undo()
         drop_fresh_database(url)
+
+
+def import_export(server: LiveServer, email: str) -> None:
+    """An Apple Health export imported for the resident, as `flask exports import` does (case iv moves it; the purge
+    that ends case iv erases it)."""
+    export = server.workdir / "export.zip"
+    if not export.exists():
+        export.write_bytes(export_zip())
+    imported = subprocess.run([sys.executable, "-m", "flask", "--app", "app", "exports", "import", str(export),
+                               "--resident", email], cwd=PROJECT_ROOT, env=server.env, capture_output=True, text=True,
+                              timeout=120)
+    assert imported.returncode == 0, imported.stderr
 
 
 def query(server: LiveServer, sql: str, **params: Any) -> list[Any]:
