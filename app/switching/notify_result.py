@@ -59,7 +59,8 @@ def _inbox_notice(session: Any, resident: Resident, job: TransferJob) -> None:
                      certificate=deletion.get("certificate_id", ""))
         elif job.state == JobState.COMPLETE:
             title = _("Your switch to %(service)s is complete", service=new)
-            body = _("Your data stays at %(old)s, as you chose.", old=old)
+            body = (_("Your data stays at %(old)s, as you chose.", old=old) if source.has_api else
+                    _("Azukari keeps its copy of your export, as you chose."))
         elif job.state == JobState.CANCELED:
             title = _("Your transfer to %(service)s was canceled", service=new)
             body = _("You withdrew your consent, so Azukari stopped. Nothing was sent after that and nothing was "

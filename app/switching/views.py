@@ -314,7 +314,8 @@ def delete_at_source(job_id: str):  # type: ignore[no-untyped-def]
 
 @bp.route("/switching/jobs/<job_id>/keep", methods=["POST"])
 def keep(job_id: str):  # type: ignore[no-untyped-def]
-    """The resident keeps their data at the old service: the switch is complete as it is."""
+    """The resident keeps their data at the old service (after an upload: Azukari's copy of the export): the switch
+    is complete as it is."""
     session, resident = get_session(), _resident()
     found = transfers.job_of(session, resident, job_id)
     if not EmptyForm().validate_on_submit():
@@ -325,7 +326,9 @@ def keep(job_id: str):  # type: ignore[no-untyped-def]
         flash(str(error.message), "error")
     else:
         flash(_("Your data stays at %(service)s. The switch is complete.",
-                service=_label(registry.SOURCES[found.source])), "success")
+                service=_label(registry.SOURCES[found.source])) if registry.SOURCES[found.source].has_api
+              # an uploaded export: what stays is Azukari's copy of it
+              else _("Azukari keeps its copy of your export. The switch is complete."), "success")
     return redirect(url_for("switching.job", job_id=found.id), code=303)
 
 

@@ -324,6 +324,25 @@ def test_an_upload_can_still_be_confirmed_deleted_on_the_device_once_complete(ha
     assert job.deletion["resident_confirmed_at"] and "本人の申告です" in page(hanako_browser, f"/switching/jobs/{job.id}")
 
 
+def test_after_an_upload_azukaris_copy_can_be_kept_too(hanako_browser: FlaskClient, db: Session,
+                                                      hanako: Any) -> None:
+    job = TransferJob(resident_id=hanako.id, source="apple_health", destination="health-b", pattern=2,
+                      kinds=["workout"], format="health-b/1", state=JobState.VERIFIED,
+                      receipt={"received_at": "2026-10-01T10:00:00+09:00", "items": [], "counts": {"workout": 2}},
+                      staged_counts={"taken": {"workout": 2}, "lost": {}, "bytes": {"workout": 100}})
+    db.add(job)
+    db.flush()
+    html = page(hanako_browser, f"/switching/jobs/{job.id}")
+    assert f'action="/switching/jobs/{job.id}/purge"' in html and f'action="/switching/jobs/{job.id}/keep"' in html
+    answer = hanako_browser.post(f"/switching/jobs/{job.id}/keep",
+                                 data={"csrf_token": csrf_token(hanako_browser, f"/switching/jobs/{job.id}")})
+    db.refresh(job)
+    assert answer.status_code == 303 and job.state == JobState.COMPLETE and job.deletion["status"] == "kept"
+    html = page(hanako_browser, answer.headers["Location"])
+    assert "Azukari は書き出しデータの保管を続けます" in html and "/purge" not in html
+    assert "/confirm-deleted" in html  # deleting on the device is still hers to say
+
+
 def test_a_failed_deletion_after_the_contract_ended_can_be_asked_again(hanako_browser: FlaskClient, db: Session,
                                                                         hanako: Any) -> None:
     job = job_for(db, hanako, JobState.SOURCE_CONTRACT_ENDED, deletion={"status": "failed", "by": "source",
