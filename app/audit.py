@@ -2,6 +2,10 @@
 
 Each event is a row (for the operator and breach queries) and one structured log line on the
 `azukari.security` logger. Details never hold secrets: no passwords, tokens, codes or health values.
+
+The rows are insert-only (database triggers, see the "audit anchors" migration) and an hourly signed anchor
+(`AuditAnchor`, app/audit_anchor.py) vouches for every row up to its `through_id`, so a changed, deleted or
+back-dated row is found by `flask audit verify`. Recording stays one plain INSERT: no chain head, no lock.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import JSON, Field, Session, SQLModel
 
 from app.db import BigIntPK, UTCDateTime, utcnow
@@ -125,6 +130,20 @@ class AuditEvent(SQLModel, table=True):
     subject: str | None = Field(default=None, max_length=64, index=True)
     ip: str | None = Field(default=None, max_length=45)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class AuditAnchor(SQLModel, table=True):
+    """A signed digest of the audit events after the previous anchor's `through_id` up to this one's, chained by
+    `prev_digest` (64 zeros for the first). Insert-only, like the events."""
+
+    __tablename__ = "audit_anchor"
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigIntPK)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    through_id: int = Field(sa_type=sa.BigInteger, unique=True)
+    digest: str = Field(max_length=64)
+    prev_digest: str = Field(max_length=64, unique=True)  # one successor per anchor: concurrent runs cannot fork
+    jws: str  # compact JWS (ES256, typ "audit-anchor+jws") over {"at", "digest", "prev_digest", "through_id"}
 
 
 def record(

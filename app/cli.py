@@ -1,5 +1,5 @@
-"""Command-line tools: `flask --app app demo seed`, `demo totp`, `jobs run-once`, `catalog load`, `recommend preview`,
-`surveys load`, `exports inspect`."""
+"""Command-line tools: `flask --app app demo seed`, `demo totp`, `jobs run-once`, `audit verify`, `audit anchor`,
+`catalog load`, `recommend preview`, `surveys load`, `exports inspect`."""
 
 from __future__ import annotations
 
@@ -29,6 +29,45 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(exports)
     app.cli.add_command(ebpm)
     app.cli.add_command(switching)
+    app.cli.add_command(audit)
+
+
+audit = AppGroup("audit", help="The security log (audit events) and its signed anchors.")
+
+
+@audit.command("verify", help="Recompute every signed anchor from the audit events and name the first broken one; "
+                              "exit status 1 if any is broken.")
+def audit_verify() -> None:
+    from app.audit_anchor import verify_audit_log
+
+    session = get_database().new_session()
+    try:
+        result = verify_audit_log(session)
+    finally:
+        session.close()
+    if not result.ok:
+        click.echo(f"BROKEN  {result.description}")
+        click.echo(f"{result.anchors} anchor(s) checked, the last one broken")
+        raise SystemExit(1)
+    click.echo(f"OK      {result.anchors} anchor(s), {result.events} event(s) verified; "
+               f"{result.unanchored} newer event(s) not anchored yet")
+
+
+@audit.command("anchor", help="Anchor the settled audit events now (the hourly job does this too).")
+def audit_anchor_command() -> None:
+    from app.audit_anchor import make_anchor
+
+    session = get_database().new_session()
+    try:
+        anchor = make_anchor(session)
+        session.commit()
+    finally:
+        session.close()
+    if anchor is None:
+        click.echo("no new settled events: no anchor made")
+    else:
+        click.echo(f"anchor {anchor.id} at {anchor.at.isoformat()}: through event {anchor.through_id}, "
+                   f"digest {anchor.digest}")
 
 
 consent = AppGroup("consent", help="The consent catalogue.")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 # Modules whose `JOB_HANDLERS` and `PERIODIC_TASKS` the worker loads.
 APP_JOB_MODULES = ("app.mail.jobs", "app.jobs.maintenance", "app.accounts.jobs", "app.consent.jobs",
                    "app.ledger.jobs", "app.recommend.jobs", "app.city_records.jobs",
-                   "app.data_imports.jobs", "app.ebpm.jobs", "app.switching.jobs")
+                   "app.data_imports.jobs", "app.ebpm.jobs", "app.switching.jobs", "app.audit_anchor")
 
 
 @dataclass(frozen=True)
