@@ -14,9 +14,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     """Build the bank's WSGI app. Nothing is created at import time; everything hangs off `settings`."""
     from flask import Flask
 
-    from app import audit, auth, cli, db, errors, htmx, i18n, security, sessions, templating
+    from app import audit, auth, cli, db, errors, htmx, i18n, security, sessions, static_files, templating
     from app.config import PROJECT_ROOT, Settings
-    from app.extensions import csrf
+    from app.extensions import compress, csrf
 
     settings = settings or Settings()
     audit.init_logging()
@@ -39,6 +39,12 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=settings.secure_cookies,
         SEND_FILE_MAX_AGE_DEFAULT=0,
+        # Static text assets only (htmx, CSS, JS, the manifest, icons): never a page or an API answer, whose
+        # secrets (CSRF tokens, personal data) next to reflected input would open BREACH-style guessing.
+        COMPRESS_MIMETYPES=["text/css", "text/javascript", "application/javascript", "application/manifest+json",
+                            "image/svg+xml"],
+        COMPRESS_ALGORITHM=["br", "gzip"],
+        COMPRESS_MIN_SIZE=1024,
     )
 
     if settings.trusted_proxies:
@@ -51,6 +57,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     csrf.init_app(app)
     i18n.init_app(app)
     htmx.init_app(app)
+    compress.init_app(app)
+    static_files.init_app(app)  # (after compress: it runs before it)
     auth.init_app(app)
     templating.init_app(app)
     security.init_app(app)
