@@ -8,13 +8,14 @@ PIP := $(VENV)/bin/pip
 PORT ?= 5000
 export PORT
 
-.PHONY: help install install-test migrate seed run test test-slow bench translations check clean
+.PHONY: help install install-test migrate seed run test test-slow bench bench-lighthouse translations check clean
 
 help:
 	@echo "make run        install, migrate, seed, start the bank, the worker and the peers"
 	@echo "make test       unit + functional (PostgreSQL), smoke (SQLite), e2e (Chromium)"
 	@echo "make test-slow  the heavy tests"
 	@echo "make bench      benchmarks (bench/)"
+	@echo "make bench-lighthouse  only the Lighthouse run (bench/lighthouse.py)"
 	@echo "make translations  extract messages and update the Japanese catalog (then scripts/translate.py)"
 
 $(PY):
@@ -76,6 +77,9 @@ test-slow:
 
 bench: install $(STAMP_BENCH)
 	@scripts/bench.sh
+
+bench-lighthouse: install $(STAMP_BENCH)
+	@scripts/bench.sh lighthouse
 
 translations: install
 	@$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-output --project Azukari -o app/translations/messages.pot . >/dev/null
