@@ -17,6 +17,7 @@ from playwright.sync_api import Dialog, Page, Request, Response, expect
 from app.demo.seed import DEMO_STAFF
 from e2e.conftest import Journey, sign_up
 from e2e.test_staff_console import enter_code, staff_login
+from e2e.test_surveys import answer_screen
 from tests.factories.exports import export_zip
 
 PASSWORD = "kashiwa-hostile-input-2026"
@@ -129,30 +130,6 @@ def assert_nothing_personal_stored(page: Page, where: str, personal: list[str]) 
         assert not [p for p in personal if p in dump], f"{where}: {area}Storage holds personal data: {items}"
 
 
-def answer_screen(page: Page) -> None:
-    """Every question on the screen, the free text with the payloads (as in e2e/test_surveys.py: re-read after each
-    answer, since an answer may bring in another question)."""
-    done: set[str] = set()
-    while True:
-        questions = page.locator("#survey-questions .question")
-        pending = [questions.nth(i) for i in range(questions.count())
-                   if questions.nth(i).get_attribute("id") not in done]
-        if not pending:
-            return
-        question = pending[0]
-        done.add(question.get_attribute("id") or "")
-        textarea = question.locator("textarea")
-        if textarea.count():
-            textarea.fill(ALL)
-        elif question.locator(".nps").count():
-            question.locator(".nps__choice").nth(8).click()
-        else:  # 4 of 5 on a scale, otherwise the first choice (the answers e2e/test_surveys.py gives)
-            inputs = question.locator("input")
-            likert = inputs.count() == 5 and question.locator("input[type=radio]").count() == 5
-            inputs.nth(3 if likert else 0).check()
-        page.wait_for_load_state("networkidle")
-
-
 def test_hostile_text_is_shown_as_text_everywhere(page: Page, journey: Journey) -> None:
     watch = Watch()
     watch.attach(page)
@@ -228,7 +205,7 @@ def test_hostile_text_is_shown_as_text_everywhere(page: Page, journey: Journey) 
     page.get_by_role("link", name="開く").first.click()
     page.get_by_role("link", name="回答をはじめる").click()
     while True:
-        answer_screen(page)
+        answer_screen(page, ALL)
         if page.get_by_role("button", name="回答を確認する").count():
             page.get_by_role("button", name="回答を確認する").click()
             break
