@@ -86,6 +86,27 @@ def test_idle_and_absolute_timeouts(client, login):
         assert client.get("/settings").headers["Location"].startswith("/login")
 
 
+def test_an_active_session_still_ends_after_12_hours(client, login, db):
+    """The absolute limit (ASVS 7.3.2): a resident active every 20 minutes is signed out at 12 hours all the same, and
+    the row is gone for the purge too."""
+    from app.sessions import purge_expired_sessions
+
+    resident = ResidentFactory()
+    login(client, resident)
+    cookie = client.get_cookie("azukari_session").value
+    with freeze_time(timedelta(minutes=20)) as frozen:
+        for _ in range(34):  # 20 min + 34 × 20 min = 11 h 40 min: active all along, still signed in
+            assert client.get("/settings").status_code == 200
+            frozen.tick(timedelta(minutes=20))
+        assert client.get("/settings").status_code == 200  # 11 h 40 min
+        frozen.tick(timedelta(minutes=21))  # 12 h 1 min since login, one minute after the last request
+        answer = client.get("/settings")
+        assert answer.status_code == 303 and answer.headers["Location"].startswith("/login")
+        settings = client.application.config["AZUKARI"]
+        purge_expired_sessions(db, idle=settings.session_idle, absolute=settings.session_absolute)
+    assert db.get(BrowserSession, hash_token(cookie)) is None
+
+
 def test_failed_logins_are_audited_without_the_password(client, csrf, db):
     resident = ResidentFactory()
     post_login(client, csrf, resident.email, "wrong-password-xyz")
