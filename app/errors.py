@@ -12,10 +12,13 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.db import rollback_request_session
 from app.htmx import is_htmx
+
+DATABASE_RETRY_AFTER = 5  # seconds: a restarted PostgreSQL is back well within it
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +150,22 @@ def _handle_http_exception(error: HTTPException) -> Response:
     return response
 
 
+def _handle_database_unavailable(error: OperationalError) -> Response:
+    """The database (or its ledger write) failed under the request: nothing of it was committed and nothing was
+    answered from it, so the honest answer is "try again shortly" (503 with Retry-After), not a 500 — as JSON on the
+    resource API."""
+    log.warning("database unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+    rollback_request_session()
+    if request.path.startswith("/api/"):
+        response = jsonify(error="temporarily_unavailable",
+                           error_description="The service is busy or under maintenance. Try again in a moment.")
+        response.status_code = 503
+        response.headers["Retry-After"] = str(DATABASE_RETRY_AFTER)
+        response.headers["Cache-Control"] = "no-store"
+        return response
+    return error_response(503, str(STATUS_MESSAGES[503]), retry_after=DATABASE_RETRY_AFTER)
+
+
 def _handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
     rollback_request_session()
@@ -157,4 +176,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(CSRFError, _handle_csrf_error)
     app.register_error_handler(HTTPException, _handle_http_exception)
+    app.register_error_handler(OperationalError, _handle_database_unavailable)
     app.register_error_handler(Exception, _handle_unexpected)

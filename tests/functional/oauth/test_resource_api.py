@@ -49,6 +49,31 @@ def test_only_the_granted_items_are_served_and_each_call_is_recorded(city, hanak
     assert verify_chain(db, hanako.principal).ok
 
 
+def test_a_ledger_that_cannot_record_the_provision_means_a_503_and_no_data(city, hanako, db, authorized,  # type: ignore[no-untyped-def]
+                                                                           monkeypatch) -> None:
+    """G1 at the edge: the provision record is written in the same transaction as the answer; when the database
+    fails there, the recipient gets 503 with Retry-After and not one item, and nothing is recorded."""
+    from sqlalchemy.exc import OperationalError
+
+    from app.consent import enforce
+
+    _household(db, hanako)
+
+    def ledger_down(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("INSERT INTO ledger_record …", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(enforce, "append_many", ledger_down)
+    response = city.me(authorized["access_token"])
+    assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"] == "temporarily_unavailable"
+    raw = response.get_data(as_text=True)
+    assert "children_count" not in raw and "kashiwanoha" not in raw
+    assert _provisions(db, hanako) == []
+    monkeypatch.undo()  # the ledger is back: the same call answers, and is recorded once
+    again = city.me(authorized["access_token"])
+    assert again.status_code == 200 and len(_provisions(db, hanako)) == 1
+
+
 def test_a_grant_of_children_count_only_never_yields_the_area(city, hanako_browser, hanako, db) -> None:  # type: ignore[no-untyped-def]
     _household(db, hanako)
     params = redirect_params(allow(hanako_browser, city.authorize_url(), ["children_count"]))
