@@ -69,10 +69,17 @@ def anchor_command() -> None:
               help="From (UTC), e.g. 2026-11-20 or 2026-11-20T09:00.")
 @click.option("--until", required=True, type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
               help="Until (UTC, not included).")
-def breach_command(component: str, since: datetime, until: datetime) -> None:
+@click.option("--discovered", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]), default=None,
+              help="When the breach was discovered (UTC; default now): the reporting deadlines count from it.")
+@click.option("--unlawful", is_flag=True, help="An attack or an insider's theft (規則7条3号: 確報 within 60 days).")
+@click.option("--property-damage", is_flag=True, help="Misuse could cause property damage (規則7条2号).")
+def breach_command(component: str, since: datetime, until: datetime, discovered: datetime | None, unlawful: bool,
+                   property_damage: bool) -> None:
     import json
 
+    from app.db import utcnow
     from app.ledger.breach import affected, report
+    from app.ledger.breach_report import assess
 
     since, until = since.replace(tzinfo=UTC), until.replace(tzinfo=UTC)
     if until <= since:
@@ -80,6 +87,9 @@ def breach_command(component: str, since: datetime, until: datetime) -> None:
     session = get_database().new_session()
     try:
         entries = affected(session, component, since, until)
+        assessment = assess(session, entries, discovered_at=discovered.replace(tzinfo=UTC) if discovered else utcnow(),
+                            unlawful=unlawful, property_damage=property_damage)
     finally:
         session.close()
-    click.echo(json.dumps(report(component, since, until, entries), ensure_ascii=False, indent=1))
+    click.echo(json.dumps({**report(component, since, until, entries), "assessment": assessment.as_json()},
+                          ensure_ascii=False, indent=1))
