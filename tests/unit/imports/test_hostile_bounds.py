@@ -53,6 +53,10 @@ MiB = 1024**2
 GiB = 1024**3
 WALL_LIMIT_S = 20.0
 RSS_LIMIT_MB = 300.0
+# The security anchor's tighter bound (E1: refused within 2 s and 100 MB of RSS growth), for every case but those that
+# say why not (`over_anchor`, measured).
+ANCHOR_WALL_S = 2.0
+ANCHOR_GROWTH_MB = 100.0
 KILL_AFTER_S = 30.0  # a child still running then is killed, and the case has exceeded the bound
 CHILD_ADDRESS_SPACE = 4 * GiB  # RLIMIT_AS of each child: a bomb that gets through cannot take the machine down
 
@@ -410,6 +414,7 @@ class Case:
     slow: bool = False
     gap: str | None = None  # how the code falls short today, measured: the case is xfail until it is fixed
     gap_kind: type[Shortfall] = WrongOutcome
+    over_anchor: str | None = None  # why this case keeps only the 20 s / 300 MB (the anchor's 2 s / 100 MB not)
 
 
 def codes(*names: str) -> frozenset[str]:
@@ -489,7 +494,8 @@ CASES = [
     ]), codes("not_found")),
     # 8191 .xml entries of 1 MiB each (the ratio floor, so ~1000:1 is allowed; 8191 MiB declared, under the
     # limit), none of them an export: every one is sniffed before the refusal.
-    Case("no_health_xml_8191_decoys", _zip(_decoys), codes("not_found"), slow=True),
+    Case("no_health_xml_8191_decoys", _zip(_decoys), codes("not_found"), slow=True,
+         over_anchor="8,191 .xml entries listed and the first few sniffed: 4.3 s measured (make test-slow only)"),
 ]
 
 
@@ -629,6 +635,10 @@ def test_hostile_fixture_refused_within_bounds(case: Case, tmp_path: Path, canar
         raise BoundExceeded(f"{case.id}: killed after {KILL_AFTER_S:g} s ({run.describe()})")
     if run.wall_s >= WALL_LIMIT_S or run.peak_rss_mb >= RSS_LIMIT_MB:
         raise BoundExceeded(f"{case.id}: over {WALL_LIMIT_S:g} s or {RSS_LIMIT_MB:g} MB: {run.describe()}")
+    growth = run.peak_rss_mb - fork_server.baseline_rss_mb
+    if case.over_anchor is None and (run.wall_s >= ANCHOR_WALL_S or growth >= ANCHOR_GROWTH_MB):
+        raise BoundExceeded(f"{case.id}: over the anchor's {ANCHOR_WALL_S:g} s or {ANCHOR_GROWTH_MB:g} MB of growth "
+                            f"({growth:.0f} MB): {run.describe()}")
     assert canary.touched() == [], f"{case.id}: an external entity was fetched"
     shown = json.dumps(run.outcome, ensure_ascii=False)
     assert "root:x:0:" not in shown and canary.secret.decode() not in shown
