@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 5000
 export PORT
 
-.PHONY: help install install-test migrate seed run test test-slow bench bench-lighthouse translations check clean
+.PHONY: help install install-test migrate seed run test test-slow bench bench-lighthouse bench-load translations check clean
 
 help:
 	@echo "make run        install, migrate, seed, start the bank, the worker and the peers"
@@ -16,6 +16,7 @@ help:
 	@echo "make test-slow  the heavy tests"
 	@echo "make bench      benchmarks (bench/)"
 	@echo "make bench-lighthouse  only the Lighthouse run (bench/lighthouse.py)"
+	@echo "make bench-load  only the load test (bench/load.py; LOAD_ARGS='--residents 5000 --duration 20' for a quick one)"
 	@echo "make translations  extract messages and update the Japanese catalog (then scripts/translate.py)"
 
 $(PY):
@@ -80,6 +81,9 @@ bench: install $(STAMP_BENCH)
 
 bench-lighthouse: install $(STAMP_BENCH)
 	@scripts/bench.sh lighthouse
+
+bench-load: install $(STAMP_BENCH)
+	@scripts/bench.sh load $(LOAD_ARGS)
 
 translations: install
 	@$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-output --project Azukari -o app/translations/messages.pot . >/dev/null

@@ -2,16 +2,20 @@
 # make bench: every bench/bench_*.py prints its figures and a ratio against its named peer; then bench/lighthouse.py
 # (Lighthouse scores, first-load JS + CSS, installability) against the issue's goals.
 # make bench-lighthouse (scripts/bench.sh lighthouse): only the Lighthouse run.
+# bench/load.py (the Locust load test: 20, 50, 100 users × 2 min on 50,000 residents, ~10 min) runs after the
+# bench_*.py; make bench-load (scripts/bench.sh load [ARGS]) runs it alone, ARGS passed on (e.g. --residents 5000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 only="${1:-}"
 # wrk (the load generator), PostgreSQL (a throwaway cluster) and Chromium (Lighthouse's browser) from Debian, when missing.
 missing=()
-if [ "$only" != lighthouse ]; then
+if [ "$only" = load ]; then
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+elif [ "$only" != lighthouse ]; then
   command -v wrk >/dev/null 2>&1 || missing+=(wrk)
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 fi
-command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ "$only" = load ] || command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if ((${#missing[@]})); then
   if [ "$(id -u)" -ne 0 ]; then echo "missing system packages: ${missing[*]} (run as root, or install them)"; exit 1; fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
@@ -19,6 +23,11 @@ fi
 if [ "$only" = lighthouse ]; then
   echo "=== bench/lighthouse.py"
   exec .venv/bin/python bench/lighthouse.py
+fi
+if [ "$only" = load ]; then
+  shift
+  echo "=== bench/load.py"
+  exec .venv/bin/python bench/load.py "$@"
 fi
 shopt -s nullglob
 benches=(bench/bench_*.py)
@@ -29,5 +38,7 @@ for bench in "${benches[@]}"; do
   echo "=== ${bench}"
   .venv/bin/python "$bench"
 done
+echo "=== bench/load.py"
+.venv/bin/python bench/load.py
 echo "=== bench/lighthouse.py"
 .venv/bin/python bench/lighthouse.py
