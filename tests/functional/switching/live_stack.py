@@ -15,6 +15,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.config import PROJECT_ROOT
+from app.demo.switching_driver import DemoResident
+from app.switching import registry
 from e2e.server import LiveServer
 from tests.database import drop_fresh_database, make_fresh_database
 from tests.factories.exports import export_zip
@@ -55,6 +57,19 @@ def import_export(server: LiveServer, email: str) -> None:
                                "--resident", email], cwd=PROJECT_ROOT, env=server.env, capture_output=True, text=True,
                               timeout=120)
     assert imported.returncode == 0, imported.stderr
+
+
+def ready_to_send(live: LiveServer, resident: DemoResident, case: str) -> tuple[str, str]:
+    """A seed case in pattern 2 up to the send button (both services connected, the provision agreed): the transfer's
+    page, and the destination's switches to make it misbehave before sending."""
+    spec = registry.CASES[case]
+    resident.sign_in()
+    resident.connect(spec.source)
+    resident.connect(spec.destination)
+    job_url = resident.start(case, 2)
+    resident.wait_for(job_url, "collected")
+    resident.agree_if_asked(job_url)
+    return job_url, f"{live.peer_urls[spec.destination]}/_test/switches"
 
 
 def query(server: LiveServer, sql: str, **params: Any) -> list[Any]:

@@ -27,7 +27,7 @@ from app.config import PROJECT_ROOT
 from app.demo.seed import DEMO_RESIDENTS
 from app.demo.switching_driver import DemoResident
 from e2e.server import LiveServer
-from tests.functional.switching.live_stack import query, switching_stack
+from tests.functional.switching.live_stack import query, ready_to_send, switching_stack
 
 HANAKO = DEMO_RESIDENTS[0]
 
@@ -81,22 +81,10 @@ def _resident_id(server: LiveServer) -> str:
     return str(found)
 
 
-def _ready_to_send_case_i(live: LiveServer, resident: DemoResident) -> tuple[str, str]:
-    """Case i in pattern 2 up to the send button (both services connected, the provision agreed): the transfer's
-    page, and blog-a's switches to make it misbehave before sending."""
-    resident.sign_in()
-    resident.connect("google")
-    resident.connect("blog-a")
-    job_url = resident.start("i", 2)
-    resident.wait_for(job_url, "collected")
-    resident.agree_if_asked(job_url)
-    return job_url, f"{live.peer_urls['blog-a']}/_test/switches"
-
-
 def test_a_worker_killed_while_delivering_is_followed_by_one_that_completes_the_transfer_once(live: LiveServer) -> None:
     emily = DEMO_RESIDENTS[2]
     resident = DemoResident(live.url, emily.email, emily.password, dict(live.peer_urls))
-    job_url, switches = _ready_to_send_case_i(live, resident)
+    job_url, switches = ready_to_send(live, resident, "i")
     requests.post(switches, json={"misbehave": "slow", "slow_seconds": 6}, timeout=10)  # the importer hangs …
     try:
         resident.press(job_url, "deliver")

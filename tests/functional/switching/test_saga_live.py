@@ -25,7 +25,7 @@ from app.demo.switching_driver import DemoResident, forms_of
 from app.switching import registry
 from app.switching.models import JobState
 from e2e.server import LiveServer
-from tests.functional.switching.live_stack import import_export, query, switching_stack
+from tests.functional.switching.live_stack import import_export, query, ready_to_send, switching_stack
 
 HANAKO, TARO, EMILY = DEMO_RESIDENTS[:3]
 # Every boundary the worker crosses in a pull-and-push transfer with a deletion at the source (pattern 2).
@@ -193,14 +193,8 @@ def test_a_worker_killed_at_every_state_boundary_still_completes_the_switch_once
 def test_a_consent_withdrawn_while_delivering_cancels_and_nothing_more_is_sent(live: LiveServer, worker: None) -> None:
     """The importer is slow, so the delivery is under way when the resident withdraws on the consent page."""
     resident = DemoResident(live.url, EMILY.email, EMILY.password, dict(live.peer_urls))
-    switches = f"{live.peer_urls['tv-a']}/_test/switches"
+    job_url, switches = ready_to_send(live, resident, "iii")
     try:
-        resident.sign_in()
-        resident.connect("google")
-        resident.connect("tv-a")
-        job_url = resident.start("iii", 2)
-        resident.wait_for(job_url, "collected")
-        resident.agree_if_asked(job_url)
         requests.post(switches, json={"misbehave": "slow", "slow_seconds": 2}, timeout=10)
         resident.agree_and_send(job_url)
         resident.wait_for(job_url, "delivering")
@@ -240,14 +234,8 @@ def test_each_failure_switch_deletes_nothing_at_the_source_unless_the_receipt_ma
     _restore_google(live)
     resident = DemoResident(live.url, HANAKO.email, HANAKO.password, dict(live.peer_urls))
     resident.wait_seconds = 90
-    resident.sign_in()
-    resident.connect("google")
-    resident.connect("blog-a")
-    job_url = resident.start("i", 2)
+    job_url, switches = ready_to_send(live, resident, "i")
     job_id = job_url.rsplit("/", 1)[-1]
-    resident.wait_for(job_url, "collected")
-    resident.agree_if_asked(job_url)
-    switches = f"{live.peer_urls['blog-a']}/_test/switches"
     assert requests.post(switches, json={"misbehave": misbehaviour, "slow_seconds": 3}, timeout=10).status_code == 200
     healed = threading.Timer(2, lambda: requests.delete(switches, timeout=10))
     try:
