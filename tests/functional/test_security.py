@@ -13,9 +13,26 @@ from sqlmodel import select
 from app import create_app
 from app.db import get_database
 from app.sessions import BrowserSession, hash_token
-from tests.conftest import make_test_settings
+from tests.conftest import PER_RESPONSE, make_test_settings
 from tests.factories.accounts import DEFAULT_PASSWORD, ResidentFactory
 from tests.factories.staff import StaffFactory
+from tests.functional.route_crawl import (
+    OWNER_REFUSED,
+    PUBLIC,
+    SKIPPED_GET,
+    fetch,
+    get_rules,
+    get_visits,
+    parametric_get_visits,
+    unfilled_get_rules,
+)
+from tests.functional.route_world import (  # noqa: F401  (fixtures)
+    World,
+    loaded_catalog,
+    loaded_catalogue,
+    offers,
+    world,
+)
 
 COOKIE = "azukari_session"
 
@@ -37,8 +54,9 @@ def cookie_attributes(header: str) -> tuple[str, str, dict[str, str]]:
 
 def stored_session(db, token_hash: str) -> BrowserSession | None:  # type: ignore[no-untyped-def]
     """The row as the database has it now (a query, not the test session's identity map)."""
-    return db.exec(select(BrowserSession).where(BrowserSession.token_hash == token_hash)
-                   .execution_options(populate_existing=True)).first()
+    return db.exec(
+        select(BrowserSession).where(BrowserSession.token_hash == token_hash).execution_options(populate_existing=True)
+    ).first()
 
 
 # --- CSRF --------------------------------------------------------------------------------------------
@@ -212,57 +230,81 @@ def test_https_deployment_uses_a_host_prefixed_secure_cookie_and_hsts(https_app,
     assert stored_session(db, hash_token(value)) is not None
 
 
-# --- a crawl of every parameterless GET route -------------------------------------------------------
+# --- a crawl of every GET route, as its owner ---------------------------------------------------------------------
 
 
 def parameterless_get_paths(app: Flask) -> list[str]:
-    paths = []
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static" or rule.arguments or "GET" not in (rule.methods or set()):
-            continue
-        paths.append(rule.rule)
-    return sorted(paths)
+    return sorted(rule.rule for endpoint, rule in get_rules(app).items() if not rule.arguments)
 
 
-def crawl(client) -> list[str]:  # type: ignore[no-untyped-def]
+SCRIPT_SRC = re.compile(r"script-src 'self'( 'nonce-([A-Za-z0-9_-]{20,})' 'strict-dynamic')?")
+
+
+def header_problems(endpoint: str, response, body: str) -> list[str]:  # type: ignore[no-untyped-def]
+    """What is wrong with one answer's headers (E5): the strict CSP (a nonce on every page, on each of its scripts),
+    nosniff, no framing, COOP, and `no-store` unless the route is one of the public ones."""
     problems = []
-    for path in parameterless_get_paths(client.application):
-        with client.get(path) as response:  # closed: file responses (the favicon) hold a file open
-            response.get_data()
-        if response.status_code >= 500:
-            problems.append(f"{path}: {response.status_code}")
-        if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
-            problems.append(f"{path}: HTML without a CSP")
-        if response.mimetype == "text/html" and response.headers.get("X-Content-Type-Options") != "nosniff":
-            problems.append(f"{path}: HTML without nosniff")
+    if response.status_code >= 500:
+        problems.append(f"{response.status_code}")
+    csp = response.headers.get("Content-Security-Policy", "")
+    directives = {d.strip().split(" ")[0]: d.strip() for d in csp.split(";") if d.strip()}
+    script_src = SCRIPT_SRC.fullmatch(directives.get("script-src", ""))
+    if not script_src or "unsafe-inline" in csp or "unsafe-eval" in csp:
+        problems.append(f"CSP {csp!r}")
+    if directives.get("frame-ancestors") != "frame-ancestors 'none'":
+        problems.append("no frame-ancestors 'none'")
+    if response.headers.get("X-Content-Type-Options") != "nosniff":
+        problems.append("no nosniff")
+    if response.headers.get("Cross-Origin-Opener-Policy") != "same-origin":
+        problems.append("no COOP same-origin")
+    if endpoint not in PUBLIC and response.headers.get("Cache-Control") != "no-store":
+        problems.append(f"Cache-Control {response.headers.get('Cache-Control')!r}")
+    if endpoint in PUBLIC and "Set-Cookie" in response.headers:
+        problems.append("a public (cacheable) answer sets a cookie")
+    # A page (not a redirect's stub) has a nonce, and each of its scripts carries it.
+    nonce, tags = script_src.group(2) if script_src else None, SCRIPT_TAG.findall(body)
+    if response.mimetype == "text/html" and "<html" in body and not 300 <= response.status_code < 400 and not nonce:
+        problems.append("a page without a nonce in its CSP")
+    if tags and not all(nonce and f'nonce="{nonce}"' in tag for tag in tags):
+        problems.append("a script without the response's nonce")
     return problems
 
 
-def test_the_crawl_covers_the_main_pages(app):
-    paths = parameterless_get_paths(app)
+def test_every_get_route_is_visited_or_skipped_with_a_reason(app, world: World) -> None:  # noqa: F811
+    assert unfilled_get_rules(app, world) == [], "fill the new rule in route_crawl.parametric_get_visits"
+    visited = {endpoint for endpoint, _role, _path in get_visits(app, world)}
+    assert visited | set(SKIPPED_GET) == set(get_rules(app))
+    assert set(PUBLIC) <= visited and not set(SKIPPED_GET) & visited
     for expected in ["/", "/login", "/settings", "/staff/login", "/operator/", "/municipal/", "/partner/"]:
-        assert expected in paths
-    assert "/logout" not in paths  # POST only
+        assert expected in parameterless_get_paths(app)
+    assert "/logout" not in parameterless_get_paths(app)  # POST only
 
 
-def test_anonymous_crawl_has_no_server_errors(client):
-    assert crawl(client) == []
-
-
-def test_resident_crawl_has_no_server_errors(client, login):
-    login(client, ResidentFactory())
-    assert crawl(client) == []
-
-
-def test_new_resident_crawl_has_no_server_errors(client, login):
-    login(client, ResidentFactory(new=True))
-    assert crawl(client) == []
-
-
-@pytest.mark.parametrize("role", ["operator", "municipal", "partner"])
-def test_staff_crawl_has_no_server_errors(client, login, role):
-    login(client, StaffFactory(**{role: True}))
-    assert crawl(client) == []
+def test_every_get_route_sends_the_security_headers_to_every_role(app, world: World) -> None:  # noqa: F811
+    """Every parameterless GET rule as every role; every rule with arguments filled in with its owner's objects (as
+    the owner, and anonymously): no 5xx, and the headers of `header_problems` on every answer."""
+    problems, statuses, public = [], {}, {}  # type: ignore[var-annotated]
+    for endpoint, role, path in get_visits(app, world):
+        for hx in (False, True) if role in world.users else (False,):  # (htmx: the fragment of the same URL)
+            response = fetch(world, role, path, headers={"HX-Request": "true"} if hx else {})
+            body = response.get_data().decode(errors="replace")
+            problems += [
+                f"{role} {path}{' (htmx)' if hx else ''}: {problem}" for problem in header_problems(endpoint, response, body)
+            ]
+            statuses.setdefault((role, path), response.status_code)
+            if endpoint in PUBLIC:
+                public.setdefault(path, {}).setdefault(PER_RESPONSE.sub("", body), []).append(role)
+    assert not problems, "\n".join(problems)
+    # What may be cached is the same for everyone (no name, no token: only the nonce differs).
+    assert {path: answers for path, answers in public.items() if len(answers) > 1} == {}
+    # The objects were really there: their owners got the page (or its redirect), not a 404 that has headers too.
+    refused = [
+        f"{role} {path}: {statuses[role, path]}"
+        for endpoint, visits in parametric_get_visits(world).items()
+        for role, path in visits
+        if statuses[role, path] >= 400 and endpoint not in OWNER_REFUSED
+    ]
+    assert refused == []
 
 
 # --- the server-side session store ------------------------------------------------------------------
@@ -273,8 +315,7 @@ def test_login_rotates_the_cookie_and_stores_only_the_token_hash(client, csrf, d
     token = csrf(client, "/login")
     before = client.get_cookie(COOKIE).value
     assert stored_session(db, hash_token(before)) is not None  # the anonymous session (CSRF token)
-    response = client.post("/login", data={"csrf_token": token, "email": resident.email,
-                                           "password": DEFAULT_PASSWORD})
+    response = client.post("/login", data={"csrf_token": token, "email": resident.email, "password": DEFAULT_PASSWORD})
     assert response.status_code == 303
     after = client.get_cookie(COOKIE).value
     assert after != before
