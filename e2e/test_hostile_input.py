@@ -1,21 +1,38 @@
-"""Hostile text in every free-text field a resident or a staff member fills and the bank shows again (security.md
-E4, E5). A new resident, on a phone, names her children with script, template and htmx payloads, uploads an Apple
-Health export under a hostile file name and writes them into the survey's free-text answer; the operator invites a
-staff member whose name is one. Every page (and htmx fragment) that shows them must show them as text: no dialog
-opens, no element carries the payload's `hx-*` attributes or event handlers, the payload's probe URL is never
-requested, and the browser reports no CSP violation. After the health results and the ledger's htmx history,
-`localStorage` and `sessionStorage` hold nothing personal and no htmx history cache; a personal page sends COOP,
-nosniff, a CSP with `frame-ancestors 'none'` and no inline script, and `Cache-Control: no-store`."""
+"""Hostile text in every free-text field a resident, a recipient or a staff member fills and the bank shows again
+(security.md E4, E5). A new resident, on a phone, names her children with script, template and htmx payloads, uploads
+an Apple Health export under a hostile file name, writes them into the survey's free-text answer and names her passkey
+with them; a recipient's system registered under a hostile name sends her a hostile notice through the API; the
+operator invites a staff member whose name is one (a partner's events and coupons: test_hostile_listings.py). Every
+page (and htmx fragment) that shows them must show them as text: no dialog opens, no element carries the payload's
+`hx-*` attributes or event handlers, the payload's probe URL is never requested, and the browser reports no CSP
+violation. After the health results and the ledger's htmx history, `localStorage` and `sessionStorage` hold nothing
+personal and no htmx history cache; after every personal page, the service worker's Cache Storage holds only the
+shell (static files and the offline page); a personal page sends COOP, nosniff, a CSP with `frame-ancestors 'none'`
+and no inline script, and `Cache-Control: no-store`."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import json
 import re
+import secrets
+import subprocess
+import sys
+import time
 import uuid
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
 
+import requests
+from joserfc import jwt
+from joserfc.jwk import ECKey
 from playwright.sync_api import Dialog, Page, Request, Response, expect
 
+from app.config import PROJECT_ROOT
 from app.demo.seed import DEMO_STAFF
 from e2e.conftest import Journey, sign_up
+from e2e.server import LiveServer
 from e2e.test_staff_console import enter_code, staff_login
 from e2e.test_surveys import answer_screen
 from tests.factories.exports import export_zip
@@ -40,6 +57,12 @@ ALL = "".join(PAYLOADS)
 # A file name is kept as its base name (what follows the last "/"): this one has none.
 FILE_NAME = '"><svg onload=alert(1)>{{7*7}}<img src=x onerror=alert(1)>.zip'
 STAFF_NAME = f'<img src=x onerror=alert(1)>{{{{7*7}}}}<b hx-get={PROBE} hx-trigger=load>x</b>"><svg onload=alert(1)>'
+PASSKEY_NAME = f'"><svg onload=alert(1)><b hx-get={PROBE} hx-trigger=load>x</b>'  # at most 60 characters
+# A recipient's system (for 柏市's offer): its name as the operator registered it, the notice it sends.
+CITY_OFFER = ("kashiwa_kosodate", "municipal_recommendation")
+RECIPIENT_REDIRECT = "http://127.0.0.1/hostile-recipient/callback"  # loopback, never listened on: the test answers
+NOTICE_TITLE = STAFF_NAME  # at most 120 characters
+NOTICE_LINK = 'https://example.jp/news?q="><svg/onload=alert(1)>&x={{7*7}}'  # no spaces: a link has none
 
 # Anything in the document the payloads could have made live.
 LIVE_FROM_PAYLOAD = """(probe) => {
@@ -87,7 +110,7 @@ class Watch:
 def assert_inert(page: Page, journey: Journey, watch: Watch, label: str, shown: list[str]) -> None:
     """The page shows each text in `shown` literally, and nothing of the payloads is live."""
     page.wait_for_load_state("networkidle")
-    journey.check(label)  # axe, no CSP violation, a screenshot
+    journey.check(label, page=page)  # axe, no CSP violation, a screenshot
     text = page.locator("body").text_content() or ""
     for literal in shown:
         assert literal in text, f"{label}: {literal!r} is not shown as text"
@@ -130,11 +153,109 @@ def assert_nothing_personal_stored(page: Page, where: str, personal: list[str]) 
         assert not [p for p in personal if p in dump], f"{where}: {area}Storage holds personal data: {items}"
 
 
-def test_hostile_text_is_shown_as_text_everywhere(page: Page, journey: Journey) -> None:
+# Every Cache Storage cache the page's origin has, with the paths it holds.
+CACHE_STORAGE = """async () => {
+  const found = {};
+  for (const name of await caches.keys()) {
+    const cache = await caches.open(name);
+    found[name] = (await cache.keys()).map((request) => new URL(request.url).pathname);
+  }
+  return found;
+}"""
+# The two pages the service worker keeps on purpose (templates/pwa/sw.js): the last feed and the last pass.
+KEPT_PAGES = {"azukari-personal-feed": ["/feed"], "azukari-personal-pass": ["/pass/"]}
+
+
+def assert_no_personal_page_cached(page: Page, visited: list[str]) -> None:
+    """With the service worker in control, Cache Storage holds the shell (static files, the offline page) and at
+    most the kept feed and pass: none of the personal pages visited."""
+    assert page.evaluate("navigator.serviceWorker.controller !== null"), "no service worker controls the page"
+    cached: dict[str, list[str]] = page.evaluate(CACHE_STORAGE)
+    shells = [name for name in cached if name.startswith("azukari-shell-")]
+    assert len(shells) == 1 and "/offline" in cached[shells[0]], cached
+    for name, paths in cached.items():
+        if name in shells:
+            assert all(path.startswith("/static/") or path == "/offline" for path in paths), (name, paths)
+        else:
+            assert paths == KEPT_PAGES.get(name), f"cache {name} holds {paths}"
+    held = {path for paths in cached.values() for path in paths}
+    for path in visited:
+        assert not [p for p in held if p == path or p.startswith(path.rstrip("/") + "/")], f"{path} is cached: {cached}"
+
+
+def add_passkey(page: Page, name: str) -> None:
+    """設定 → パスキー with Chromium's virtual authenticator (e2e/test_passkeys.py)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True, "hasUserVerification": True,
+        "isUserVerified": True, "automaticPresenceSimulation": True}})
+    page.goto("/settings/passkeys")
+    page.get_by_label("見分けるための名前").fill(name)
+    page.get_by_role("button", name="パスキーを追加").click()
+    expect(page.get_by_text("パスキーを追加しました。")).to_be_visible()
+
+
+def register_recipient(server: LiveServer, name: str, key: ECKey, workdir: Path) -> str:
+    """`flask oauth add-client` (an operator's shell) for 柏市's offer, under `name`: the new client's id."""
+    client_id = f"hostile-{uuid.uuid4().hex[:8]}"
+    jwks = workdir / f"{client_id}.jwks.json"
+    jwks.write_text(json.dumps({"keys": [key.as_dict(private=False)]}), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", "oauth", "add-client", "--client-id", client_id, "--name",
+         name, "--recipient", CITY_OFFER[0], "--purpose", CITY_OFFER[1], "--redirect-uri", RECIPIENT_REDIRECT,
+         "--scope", "children_count", "--scope", "notices", "--jwks-file", str(jwks)],
+        cwd=PROJECT_ROOT, env=server.env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return client_id
+
+
+def recipient_auth(client_id: str, key: ECKey, issuer: str) -> dict[str, str]:
+    """private_key_jwt: the client's assertion for the token endpoint."""
+    now = int(time.time())
+    claims = {"iss": client_id, "sub": client_id, "aud": issuer, "jti": secrets.token_urlsafe(16), "iat": now,
+              "exp": now + 60}
+    return {"client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": jwt.encode({"alg": "ES256", "kid": key.kid}, claims, key)}
+
+
+def connect_recipient(page: Page, journey: Journey, watch: Watch, server: LiveServer, client_id: str,
+                      key: ECKey) -> str:
+    """The resident allows 児童数 on the bank's consent screen (checked: it names the system); the system exchanges
+    the code (PKCE, private_key_jwt): its access token."""
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    page.goto("/oauth/authorize?" + urlencode({
+        "response_type": "code", "client_id": client_id, "redirect_uri": RECIPIENT_REDIRECT,
+        "scope": "children_count notices", "state": "hostile", "code_challenge": challenge,
+        "code_challenge_method": "S256"}))
+    assert_inert(page, journey, watch, "consent screen of a hostile-named system", [NOTICE_TITLE])
+    page.get_by_label("児童数", exact=True).check()
+    page.route(RECIPIENT_REDIRECT + "*", lambda route: route.fulfill(content_type="text/plain", body="connected"))
+    with page.expect_request(lambda request: request.url.startswith(RECIPIENT_REDIRECT)) as callback:
+        page.get_by_role("button", name="選んだ項目を許可する").click()
+    page.unroute(RECIPIENT_REDIRECT + "*")
+    code = parse_qs(urlsplit(callback.value.url).query)["code"][0]
+    answer = requests.post(f"{server.url}/oauth/token", data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": RECIPIENT_REDIRECT,
+        "code_verifier": verifier, **recipient_auth(client_id, key, server.url)}, timeout=15)
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["access_token"])
+
+
+def send_notice(server: LiveServer, token: str, **body: str) -> requests.Response:
+    return requests.post(f"{server.url}/api/v1/notices", json=body, headers={"Authorization": f"Bearer {token}"},
+                         timeout=15)
+
+
+def test_hostile_text_is_shown_as_text_everywhere(page: Page, journey: Journey, live_server: LiveServer,
+                                                  tmp_path: Path) -> None:
     watch = Watch()
     watch.attach(page)
     email = f"e2e-hostile-{uuid.uuid4().hex[:8]}@example.jp"
     sign_up(page, email, PASSWORD)
+    # The service worker controls every page from here: what it might cache of them is looked at below.
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller !== null")
 
     # Children named with each payload: the household card on わたしのデータ and each child's form.
     for n, payload in enumerate(PAYLOADS):
@@ -216,6 +337,32 @@ def test_hostile_text_is_shown_as_text_everywhere(page: Page, journey: Journey) 
     page.get_by_role("button", name="送信する").click()
     expect(page.get_by_text("ご回答ありがとうございました").first).to_be_visible()
     assert_inert(page, journey, watch, "survey sent", [])
+
+    # A passkey named with the payloads: the list of passkeys.
+    add_passkey(page, PASSKEY_NAME)
+    assert_inert(page, journey, watch, "passkeys with a hostile name", [PASSKEY_NAME])
+
+    # A recipient's system registered under a hostile name: the consent screen, then its notice through the API.
+    key = ECKey.generate_key("P-256", parameters={"use": "sig"}, auto_kid=True)
+    client_id = register_recipient(live_server, NOTICE_TITLE, key, tmp_path)
+    token = connect_recipient(page, journey, watch, live_server, client_id, key)
+    refused = send_notice(live_server, token, id="hostile-js", title="x", body="x", link="javascript:alert(1)")
+    assert refused.status_code == 400, refused.text  # only an https link is taken
+    sent = send_notice(live_server, token, id="hostile-1", title=NOTICE_TITLE, body=ALL, link=NOTICE_LINK)
+    assert sent.status_code == 201, sent.text
+    response = page.goto("/inbox")
+    assert_personal_headers(response, "/inbox")
+    assert_inert(page, journey, watch, "inbox with a hostile notice", [NOTICE_TITLE])
+    page.locator(".inbox-item__link").filter(has_text=NOTICE_TITLE).click()
+    expect(page).to_have_url(re.compile(r"/inbox/[0-9a-f-]{36}$"))
+    assert_inert(page, journey, watch, "a hostile notice", [NOTICE_TITLE, ALL])
+    expect(page.get_by_role("link", name="送信元のページを開く")).to_have_attribute("href", NOTICE_LINK)
+    page.goto("/consents/connections")
+    assert_inert(page, journey, watch, "connected systems with a hostile name", [NOTICE_TITLE])
+
+    # Cache Storage after every personal page: the health results, 同意, the ledger, わたしのデータ, the inbox.
+    assert_no_personal_page_cached(page, ["/my-data", "/my-data/imports/", "/my-data/history", "/consents",
+                                          "/inbox", "/surveys/", "/settings/passkeys", "/household/"])
 
     # The analysts read the free-text answers.
     page.context.clear_cookies()
