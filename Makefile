@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 PORT ?= 5000
 export PORT
 
-.PHONY: help install install-test migrate seed run test test-slow bench bench-lighthouse bench-load translations check clean
+.PHONY: help install install-test migrate seed run test test-slow bench bench-lighthouse bench-load bench-faults translations check clean
 
 help:
 	@echo "make run        install, migrate, seed, start the bank, the worker and the peers"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench      benchmarks (bench/)"
 	@echo "make bench-lighthouse  only the Lighthouse run (bench/lighthouse.py)"
 	@echo "make bench-load  only the load test (bench/load.py; LOAD_ARGS='--residents 5000 --duration 20' for a quick one)"
+	@echo "make bench-faults  only the fault drills under load (bench/faults.py; FAULTS_ARGS='--residents 1000 --users 10')"
 	@echo "make translations  extract messages and update the Japanese catalog (then scripts/translate.py)"
 
 $(PY):
@@ -84,6 +85,9 @@ bench-lighthouse: install $(STAMP_BENCH)
 
 bench-load: install $(STAMP_BENCH)
 	@scripts/bench.sh load $(LOAD_ARGS)
+
+bench-faults: install $(STAMP_BENCH)
+	@scripts/bench.sh faults $(FAULTS_ARGS)
 
 translations: install
 	@$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-output --project Azukari -o app/translations/messages.pot . >/dev/null

@@ -139,6 +139,9 @@ def _handle_csrf_error(_error: CSRFError) -> Response:
 
 
 def _handle_http_exception(error: HTTPException) -> Response:
+    original = getattr(error, "original_exception", None)
+    if isinstance(original, OperationalError):  # the database failed outside the view (saving the session, say)
+        return _handle_database_unavailable(original)
     rollback_request_session()
     status = error.code or 500
     if status < 400:  # redirects raised as exceptions (e.g. RequestRedirect) keep their response
@@ -150,13 +153,18 @@ def _handle_http_exception(error: HTTPException) -> Response:
     return response
 
 
+# Answered to programs, not people: the resource API and the token, revocation and introspection endpoints (RFC 6749
+# §5.2's JSON error shape; `temporarily_unavailable` is the code RFC 6749 §4.1.2.1 defines for this).
+MACHINE_PATHS = ("/api/", "/oauth/token", "/oauth/revoke", "/oauth/introspect")
+
+
 def _handle_database_unavailable(error: OperationalError) -> Response:
     """The database (or its ledger write) failed under the request: nothing of it was committed and nothing was
     answered from it, so the honest answer is "try again shortly" (503 with Retry-After), not a 500 — as JSON on the
     resource API."""
     log.warning("database unavailable on %s %s: %s", request.method, request.path, type(error.orig).__name__)
     rollback_request_session()
-    if request.path.startswith("/api/"):
+    if request.path.startswith(MACHINE_PATHS):
         response = jsonify(error="temporarily_unavailable",
                            error_description="The service is busy or under maintenance. Try again in a moment.")
         response.status_code = 503

@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Request, Response
+from flask import session as flask_session
 from flask.sessions import SessionInterface, SessionMixin
 from sqlmodel import JSON, Field, SQLModel, col, delete
 from werkzeug.datastructures import CallbackDict
@@ -42,7 +43,8 @@ class ServerSession(CallbackDict, SessionMixin):
     """The session dict of one request; knows whether it must be written, rotated or destroyed."""
 
     def __init__(self, initial: dict[str, Any] | None = None, *, token: str | None = None,
-                 row: BrowserSession | None = None, expired: bool = False) -> None:
+                 row: BrowserSession | None = None, expired: bool = False,
+                 database_error: sa.exc.OperationalError | None = None) -> None:
         def on_update(session: ServerSession) -> None:
             session.modified = True
             session.accessed = True
@@ -51,6 +53,9 @@ class ServerSession(CallbackDict, SessionMixin):
         self.token = token
         self.row = row
         self.expired = expired  # an earlier session ran out of time: tell the user why they are logged out
+        # The database did not answer when the session was read: the request is answered 503 (raise_if_unreadable)
+        # and the cookie is left as it is, so the resident is still logged in once the database is back.
+        self.database_error = database_error
         self.modified = False
         self.accessed = False
         self.rotate = False
@@ -97,19 +102,27 @@ class DatabaseSessionInterface(SessionInterface):
         if not token or request.path.startswith(PUBLIC_PATH_PREFIXES):
             return ServerSession()  # static files and the shell need no session: no database round trip
         db = get_session()
-        row = db.get(BrowserSession, hash_token(token))
-        if row is None:
-            return ServerSession()
-        settings = app.config["AZUKARI"]
-        now = utcnow()
-        if now - row.last_seen_at > settings.session_idle or now - row.created_at > settings.session_absolute:
-            was_logged_in = row.principal is not None
-            db.delete(row)
-            db.commit()
-            return ServerSession(expired=was_logged_in)
+        try:
+            row = db.get(BrowserSession, hash_token(token))
+            if row is None:
+                return ServerSession()
+            settings = app.config["AZUKARI"]
+            now = utcnow()
+            if now - row.last_seen_at > settings.session_idle or now - row.created_at > settings.session_absolute:
+                was_logged_in = row.principal is not None
+                db.delete(row)
+                db.commit()
+                return ServerSession(expired=was_logged_in)
+        except sa.exc.OperationalError as error:
+            # Raised here, outside the request's dispatch, it would bypass the error handlers (a bare 500 with no
+            # page): the request goes on without a session, and its first before_request raises it again.
+            db.rollback()
+            return ServerSession(database_error=error)
         return ServerSession(dict(row.data), token=token, row=row)
 
     def save_session(self, app: Flask, session: ServerSession, response: Response) -> None:  # type: ignore[override]
+        if session.database_error is not None:
+            return  # (the session could not be read: nothing of it is written, the cookie is kept)
         db = get_session()
         name = self.get_cookie_name(app)
         domain = self.get_cookie_domain(app)
@@ -187,5 +200,14 @@ def purge_expired_sessions(db: Any, *, idle: timedelta, absolute: timedelta) -> 
     return db.exec(statement).rowcount  # type: ignore[call-overload]
 
 
+def raise_if_unreadable() -> None:
+    """The first before_request: a session the database could not read becomes the request's OperationalError,
+    which the error handlers answer with the 503 page (app/errors.py)."""
+    error = getattr(flask_session, "database_error", None)
+    if error is not None:
+        raise error
+
+
 def init_app(app: Flask) -> None:
     app.session_interface = DatabaseSessionInterface()
+    app.before_request_funcs.setdefault(None, []).insert(0, raise_if_unreadable)

@@ -73,8 +73,9 @@ class LiveServer:
 
     def start(self, *, worker: bool = True) -> LiveServer:
         self._spawn("web", [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{self.port}", "--workers", "2",
-                            "--threads", "4", "--access-logfile", "-", "--logger-class", "app.access_log.Redacting",
-                            "app:create_app()"])
+                            # (keep-alive as in the Procfile: gunicorn's 2 s default races a client's reuse)
+                            "--threads", "4", "--keep-alive", "5", "--access-logfile", "-",
+                            "--logger-class", "app.access_log.Redacting", "app:create_app()"])
         if worker:
             self.start_worker()
         self.wait_until_up()

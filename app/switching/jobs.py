@@ -60,9 +60,11 @@ def run(ctx: JobContext) -> dict[str, Any]:
         return _end(ctx, job, state, reason, deleting=step == DELETE)
     except remote.ServiceBusy as busy:  # still 429 after waiting in the call: the runner comes back later
         _unless_last_attempt(ctx, job, "rate_limited", deleting=step == DELETE)
+        _waiting(ctx, job, step)
         raise RetryLater("rate_limited", retry_after=timedelta(seconds=busy.retry_after)) from None
     except remote.ServiceUnavailable as down:  # 5xx, timeout, garbage: the same step again, with backoff
         _unless_last_attempt(ctx, job, down.reason, deleting=step == DELETE)
+        _waiting(ctx, job, step)
         raise RetryLater(down.reason) from None
     except (transfers.ReceiptMismatch, manifests.ReceiptInvalid) as error:
         if step == DELETE:  # the source's certificate did not verify: the deletion stays unproven, the transfer stands
@@ -80,6 +82,13 @@ def _unless_last_attempt(ctx: JobContext, job: TransferJob, reason: str, *, dele
     """On the runner's last attempt the transfer stops with its reason (the resident sees it and may start again)."""
     if ctx.job.attempts >= ctx.job.max_attempts:
         _end(ctx, job, JobState.FAILED, reason, deleting=deleting)
+
+
+def _waiting(ctx: JobContext, job: TransferJob, step: str) -> None:
+    """Tell the resident's page which service keeps the step waiting (the old one while collecting or deleting)."""
+    ctx.session.rollback()
+    job = ctx.session.get(TransferJob, job.id) or job
+    saga.note_waiting(ctx.session, job, saga.WAITING_ON_DESTINATION if step == DELIVER else saga.WAITING_ON_SOURCE)
 
 
 def _end(ctx: JobContext, job: TransferJob, state: str, reason: str, *, deleting: bool = False) -> dict[str, Any]:

@@ -90,7 +90,7 @@ def build_event(settings: Settings, job: TransferJob, *, service: str, role: str
             "job": str(job.id),
             "role": role,
             "state": state,
-            "reason": job.error or None,
+            "reason": (job.error or None) if state in ("failed", "canceled") else None,  # (not a retry's note)
             "counts": dict(receipt_counts) if isinstance(receipt_counts, dict) else {},
             # (only the end names it: a `verified` event sent late, after the deletion, is still about `verified`)
             "deletion_certificate_id": (job.deletion or {}).get("certificate_id") if state == "complete" else None,

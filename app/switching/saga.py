@@ -95,6 +95,20 @@ def move(session: Session, job: TransferJob, state: str, *, error: str | None = 
     return job
 
 
+WAITING_ON_SOURCE, WAITING_ON_DESTINATION = "source_unreachable", "destination_unreachable"
+
+
+def note_waiting(session: Session, job: TransferJob, reason: str) -> None:
+    """A step that failed for now and will be tried again: the job stays where it is and says what it waits for, so
+    the resident's page can tell her (the next move, the same step resumed included, clears it). Committed at once."""
+    stored = session.execute(sa.select(TransferJob.state).where(col(TransferJob.id) == job.id)
+                             .with_for_update()).scalar_one_or_none()
+    if stored == job.state and job.state not in _ENDS:
+        job.error, job.updated_at = reason, utcnow()
+        session.add(job)
+    session.commit()
+
+
 def advance(session: Session, settings: Settings, job: TransferJob, state: str, *, error: str | None = None,
             story: dict[str, Any] | None = None) -> TransferJob:
     """The worker's move: committed at once, before whatever follows it."""

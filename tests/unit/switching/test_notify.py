@@ -80,6 +80,16 @@ def test_the_set_carries_the_result_and_verifies_with_the_banks_jwks(app: Flask,
     assert notify.EVENT == "urn:azukari:event:transfer-result"
 
 
+def test_a_retrys_note_is_no_reason_only_a_stopped_transfer_has_one(app: Flask, settings: Settings) -> None:
+    def reason(job: TransferJob) -> Any:
+        with app.app_context():
+            _, claims = verified(notify.build_event(settings, job, service="blog-a", role="destination"))
+        return claims["events"][notify.EVENT]["reason"]
+
+    assert reason(job_of(error="destination_unreachable")) is None  # (a deletion step waiting on Google, say)
+    assert reason(job_of(state=JobState.FAILED, error="receipt_mismatch")) == "receipt_mismatch"
+
+
 def test_the_source_gets_its_own_audience_and_the_deletion_certificate(app: Flask, settings: Settings) -> None:
     job = job_of(state=JobState.COMPLETE, deletion={"status": "done", "certificate_id": "cert-77", "by": "source"})
     with app.app_context():
