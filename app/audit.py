@@ -3,7 +3,7 @@
 Each event is a row (for the operator and breach queries) and one structured log line on the
 `azukari.security` logger. Details never hold secrets: no passwords, tokens, codes or health values.
 
-The rows are insert-only (database triggers, see the "audit anchors" migration) and an hourly signed anchor
+The rows are insert-only (database triggers, see the "audit anchors" migration) and a signed anchor every five minutes
 (`AuditAnchor`, app/audit_anchor.py) vouches for every row up to its `through_id`, so a changed, deleted or
 back-dated row is found by `flask audit verify`. Recording stays one plain INSERT: no chain head, no lock.
 """

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import audit, throttle, tokens
 from app.accounts.models import Resident, TermsAcceptance, normalise_email
@@ -16,8 +17,10 @@ from app.city_records import services as city_records
 from app.config import Settings
 from app.db import utcnow
 from app.errors import DomainError, RateLimited
+from app.ledger import retention
 from app.ledger import services as ledger
 from app.ledger.models import RecordKind
+from app.mail.models import MailMessage
 from app.mail.services import queue_mail
 from app.principals import parse_principal
 from app.sessions import end_sessions_of
@@ -168,17 +171,23 @@ def set_locale(session: Session, *, resident: Resident, locale: str) -> None:
 def delete_account(session: Session, *, resident: Resident, ip: str | None) -> None:
     """Close the account: the resident's rows go (cascade), every session ends, a goodbye mail is sent.
 
-    The ledger chain stays for the legal retention period (3 years), without its payloads: the erasure and the
-    deletion are its last records (nothing in them identifies the person beyond the chain's principal).
+    The ledger chain stays, without its payloads but those of provision and receipt records, which the law keeps
+    three years (app/ledger/retention.py erases them then): the erasure and the deletion are its last records
+    (nothing in them identifies the person beyond the chain's principal).
     """
     principal, email, locale = resident.principal, resident.email, resident.locale
     end_sessions_of(session, principal)
     ledger.lock_chain(session, principal)  # nothing is appended to the chain between the erasure and the deletion
     city_records.withdraw_all(session, resident)  # 柏市 is told that mandates still open are withdrawn
-    erased = ledger.erase_payloads(session, principal)
+    erased, kept = retention.erase_on_closing(session, principal)
     ledger.append(session, subject=principal, kind=RecordKind.DELETION,
-                  payload={"action": "account.deleted", "description": "account deleted", "erased_payloads": erased})
+                  payload={"action": "account.deleted", "description": "account deleted", "erased_payloads": erased,
+                           "kept_payloads": kept, "kept_for": "3 years from each record (APPI 規則21条・24条)"})
     session.delete(resident)
+    # Mails already sent to the address (reset links, notices) and the account's one-time links go too; mails still
+    # waiting are delivered, then purged with the goodbye mail 30 days after sending (app/jobs/maintenance.py).
+    session.execute(sa.delete(MailMessage).where(col(MailMessage.to) == email, col(MailMessage.sent_at).is_not(None)))
+    session.execute(sa.delete(tokens.ActionToken).where(col(tokens.ActionToken.principal) == principal))
     audit.record(session, EventTag.RESIDENT_DELETE, actor=principal, ip=ip)
     queue_mail(session, to=email, template="mail/account_deleted.txt", locale=locale)
 

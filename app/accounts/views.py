@@ -260,6 +260,10 @@ def delete_account():  # type: ignore[no-untyped-def]
         from app.consent.decisions import withdraw_everything
 
         withdraw_everything(get_session(), current_settings(), resident=resident, ip=auth.client_ip())
+        # An export still arriving (or waiting for the worker) is a file on disk, not a row: deleted with the account.
+        from app.data_imports.services import erase_uploads_of
+
+        erase_uploads_of(get_session(), resident, instance_path=current_settings().instance_path)
         services.delete_account(get_session(), resident=resident, ip=auth.client_ip())
         auth.end_session()
         flash(_("Your account has been deleted. Thank you for using Azukari."), "info")

@@ -22,7 +22,7 @@ from app.accounts.models import Resident
 from app.consent.catalogue import items_by_key
 from app.consent.enforce import ConsentRequired, live_consents
 from app.consent.items import KIND_ITEMS
-from app.consent.models import BANK, Purpose, Recipient
+from app.consent.models import BANK, Purpose, Recipient, Sensitivity
 from app.data_imports.models import DataImport, HealthActivitySummary, HealthRecord, HealthWorkout, ImportedItem
 from app.db import utcnow
 from app.imports.apple_health.elements import record_dict
@@ -127,8 +127,14 @@ def stage_from_import(session: Session, *, resident: Resident, import_id: uuid.U
     if not allowed:
         raise ConsentRequired()
     counts: Counter[str] = Counter()
+    catalogue = items_by_key(session)
     for kind in allowed:
+        # A 要配慮 record filed under an ordinary item (an irregular-rhythm notification is a `health_record`) has no
+        # item of its own to consent to: it never leaves, whatever the destination's format would make of it.
+        ordinary = catalogue[KIND_ITEMS[kind]].sensitivity != Sensitivity.SPECIAL
         for batch in _stored_items(session, import_id, kind):
+            if ordinary:
+                batch = [item for item in batch if not item.get("sensitive")]
             counts[kind] += len(batch)
             stage(batch)
     _record(session, resident, RecordKind.PROCESSING, BANK, purpose, counts, converted_for=recipient,

@@ -54,8 +54,9 @@ def read_export(ctx: JobContext) -> dict[str, Any]:
 
 def sweep(ctx: JobContext) -> dict[str, Any]:
     dropped = services.sweep_abandoned(ctx.session, instance_path=ctx.settings.instance_path)
+    orphans = services.sweep_orphan_files(ctx.session, instance_path=ctx.settings.instance_path)
     ctx.save(progress=100)
-    return {"dropped": dropped}
+    return {"dropped": dropped, "orphan_files": orphans}
 
 
 JOB_HANDLERS = [JobHandler(services.JOB_KIND, read_export,

@@ -224,6 +224,20 @@ def delete(session: Session, resident: Resident, import_id: uuid.UUID, *, instan
     return rows
 
 
+def erase_uploads_of(session: Session, resident: Resident, *, instance_path: Path) -> int:
+    """Closing the account: the files of the resident's imports still on disk (an upload under way, or one waiting
+    for the worker) are deleted; the rows go with the account (cascade). Each import is locked first, so a chunk
+    arriving meanwhile waits and then finds no import. Returns how many files were deleted."""
+    ids = session.exec(select(DataImport.id).where(DataImport.resident_id == resident.id).with_for_update()).all()
+    erased = 0
+    for import_id in ids:
+        path = upload_path(instance_path, import_id)
+        if path.exists():
+            path.unlink(missing_ok=True)
+            erased += 1
+    return erased
+
+
 def sweep_abandoned(session: Session, *, instance_path: Path, idle: timedelta = ABANDONED_AFTER) -> int:
     """Uploads nobody has added to for `idle` are dropped (row and file): a resident who comes back starts again."""
     cutoff = utcnow() - idle
@@ -234,6 +248,26 @@ def sweep_abandoned(session: Session, *, instance_path: Path, idle: timedelta = 
         data_import.status, data_import.updated_at, data_import.finished_at = ImportStatus.CANCELED, utcnow(), utcnow()
         session.add(data_import)
     return len(stale)
+
+
+def sweep_orphan_files(session: Session, *, instance_path: Path, idle: timedelta = ABANDONED_AFTER) -> int:
+    """Files older than `idle` whose import no longer exists (a crash between an account's deletion and the removal
+    of its files) are deleted. Returns how many."""
+    cutoff = (utcnow() - idle).timestamp()
+    old: dict[uuid.UUID, Path] = {}
+    for path in upload_dir(instance_path).glob("*.upload"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                old[uuid.UUID(path.stem)] = path
+        except (ValueError, FileNotFoundError):
+            continue  # not one of ours, or gone meanwhile
+    if not old:
+        return 0
+    known = set(session.exec(select(DataImport.id).where(col(DataImport.id).in_(list(old)))).all())
+    orphans = [path for import_id, path in old.items() if import_id not in known]
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    return len(orphans)
 
 
 def imports_of(session: Session, resident: Resident) -> list[DataImport]:

@@ -1,4 +1,4 @@
-"""Housekeeping that runs every hour: expired sessions, old throttle counters, used tokens, old jobs."""
+"""Housekeeping that runs every hour: expired sessions, old throttle counters, used tokens, sent mail, old jobs."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from app.db import utcnow
 from app.jobs.models import FINISHED, Job
 from app.jobs.registry import JobHandler, PeriodicTask
 from app.jobs.runner import JobContext
+from app.mail.models import MailMessage
 from app.sessions import purge_expired_sessions
 from app.tokens import ActionToken
 
 KIND = "maintenance.purge"
 FINISHED_JOB_RETENTION = timedelta(days=30)
+SENT_MAIL_RETENTION = timedelta(days=30)
 MAX_ATTEMPTS = 3
 
 
@@ -35,6 +37,10 @@ def purge(ctx: JobContext) -> dict[str, Any]:
         delete(ActionToken).where(sa.or_(col(ActionToken.expires_at) < cutoff, col(ActionToken.used_at) < cutoff))
     ).rowcount
     ctx.save(progress=75, stage="tokens")
+    # Sent mail is not a record of anything: the outbox keeps it 30 days (a closed account's goodbye mail included).
+    counts["mail"] = db.exec(  # type: ignore[call-overload]
+        delete(MailMessage).where(col(MailMessage.sent_at) < utcnow() - SENT_MAIL_RETENTION)
+    ).rowcount
     counts["jobs"] = db.exec(  # type: ignore[call-overload]
         delete(Job).where(
             col(Job.status).in_([s.value for s in FINISHED]),

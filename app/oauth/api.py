@@ -14,7 +14,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from flask import Blueprint, Response, abort, jsonify, make_response, request
+from flask import Blueprint, Response, abort, current_app, jsonify, make_response, request
 from sqlmodel import Session, col, func, select
 
 from app import throttle
@@ -29,7 +29,7 @@ from app.inbox.models import Notice
 from app.ledger.models import RecordKind
 from app.ledger.services import history
 from app.oauth.models import OAuthClient, OAuthToken
-from app.oauth.scopes import NOTICES, items_of
+from app.oauth.scopes import NOTICES, client_items
 from app.oauth.server import find_token, issuer
 from app.oauth.subjects import pairwise_subject
 from app.sessions import hash_token
@@ -65,9 +65,14 @@ def bearer() -> tuple[OAuthToken, OAuthClient, Resident]:
         response = make_response(jsonify(error="invalid_request", error_description="A bearer token is required."), 401)
         response.headers["WWW-Authenticate"] = f'Bearer realm="{REALM}"'
         abort(response)
+    refusals = _refusals()
+    digest = hash_token(value.strip())
+    waiting = refusals.retry_after(digest)
+    if waiting is not None:  # refused a moment ago and still within its Retry-After: no database work at all
+        _too_many(waiting)
     session = get_session()
     token = find_token(value.strip())
-    if token is None or token.access_token_digest != hash_token(value.strip()):
+    if token is None or token.access_token_digest != digest:
         fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
     if token.revoked_reason == "consent_withdrawn":
         # Said plainly, so the client stops (a refresh would not help) instead of retrying.
@@ -78,11 +83,22 @@ def bearer() -> tuple[OAuthToken, OAuthClient, Resident]:
     resident = session.get(Resident, token.resident_id)
     if client is None or client.disabled_at is not None or resident is None:
         fail(401, "invalid_token", "The access token is unknown, expired or revoked.")
-    _limit(session, client.client_id, str(resident.id))
+    _limit(session, client.client_id, str(resident.id), digest)
     return token, client, resident
 
 
-def _limit(session: Session, client_id: str, resident_id: str) -> None:
+def _refusals() -> throttle.RefusalMemo:
+    return current_app.extensions.setdefault("api_refusals", throttle.RefusalMemo())  # type: ignore[no-any-return]
+
+
+def _too_many(retry_after: int) -> NoReturn:
+    response = make_response(jsonify(error="rate_limited", error_description="Too many requests: slow down and "
+                                                                              "retry after the given seconds."), 429)
+    response.headers["Retry-After"] = str(retry_after)
+    abort(response)
+
+
+def _limit(session: Session, client_id: str, resident_id: str, digest: str) -> None:
     """429 with Retry-After past the client's requests a minute, or its requests a minute about one resident."""
     settings, minute = current_settings(), timedelta(minutes=1)
     try:
@@ -91,23 +107,21 @@ def _limit(session: Session, client_id: str, resident_id: str) -> None:
                       throttle.Limit(throttle.bucket("api:account", f"{client_id}:{resident_id}"),
                                      settings.api_requests_per_account, minute))
     except RateLimited as error:
-        response = make_response(jsonify(error="rate_limited", error_description="Too many requests: slow down and "
-                                                                                  "retry after the given seconds."), 429)
-        response.headers["Retry-After"] = str(error.retry_after)
-        abort(response)
+        _refusals().refuse(digest, error.retry_after)
+        _too_many(error.retry_after)
     session.commit()  # counted even when the request then fails (a scope or consent error rolls its work back)
 
 
 @bp.route("/me")
 def me() -> Response:
     token, client, resident = bearer()
-    granted = items_of(token.scope_list())
+    session = get_session()
+    granted = client_items(session, token.scope_list())
     asked = request.args.get("items")
     requested = [key for key in (asked.split(",") if asked else granted) if key]
     outside = [key for key in requested if key not in granted]
     if outside or not requested:
         fail(403, "insufficient_scope", "An item asked for is not in the token's scope.", scope=outside)
-    session = get_session()
     try:
         values, record = enforce.use_recorded(
             session, resident=resident, recipient=client.recipient_key, purpose=client.purpose_key, items=requested,

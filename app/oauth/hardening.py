@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from authlib.oauth2.rfc6749 import InvalidRequestError
+from authlib.oauth2.rfc6749 import InvalidGrantError, InvalidRequestError
 from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7636.challenge import compare_s256_code_challenge
 from authlib.oauth2.rfc9207 import IssuerParameter
@@ -44,6 +44,12 @@ class S256CodeChallenge(CodeChallenge):
     def validate_code_verifier(self, grant: Any, result: Any) -> None:
         if not grant.request.form.get("code_verifier"):
             raise InvalidRequestError("Missing 'code_verifier'")
+        code = grant.request.authorization_code
+        # A code stored with another method (`plain`, from before this check or planted) is not redeemable: authlib
+        # would raise a RuntimeError (a 500) for a method missing from CODE_CHALLENGE_METHODS. A code without a
+        # challenge is left to authlib, which refuses a verifier for it (RFC 9700 §4.8: invalid_request).
+        if self.get_authorization_code_challenge(code) and self.get_authorization_code_challenge_method(code) != "S256":
+            raise InvalidGrantError(description="The code was not issued with an S256 challenge.")
         super().validate_code_verifier(grant, result)
 
 

@@ -9,7 +9,9 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.accounts.models import Resident
+from app.consent.catalogue import items_by_key
 from app.consent.enforce import live_consents
+from app.consent.models import Sensitivity
 from app.oauth.models import OAuthClient
 
 NOTICES = "notices"  # may send the resident notices; granted with any item, never on its own
@@ -17,6 +19,14 @@ NOTICES = "notices"  # may send the resident notices; granted with any item, nev
 
 def items_of(scopes: Iterable[str]) -> list[str]:
     return [scope for scope in scopes if scope != NOTICES]
+
+
+def client_items(session: Session, scopes: Iterable[str]) -> list[str]:
+    """The items a client's token may read: its scope's items but the 要配慮 ones. No client is registered for one
+    (app/oauth/clients.py), so this matters only for a scope a bug or an older registration left behind: such an
+    item leaves only through the bank's own screens, after a fresh login and its own box (B5)."""
+    special = {key for key, item in items_by_key(session).items() if item.sensitivity == Sensitivity.SPECIAL}
+    return [item for item in items_of(scopes) if item not in special]
 
 
 def consent_still_live(session: Session, resident: Resident, client: OAuthClient, scopes: Iterable[str]) -> bool:

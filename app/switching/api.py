@@ -24,7 +24,7 @@ from app.extensions import csrf
 from app.oauth.api import bearer, fail, json_body
 from app.oauth.client_auth import client_keys
 from app.oauth.models import OAuthClient
-from app.oauth.scopes import items_of
+from app.oauth.scopes import client_items, items_of
 from app.oauth.server import issuer
 from app.switching import manifest as manifests
 from app.switching import registry, transfers
@@ -176,7 +176,7 @@ def transfer_items(job_id: str) -> Response:
         fail(400, "invalid_request", f"cursor is a number from a previous page; limit is 1 to {MAX_PAGE}.")
     try:
         page = transfers.release_page(session, resident, job, after=int(cursor), limit=int(limit),
-                                      client_id=client.client_id, scope=items_of(token.scope_list()))
+                                      client_id=client.client_id, scope=client_items(session, token.scope_list()))
     except ConsentRequired:
         fail(403, "consent_required", "The resident withdrew the consent for this transfer.")
     except transfers.WrongState:

@@ -1,5 +1,5 @@
 """The security log is tamper-evident (issue 14, G3/G6): the database refuses to change or delete audit events and
-anchors, the hourly job signs chained anchors over the events, and `flask audit verify` names the first anchor
+anchors, the job every five minutes signs chained anchors over the events, and `flask audit verify` names the first anchor
 whose events were changed, deleted or inserted behind it (by someone who dropped the triggers: a DBA)."""
 
 from __future__ import annotations
@@ -148,11 +148,11 @@ def test_a_removed_anchor_breaks_the_chain_at_its_successor(app, db):
     assert not result.ok and result.broken_anchor == second.id and result.reason == AuditBreak.CHAIN
 
 
-def test_the_anchor_is_an_hourly_job_and_a_rerun_without_new_events_makes_none(app, db):
+def test_the_anchor_is_a_five_minute_job_and_a_rerun_without_new_events_makes_none(app, db):
     registry = load_registry()
     assert KIND in registry.handlers
     (task,) = [t for t in registry.periodic if t.kind == KIND]
-    assert task.every == timedelta(hours=1)
+    assert task.every == timedelta(minutes=5)
     events(db, 2)
     db.commit()
     anchors_before = len(db.exec(select(AuditAnchor)).all())

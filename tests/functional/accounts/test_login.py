@@ -66,6 +66,24 @@ def test_logout_is_post_only_and_kills_the_server_session(client, csrf, login, d
     assert replay.headers["Location"].startswith("/login")
 
 
+def test_a_logged_out_cookie_replayed_by_htmx_gets_401_with_hx_redirect(client, csrf, login):
+    """A1: the cookie captured before logout, replayed on the htmx fragments the pages poll or swap in."""
+    resident = ResidentFactory()
+    login(client, resident)
+    fragments = ["/my-data/history?kind=provision", "/pass/"]
+    for path in fragments:
+        assert client.get(path, headers={"HX-Request": "true"}).status_code == 200
+    cookie = client.get_cookie("azukari_session").value
+    assert client.post("/logout", data={"csrf_token": csrf(client, "/settings")}).status_code == 303
+    client.set_cookie("azukari_session", cookie, domain="localhost")
+    for path in fragments:
+        replay = client.get(path, headers={"HX-Request": "true"})
+        assert replay.status_code == 401, path
+        assert "Location" not in replay.headers
+        assert replay.headers["HX-Redirect"].startswith("/login")
+        assert resident.email not in replay.get_data(as_text=True)
+
+
 def test_expired_session_sends_htmx_requests_to_login_with_401(client, login):
     resident = ResidentFactory()
     login(client, resident)

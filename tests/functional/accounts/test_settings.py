@@ -42,6 +42,25 @@ def test_a_post_with_stale_authentication_does_not_change_anything(client, csrf,
         assert verify_password(resident.password_hash, DEFAULT_PASSWORD)
 
 
+def test_a_stale_email_change_post_changes_nothing_and_tells_no_one(client, csrf, login, db):
+    """A5: the email change is a step-up action: a POST with a sign-in older than 5 minutes is sent to /reauth."""
+    resident = ResidentFactory()
+    old = resident.email
+    login(client, resident, authenticated_ago=timedelta(minutes=5, seconds=30))
+    token = csrf(client, "/settings")
+    response = client.post("/settings/email", data={"csrf_token": token, "email": "thief@example.jp"})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/reauth?next=")
+    db.refresh(resident)
+    assert resident.email == old
+    assert db.exec(select(MailMessage).where(MailMessage.to == old)).first() is None
+    # Within the 5 minutes the same POST does change it (so the refusal above is the step-up, not the form).
+    login(client, resident, authenticated_ago=timedelta(minutes=4))
+    done = client.post("/settings/email", data={"csrf_token": csrf(client, "/settings"), "email": "moved@example.jp"})
+    assert done.status_code == 303 and done.headers["Location"] == "/settings"
+    db.refresh(resident)
+    assert resident.email == "moved@example.jp"
+
+
 def test_changing_the_password_ends_the_other_sessions_but_not_this_one(client, other_client, csrf, login, db):
     resident = ResidentFactory()
     login(client, resident)

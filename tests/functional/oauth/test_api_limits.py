@@ -42,3 +42,23 @@ def test_refused_calls_still_count(app, db, city, hanako_browser, settings, monk
     assert city.me(token, items="birth_dates").status_code == 403  # outside the token's scope: refused, counted
     assert city.me(token).status_code == 200
     assert city.me(token).status_code == 429
+
+
+def test_a_refused_token_is_refused_again_from_memory_without_the_database(app, db, city, hanako_browser, settings,  # type: ignore[no-untyped-def]
+                                                                            monkeypatch) -> None:
+    """Within its Retry-After, a token the limit refused is answered 429 before any query (bench/bench_api_fairness.py
+    measures what that saves another client); another client's token still goes through the database."""
+    from app.oauth import api
+
+    key = new_key()
+    with app.app_context():
+        register_city(db, key, client_id="patient-city")
+    other = RecipientSystem("patient-city", key, settings.public_url.rstrip("/"), app.test_client())
+    token, other_token = _token(city, hanako_browser), _token(other, hanako_browser)
+    monkeypatch.setattr(settings, "api_requests_per_client", 1)
+    assert [city.me(token).status_code for _ in range(2)] == [200, 429]
+    looked_up = []
+    monkeypatch.setattr(api, "find_token", lambda value: looked_up.append(value))  # (None: unknown, were it asked)
+    again = city.me(token)
+    assert again.status_code == 429 and 1 <= int(again.headers["Retry-After"]) <= 60 and looked_up == []
+    assert other.me(other_token).status_code == 401 and looked_up  # (the stub answers "unknown": it was asked)
