@@ -14,7 +14,7 @@ from flask import Blueprint, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import auth
+from app import auth, disclosure
 from app.accounts.forms import EmptyForm
 from app.consent import catalogue
 from app.db import get_session
@@ -177,8 +177,9 @@ def withdraw(key: str):  # type: ignore[no-untyped-def]
 @admin_bp.route("/")
 def admin_index():  # type: ignore[no-untyped-def]
     surveys = services.all_surveys(get_session(), listed_only=False)
-    return render("operator/surveys.html", console="operator", surveys=surveys, form=EmptyForm(),
-                  counts=analysis.submission_counts(get_session()))
+    # The answers sent are a count of people like the analysts' (app/disclosure): 1 to 9 is hidden here too.
+    counts = {key: disclosure.shown_count(count) for key, count in analysis.submission_counts(get_session()).items()}
+    return render("operator/surveys.html", console="operator", surveys=surveys, form=EmptyForm(), counts=counts)
 
 
 @admin_bp.post("/<key>/<any(open, closed):status>")

@@ -102,7 +102,7 @@ def test_the_list_shows_every_survey_that_is_not_a_draft(client, analyst, survey
     assert "later_pilot" not in text
     assert "Pre-pilot survey (test)" in text and "Post-pilot survey (test)" in text
     row = text.split('id="survey-pre_pilot"')[1].split("</tr>")[0]
-    assert "Taking answers" in row and "<td>12</td>" in row
+    assert "Taking answers" in row and '<td data-count="12">12</td>' in row
     assert 'href="/analysts/surveys/pre_pilot"' in row
     assert 'href="/analysts/surveys/pre_pilot/responses.csv"' in row and 'href="/analysts/surveys/pre_pilot/summary.csv"' in row
     assert "Closed" in text.split('id="survey-post_pilot"')[1].split("</tr>")[0]
@@ -114,7 +114,8 @@ def test_a_survey_with_fewer_than_10_answers_shows_the_count_hidden(client, db, 
     db.flush()
     add_submissions(db, "pre_pilot", [pre_answers(i) for i in range(9)])
     row = page(client.get(LIST)).split('id="survey-pre_pilot"')[1].split("</tr>")[0]
-    assert "<td>9</td>" not in row and row.count("Hidden (fewer than 10)") == 2  # the count and the rate
+    assert ">9<" not in row and row.count("Hidden (fewer than 10)") == 2  # the count and the rate
+    assert '<td data-count="hidden">Hidden (fewer than 10)</td>' in row
     text = page(client.get(PRE))
     assert ("This table is not shown: it is about fewer than 10 people, or its small counts could be worked out from "
             "its total.") in text
@@ -134,7 +135,7 @@ def test_the_report_shows_the_counts_charts_and_tables(client, analyst, surveys)
     assert response.status_code == 200
     text = page(response)
     assert "<h1 class=\"page-title\">Pre-pilot survey (test)</h1>" in text
-    assert '<p class="stat__value">12</p>' in text  # answers sent
+    assert '<p class="stat__value" data-count="12">12</p>' in text  # answers sent
     # kids: 10 one, 2 none -> "none" hidden with "one" (the complementary cell): the chart says so
     kids = text.split('id="question-kids"')[1].split('class="result"')[0]
     assert '<svg class="chart__svg"' in kids and 'role="img"' in kids and 'viewBox="0 0 300' in kids
@@ -143,7 +144,7 @@ def test_the_report_shows_the_counts_charts_and_tables(client, analyst, surveys)
     assert "<table class=\"data-table\">" in kids and '<th scope="row">One</th>' in kids
     # trust: 6 at 2, 6 at 3 -> both hidden; the 0s are shown
     trust = text.split('id="question-trust"')[1].split('class="result"')[0]
-    assert '<th scope="row">1 Strongly disagree</th><td>0</td>' in trust
+    assert '<th scope="row">1 Strongly disagree</th><td data-count="0">0</td>' in trust
     # recommend: 8 at 10 and 4 at 6, hidden in different NPS groups -> no score
     recommend = text.split('id="question-recommend"')[1].split('class="result"')[0]
     assert "Net Promoter Score" in recommend and "has fewer than 10 people" in recommend
@@ -164,7 +165,7 @@ def test_the_report_pairs_the_pre_and_post_answers(client, analyst, surveys):
     assert '<p class="stat__value">+1.6</p>' in trust
     assert '<svg class="chart__svg"' in trust and "Higher after the pilot" in trust
     area = changes.split('id="change-area"')[1].split('class="result"')[0]
-    assert '<table class="data-table cross-table">' in area and "<td>10</td>" in area
+    assert '<table class="data-table cross-table">' in area and '<td data-count="10">10</td>' in area
     # the pre-pilot report shows the same section
     assert 'id="change-trust"' in page(client.get(PRE))
 
