@@ -76,11 +76,14 @@ consent = AppGroup("consent", help="The consent catalogue.")
 @consent.command("load-catalogue", help="Add what is missing from app/consent/data/catalogue.toml (idempotent).")
 def consent_load_catalogue() -> None:
     from app.consent.catalogue import load_catalogue
+    from app.consent.special_care import UnlistedSpecialCareItem
 
     session = get_database().new_session()
     try:
         counts = load_catalogue(session)
         session.commit()
+    except UnlistedSpecialCareItem as refused:  # a 要配慮 item outside the 指針 Ver3.0 list (B5): nothing added
+        raise click.ClickException(str(refused)) from None
     finally:
         session.close()
     click.echo("catalogue: " + ", ".join(f"{count} {what}" for what, count in counts.items()) + " added")
@@ -182,7 +185,7 @@ def demo_pilot(households: int, months: int) -> None:
             released.append(ebpm.release(session, month,
                                           recompute=created["households"] > 0 and ebpm.kept(session, month) is not None))
             session.commit()
-    except ebpm.ReleaseRefused as refused:
+    except (ebpm.ReleaseRefused, ebpm.RulesNotApproved) as refused:
         raise click.ClickException(str(refused)) from None
     finally:
         session.close()

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     trusted_proxies: int = 0
     # Where residents write for help, complaints and disclosure requests (shown in mails and pages).
     support_email: str = "azukari-support@example.jp"
+    # The bank's operator as a recipient confirms it under APPI 法30条 (name, address, representative): sent with every
+    # provision of the resource API (`provided_by`, docs/oauth.md). Demo values; production sets the registered ones.
+    bank_legal_name: str = "Azukari 情報銀行（運営事業者）"
+    bank_address: str = "千葉県柏市若柴178番地4（デモ）"
+    bank_representative: str = "代表者（デモ）"
 
     # "fast" is for tests only (argon2id with tiny costs); refused in production.
     password_hash_profile: Literal["strong", "fast"] = "strong"
@@ -183,6 +188,10 @@ class Settings(BaseSettings):
                 raise InsecureSettings("PASSWORD_HASH_PROFILE must be 'strong' in production.")
             if self.fault_kill_at:
                 raise InsecureSettings("FAULT_KILL_AT is for the tests' fault injection; unset it in production.")
+            if "（デモ）" in self.bank_address + self.bank_representative:
+                # (what every recipient is told under APPI 法30条: the registered facts, never the demo's)
+                raise InsecureSettings("BANK_LEGAL_NAME, BANK_ADDRESS and BANK_REPRESENTATIVE must be the operator's "
+                                       "registered ones in production.")
             for issuer, secret in (
                 (self.smart_life_pass_issuer, self.smart_life_pass_client_secret),
                 (self.mynaportal_issuer, self.mynaportal_client_secret),

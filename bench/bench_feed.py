@@ -69,6 +69,8 @@ def production_env(database_url: str, instance: Path) -> dict[str, str]:
         "SMTP_HOST": "127.0.0.1",
         "PUBLIC_URL": "https://azukari.bench.invalid",
         "INSTANCE_PATH": str(instance),
+        "BANK_LEGAL_NAME": "株式会社ベンチ情報銀行", "BANK_ADDRESS": "千葉県柏市若柴1番地（ベンチ）",
+        "BANK_REPRESENTATIVE": "代表取締役 ベンチ",
     }
 
 

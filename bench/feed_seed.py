@@ -42,6 +42,7 @@ from app.household.ages import japan_today
 from app.household.smart_life_pass import HEALTH_DAYS
 from app.ledger.chain import ZERO_HASH, new_salt, normalise_payload, payload_digest, record_hash
 from app.ledger.models import RecordKind
+from app.recommend import rules
 from app.sessions import hash_token
 
 EMAIL_DOMAIN = "bench.example.jp"  # how the benchmark finds its own residents again
@@ -57,8 +58,10 @@ def _json(value: Any) -> str:
 
 
 def offer_the_feed(session: Session) -> list[OfferView]:
-    """The ethics board's approvals and the two offers the feed reads, active, as the operator records them."""
-    for kind, key in {("recipient", BANK), *(("purpose", purpose) for _, purpose in FEED_OFFERS)}:
+    """The ethics board's approvals (with the feed's profiling rules, security anchor G6) and the two offers the feed
+    reads, active, as the operator records them."""
+    approvals = {("recipient", BANK), *(("purpose", purpose) for _, purpose in FEED_OFFERS)}
+    for kind, key in sorted(approvals | {(rules.KIND, rule.subject) for rule in rules.current_rules()}):
         if catalogue.approval_of(session, kind, key) is None:
             catalogue.record_approval(session, actor=ACTOR, kind=kind, key=key, approved_on=date.today(),
                                       minutes_ref="benchmark")

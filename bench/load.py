@@ -48,6 +48,7 @@ from app.oauth.server import ACCESS_TOKEN_LIFETIME, digest
 from app.partners.models import Partner
 from app.passes import codes
 from app.passes import services as passes
+from app.recommend import rules
 from app.sessions import hash_token
 from app.staff.models import StaffMember, StaffRole
 
@@ -136,7 +137,9 @@ def make_passes(session: Any, count: int) -> list[tuple[str, str]]:
 
 
 def activate(session: Any, recipient: str, purpose: str) -> catalogue.OfferView:
-    for kind, key in (("recipient", recipient), ("purpose", purpose)):
+    # The feed's profiling rules too (security anchor G6): without them the feed is listed, not personalised.
+    for kind, key in (("recipient", recipient), ("purpose", purpose),
+                      *((rules.KIND, rule.subject) for rule in rules.current_rules())):
         if catalogue.approval_of(session, kind, key) is None:
             catalogue.record_approval(session, actor="bench-load", kind=kind, key=key, approved_on=date.today(),
                                       minutes_ref="benchmark")

@@ -1,4 +1,5 @@
-"""The operator's catalogue console: the ethics board's approvals, and which offers reach residents."""
+"""The operator's catalogue console: the ethics board's approvals (recipients, purposes and the profiling rules'
+current versions), and which offers reach residents."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from wtforms import SelectChoice
 
 from app import auth
 from app.accounts.forms import EmptyForm
-from app.consent import catalogue
+from app.consent import catalogue, special_care
 from app.consent.forms import OfferForm, PurposeForm, RecipientForm
 from app.consent.models import DataItem, EthicsApproval, Offer, Purpose, Recipient
 from app.db import get_session
 from app.errors import DomainError, NotFound
 from app.htmx import render
+from app.recommend import rules
 from app.staff.models import StaffRole
 
 bp = Blueprint("catalogue", __name__, url_prefix="/operator/catalogue")
@@ -28,7 +30,9 @@ def _offer_form(db) -> OfferForm:  # type: ignore[no-untyped-def]
     form = OfferForm(prefix="offer")
     form.recipient.choices = [SelectChoice(r.key, r.legal_name) for r in db.exec(select(Recipient).order_by(Recipient.key))]
     form.purpose.choices = [SelectChoice(p.key, p.name_ja) for p in db.exec(select(Purpose).order_by(Purpose.key))]
-    form.items.choices = [SelectChoice(i.key, i.name_ja) for i in db.exec(select(DataItem).order_by(DataItem.key))]
+    # Never a 要配慮 item outside the 指針 Ver3.0 list (B5): it cannot be picked, so it is not a choice.
+    form.items.choices = [SelectChoice(i.key, i.name_ja) for i in db.exec(select(DataItem).order_by(DataItem.key))
+                          if special_care.pickable(i)]
     return form
 
 
@@ -47,6 +51,7 @@ def index(recipient_form: RecipientForm | None = None, purpose_form: PurposeForm
         items=list(db.exec(select(DataItem).order_by(DataItem.key))),
         recipients=list(db.exec(select(Recipient).order_by(Recipient.key))),
         purposes=list(db.exec(select(Purpose).order_by(Purpose.key))),
+        profiling_rules=rules.current_rules(),
         offers=catalogue.all_offers(db),
         approvals=approvals,
         form=EmptyForm(),

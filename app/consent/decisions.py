@@ -16,7 +16,7 @@ from app.accounts.models import Resident
 from app.audit import EventTag
 from app.config import Settings
 from app.consent import receipts
-from app.consent.catalogue import OfferView
+from app.consent.catalogue import OfferView, items_by_key
 from app.consent.events import ConsentGiven, ConsentWithdrawn, consent_given, consent_withdrawn
 from app.consent.models import BANK, ConsentReceipt, Grant, Recipient, Sensitivity
 from app.db import utcnow
@@ -58,7 +58,8 @@ def _receipt(session: Session, settings: Settings, resident: Resident, view: Off
              event: str, now: datetime, expiry: datetime | None) -> ConsentReceipt:
     record_id = uuid.uuid4()
     controller = session.get(Recipient, BANK) or view.recipient
-    chosen = [item for item in view.items if item.key in items]
+    known = items_by_key(session)  # a withdrawn item the screens no longer offer (B5) is still named on its receipt
+    chosen = [known[key] for key in view.offer.items if key in items and key in known]
     body = receipts.build(record_id=record_id, subject=resident.principal, event=event, at=now, expiry=expiry,
                           controller=controller, recipient=view.recipient, purpose=view.purpose, items=chosen,
                           withdraw_url=settings.absolute_url("/consents"))
@@ -83,8 +84,9 @@ def _receipt(session: Session, settings: Settings, resident: Resident, view: Off
 def grant(session: Session, settings: Settings, *, resident: Resident, view: OfferView, items: Collection[str],
           special_confirmed: bool = False, now: datetime | None = None, ip: str | None = None) -> ConsentReceipt:
     now = now or utcnow()
-    chosen = [key for key in view.offer.items if key in set(items)]
-    if set(items) - set(view.offer.items):
+    offered = [item.key for item in view.items]  # the offer's items but a 要配慮 one outside the 指針 list (B5)
+    chosen = [key for key in offered if key in set(items)]
+    if set(items) - set(offered):
         raise ItemNotOffered()
     if not chosen:
         raise NothingChosen()
@@ -143,7 +145,8 @@ def renew(session: Session, settings: Settings, *, resident: Resident, view: Off
     now = now or utcnow()
     lock_chain(session, resident.principal)
     current = grants_for(session, resident, view.recipient.key, view.purpose.key)
-    items = [key for key in view.offer.items if current.get(key) and current[key].granted]
+    # Only what may still be picked is renewed: a 要配慮 item outside the 指針 list (B5) runs out, never renewed.
+    items = [item.key for item in view.items if current.get(item.key) and current[item.key].granted]
     if not items:
         return None
     if not special_confirmed and any(i.key in items and i.sensitivity == Sensitivity.SPECIAL for i in view.items):

@@ -16,9 +16,10 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, col, select
 
 from app.accounts.models import Resident
+from app.consent import special_care
 from app.consent.catalogue import items_by_key
 from app.consent.items import resolve_many
-from app.consent.models import BANK, Grant, Offer, Purpose, Recipient
+from app.consent.models import BANK, DataItem, Grant, Offer, Purpose, Recipient, Sensitivity
 from app.db import in_values, utcnow
 from app.errors import DomainError
 from app.household.services import today
@@ -63,11 +64,20 @@ def live_consents_many(session: Session, resident_ids: Sequence[uuid.UUID], reci
     rows = session.execute(
         select(Grant.resident_id, Grant.item_key, Grant.decided_at, Grant.expires_at, Grant.receipt_id)
         .where(in_values(session, col(Grant.resident_id), found), Grant.recipient_key == recipient,
-               Grant.purpose_key == purpose, col(Grant.item_key).in_(offer.items), col(Grant.granted).is_(True),
+               Grant.purpose_key == purpose, col(Grant.item_key).in_(_servable(session, offer.items)),
+               col(Grant.granted).is_(True),
                col(Grant.expires_at) > now))  # is_live, in SQL: granted, with an end, not yet ended
     for resident_id, item_key, decided_at, expires_at, receipt_id in rows:
         found[resident_id][item_key] = LiveGrant(item_key, decided_at, expires_at, receipt_id)
     return found
+
+
+def _servable(session: Session, keys: Sequence[str]) -> list[str]:
+    """The offer's items but a 要配慮 one outside the 指針 Ver3.0 list (B5): such an item is never served, whatever
+    grant a row made before the list (or by hand) may still hold."""
+    special = session.exec(select(DataItem).where(DataItem.sensitivity == Sensitivity.SPECIAL.value))
+    blocked = {item.key for item in special if not special_care.pickable(item)}
+    return [key for key in keys if key not in blocked]
 
 
 def use(session: Session, *, resident: Resident, recipient: str, purpose: str, items: Sequence[str],

@@ -13,6 +13,8 @@ _signals = Namespace()
 consent_withdrawn = _signals.signal("consent-withdrawn")
 # sender: the app; keywords `session` (the grant's transaction) and `change` (a ConsentGiven)
 consent_given = _signals.signal("consent-given")
+# sender: the app; keywords `session` (the approval's transaction), `kind` and `key` (what the board approved)
+ethics_approval_recorded = _signals.signal("ethics-approval-recorded")
 
 
 @dataclass(frozen=True)

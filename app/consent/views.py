@@ -72,7 +72,7 @@ def grant(offer_id: int):  # type: ignore[no-untyped-def]
     form = EmptyForm()
     if not form.validate_on_submit():
         return redirect(url_for("consent.index"), code=303)
-    items = view.offer.items if request.form.get("all") else request.form.getlist("items")
+    items = [item.key for item in view.items] if request.form.get("all") else request.form.getlist("items")
     guard = _special_care_step_up(view, items)
     if guard is not None:
         return guard

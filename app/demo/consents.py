@@ -1,5 +1,5 @@
-"""Demo consents: the catalogue approved and offered, and hanako's household with a few decisions and one use,
-so a fresh demo database has receipts and a non-empty ledger."""
+"""Demo consents: the catalogue and the profiling rules' current versions approved, the catalogue offered, and
+hanako's household with a few decisions and one use, so a fresh demo database has receipts and a non-empty ledger."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from app.config import Settings
 from app.consent import catalogue, decisions, enforce
 from app.consent.models import Grant, Offer, Purpose, Recipient
 from app.household.models import Child
+from app.recommend import rules
 
 DEMO_BOARD = (date(2026, 10, 1), "データ倫理審査会 2026年度第3回 議事録 DE-2026-03")
 HANAKO = "hanako@example.jp"
@@ -29,6 +30,12 @@ def seed_consents(session: Session, settings: Settings) -> dict[str, int]:
                 catalogue.record_approval(session, actor="demo-seed", kind=kind, key=row.key, approved_on=approved_on,
                                           minutes_ref=minutes)
                 created["approvals"] += 1
+    # The feed's rules as the code has them now (a changed rule is a new version: approved at the next seed).
+    for rule in rules.current_rules():
+        if catalogue.approval_of(session, rules.KIND, rule.subject) is None:
+            catalogue.record_approval(session, actor="demo-seed", kind=rules.KIND, key=rule.subject,
+                                      approved_on=approved_on, minutes_ref=minutes)
+            created["approvals"] += 1
     for offer in session.exec(select(Offer)):
         if not offer.active:
             catalogue.activate_offer(session, actor="demo-seed", offer=offer, active=True)

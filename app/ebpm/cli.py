@@ -27,7 +27,7 @@ def release_command(month: str | None, recompute: bool) -> None:
     try:
         made = services.release(session, month, recompute=recompute)
         session.commit()
-    except services.ReleaseRefused as refused:
+    except (services.ReleaseRefused, services.RulesNotApproved) as refused:
         session.rollback()
         raise click.ClickException(str(refused)) from None
     finally:

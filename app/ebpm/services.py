@@ -55,6 +55,15 @@ class ReleaseRefused(DomainError):
                  "in a figure, which would reveal them. It was not made.")
 
 
+class RulesNotApproved(DomainError):
+    """The release applies the eligibility rules (`eligible_services`): a profiling rule, which the data ethics board
+    approves per version (G6, app/recommend/rules.py)."""
+
+    status = 409
+    message = _l("The eligibility rules this release applies await the data ethics board's approval of their current "
+                 "version, so no release was made. The operator records the approval in the catalogue console.")
+
+
 def previous_month(day: date) -> str:
     """The month before the one of `day` (the one a release made on `day` is about)."""
     return months.shift(months.month_key(day), -1)
@@ -128,10 +137,15 @@ def kept(session: Session, month: str, indicator: str = MONTHLY) -> EbpmRelease 
 
 def release(session: Session, month: str, *, recompute: bool = False, now: datetime | None = None) -> EbpmRelease:
     """The month's release: the kept one, or (none kept, or `recompute`) made now.
-    Raises ReleaseRefused, with nothing read or recorded, when a recomputation would difference an earlier release."""
+    Raises ReleaseRefused, with nothing read or recorded, when a recomputation would difference an earlier release,
+    and RulesNotApproved before anything is read when the eligibility rules' version has no approval."""
     earlier = kept(session, month)
     if earlier is not None and not recompute:
         return earlier
+    from app.recommend import rules  # (the recommend package imports the consent and catalog ones, as this does)
+
+    if not rules.gate(session).allows(rules.ELIGIBILITY):
+        raise RulesNotApproved()
     with session.begin_nested():  # a refusal takes the reads and their ledger records back with it
         residents = list(session.exec(select(Resident).order_by(col(Resident.created_at), col(Resident.id))))
         read = enforce.use_recorded_many(

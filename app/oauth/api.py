@@ -3,7 +3,8 @@
 Every read goes through the consent door (`consent.enforce.use_recorded`): it checks live consent per item at
 that moment, returns only the consented items and writes the 第三者提供記録 in this request's transaction, which
 commits before the response leaves. Nothing outside the token's scope and the live consent is ever serialised.
-Errors follow RFC 6750, as JSON with only an `error` (and a description).
+Errors follow RFC 6750, as JSON with only an `error` (and a description). Every answer that provides data carries
+`provided_by` (app/consent/provenance.py): what the recipient needs for its APPI 法30条 確認.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlmodel import Session, col, func, select
 from app import throttle
 from app.accounts.models import Resident
 from app.config import current_settings
-from app.consent import enforce
+from app.consent import enforce, provenance
 from app.db import get_session, utcnow
 from app.errors import RateLimited
 from app.extensions import csrf
@@ -136,6 +137,8 @@ def me() -> Response:
         "withheld": [key for key in requested if key not in values],
         "provided_at": record.at.isoformat(),
         "record": record.seq,
+        # For the recipient's own 法30条 確認: who provides (the bank) and how the bank obtained each item (G1).
+        "provided_by": provenance.for_items(current_settings(), values),
     })
     response.headers["Cache-Control"] = "no-store"
     return response

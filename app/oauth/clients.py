@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from app import audit
 from app.audit import EventTag
 from app.consent.catalogue import items_by_key, offer_for
-from app.consent.models import Sensitivity
+from app.consent.models import DataItem, Sensitivity
 from app.db import utcnow
 from app.errors import Conflict, DomainError, NotFound
 from app.oauth.hardening import acceptable_redirect_uri
@@ -61,6 +61,11 @@ def parse_jwks(text: str) -> dict[str, Any] | None:
     if any(private in key for key in keys for private in ("d", "p", "q", "k")):
         raise InvalidClientRegistration(str(_l("The key set holds a private key: register only public keys.")))
     return document
+
+
+def registrable_items(session: Session) -> dict[str, DataItem]:
+    """The items the registry offers as scopes: never a 要配慮 one, listed in the 指針 Ver3.0 list or not (B5)."""
+    return {key: item for key, item in items_by_key(session).items() if item.sensitivity != Sensitivity.SPECIAL}
 
 
 def register(session: Session, registration: ClientRegistration, *, actor: str, ip: str | None = None,

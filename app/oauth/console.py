@@ -25,7 +25,7 @@ def index(error: str | None = None, status: int = 200):  # type: ignore[no-untyp
     session = get_session()
     return render("oauth/clients.html", status=status, console="operator", form=EmptyForm(), error=error,
                   clients=clients.all_clients(session), offers=catalogue.active_offers(session),
-                  items=catalogue.items_by_key(session), notices=NOTICES, values=request.form)
+                  items=clients.registrable_items(session), notices=NOTICES, values=request.form)
 
 
 @bp.route("/", methods=["POST"])

@@ -44,6 +44,9 @@ from app.recommend.spans import UnreadableRule, add_months
 __all__ = ["CheckReason", "Reason", "ServiceResult", "Status", "evaluate", "SOON_HORIZON_MONTHS"]
 
 SOON_HORIZON_MONTHS = 6
+# Part of the rules' version, which the data ethics board approves (security anchor G6; app/recommend/rules.py adds
+# the catalogue file's date): raised by hand when the engine's reading of the rules, or SOON_HORIZON_MONTHS, changes.
+REVISION = 1
 
 
 # Which child's answer is the household's: the first in this order.

@@ -6,6 +6,10 @@ day: the feed is kept per resident and day (`RecommendFeed`), so one computation
 purpose. What the resident did not consent to is not read; the feed then works with what it may use and says,
 per part, which items it used and which it is missing. A withdrawal drops the day's feed (`invalidate`), so the
 next view is computed again without the withdrawn items.
+
+A part whose profiling rule has no recorded approval of the data ethics board (security anchor G6; app/recommend/
+rules.py) reads nothing and is listed without personalisation (`personalised: false`; app/recommend/unpersonalised.py):
+`compute_many` is the one place that decides it, for visits and the daily batch alike.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogService, Cata
 from app.consent import enforce
 from app.consent.models import BANK
 from app.household.ages import BirthDate
+from app.recommend import rules, unpersonalised
 from app.recommend.eligibility import evaluate
 from app.recommend.household import ChildInput, HouseholdInput
 from app.recommend.models import RecommendFeed
@@ -68,13 +73,15 @@ def _household(values: dict[str, Any]) -> HouseholdInput:
 @dataclass
 class Catalogue:
     """The catalogue rows a feed is computed from, read once per batch as plain copies (the engines read their
-    attributes hundreds of thousands of times; an ORM attribute read costs more than a plain one), and the
-    eligibility memo shared by the batch's households (children born on the same day get the same answer)."""
+    attributes hundreds of thousands of times; an ORM attribute read costs more than a plain one), the profiling
+    rules the board approved (`gate`, read with them), and the eligibility memo shared by the batch's households
+    (children born on the same day get the same answer)."""
 
     services: list[Any]
     venues: list[Any]
     events: list[Any]
     coupons: list[Any]
+    gate: rules.Gate
     memo: dict[Any, Any] = field(default_factory=dict)
 
     @classmethod
@@ -86,7 +93,8 @@ class Catalogue:
                 statement = statement.where(model.status == ListingStatus.PUBLISHED)
             return _plain(session.exec(statement))
 
-        return cls(rows(CatalogService), rows(CatalogVenue), rows(CatalogEvent, True), rows(CatalogCoupon, True))
+        return cls(rows(CatalogService), rows(CatalogVenue), rows(CatalogEvent, True), rows(CatalogCoupon, True),
+                   rules.gate(session))
 
 
 def _plain(rows: Iterable[SQLModel]) -> list[SimpleNamespace]:
@@ -102,20 +110,49 @@ def compute(session: Session, resident: Resident, on: date) -> dict[str, Any]:
 def compute_many(session: Session, residents: Sequence[Resident], on: date,
                  catalogue: Catalogue | None = None) -> dict[uuid.UUID, dict[str, Any]]:
     """`compute` for many residents: two reads through the consent door for all of them (one record per resident
-    and purpose), then each feed."""
+    and purpose), then each feed. The G6 gate: a part whose profiling rule is not approved reads nothing (no
+    processing record) and is listed the same for everyone."""
     catalogue = catalogue or Catalogue.read(session)
-    service_reads = _read(session, residents, SERVICES_PURPOSE, SERVICE_ITEMS + SERVICE_EXTRA_ITEMS)
-    event_reads = _read(session, residents, EVENTS_PURPOSE, EVENT_ITEMS)
-    return {resident.id: _feed(catalogue, service_reads.get(resident.id), event_reads.get(resident.id), on)
-            for resident in residents}
+    eligibility, ranking = catalogue.gate.allows(rules.ELIGIBILITY), catalogue.gate.allows(rules.FEED_RANKING)
+    service_reads = (_read(session, residents, SERVICES_PURPOSE, SERVICE_ITEMS + SERVICE_EXTRA_ITEMS) if eligibility
+                     else {})
+    event_reads = _read(session, residents, EVENTS_PURPOSE, EVENT_ITEMS) if ranking else {}
+    listed_services = None if eligibility else _unpersonalised_services(catalogue, on)
+    listed_events = None if ranking else _unpersonalised_events(catalogue, on)
+    return {resident.id: {
+        "day": on.isoformat(),
+        "services": _services(catalogue, service_reads.get(resident.id), on) if eligibility else listed_services,
+        "events": _events(catalogue, event_reads.get(resident.id), on) if ranking else listed_events,
+    } for resident in residents}
 
 
-def _feed(catalogue: Catalogue, service_read: tuple[dict[str, Any], int] | None,
-          event_read: tuple[dict[str, Any], int] | None, on: date) -> dict[str, Any]:
+def _unpersonalised_services(catalogue: Catalogue, on: date) -> dict[str, Any]:
+    return {"results": unpersonalised.services(catalogue.services, on), "used": [], "missing": [], "record": None,
+            "personalised": False}
+
+
+def _unpersonalised_events(catalogue: Catalogue, on: date) -> dict[str, Any]:
+    return {"ranked": unpersonalised.events(catalogue.events, catalogue.venues, on, FEED_LIMIT),
+            "coupons": unpersonalised.coupons(catalogue.coupons, catalogue.venues, on, FEED_LIMIT),
+            "used": [], "missing": [], "record": None, "personalised": False}
+
+
+def _services(catalogue: Catalogue, service_read: tuple[dict[str, Any], int] | None, on: date) -> dict[str, Any]:
     service_values, service_record = service_read or ({}, None)
-    event_values, event_record = event_read or ({}, None)
     household = _household(service_values)
     results = evaluate(catalogue.services, household, on, memo=catalogue.memo) if "birth_dates" in service_values else []
+    # JSON-native as built (lists, strings, numbers): a kept feed read back equals a fresh one, which a test checks.
+    return {
+        "results": annotate_usage([_service_dict(result) for result in results],
+                                  service_values.get("service_usage_history"),
+                                  list(service_values.get("birth_dates") or ())),
+        "used": _held(service_values), "missing": [k for k in SERVICE_ITEMS if k not in service_values],
+        "record": service_record, "personalised": True,
+    }
+
+
+def _events(catalogue: Catalogue, event_read: tuple[dict[str, Any], int] | None, on: date) -> dict[str, Any]:
+    event_values, event_record = event_read or ({}, None)
     place = event_values.get("home_town") or {}
     births = tuple(parse_birth(text) for text in event_values.get("birth_dates") or ()) or None
     bands = tuple(event_values.get("age_bands") or ()) or None
@@ -124,22 +161,11 @@ def _feed(catalogue: Catalogue, service_read: tuple[dict[str, Any], int] | None,
                                  history=_history(event_values))
     events = score_events(catalogue.events, catalogue.venues, ranking_input, on, FEED_LIMIT) if event_read else []
     coupons = score_coupons(catalogue.coupons, catalogue.venues, ranking_input, on, FEED_LIMIT) if event_read else []
-    # JSON-native as built (lists, strings, numbers): a kept feed read back equals a fresh one, which a test checks.
     return {
-        "day": on.isoformat(),
-        "services": {
-            "results": annotate_usage([_service_dict(result) for result in results],
-                                      service_values.get("service_usage_history"),
-                                      list(service_values.get("birth_dates") or ())),
-            "used": _held(service_values), "missing": [k for k in SERVICE_ITEMS if k not in service_values],
-            "record": service_record,
-        },
-        "events": {
-            "ranked": [_ranked_dict(item) for item in events], "coupons": [_ranked_dict(item) for item in coupons],
-            "used": _held(event_values), "missing": [k for k in EVENT_ITEMS if k not in event_values
-                                                      and not (k == "age_bands" and births)],
-            "record": event_record,
-        },
+        "ranked": [_ranked_dict(item) for item in events], "coupons": [_ranked_dict(item) for item in coupons],
+        "used": _held(event_values), "missing": [k for k in EVENT_ITEMS if k not in event_values
+                                                  and not (k == "age_bands" and births)],
+        "record": event_record, "personalised": True,
     }
 
 
@@ -199,3 +225,9 @@ def catalogue_changed(session: Session, on: date) -> None:
     listing): the next visit computes the feed again from the catalogue as it is now. Earlier days' feeds are never
     shown again, so only that day's go."""
     session.execute(delete(RecommendFeed).where(RecommendFeed.day == on))  # type: ignore[arg-type]
+
+
+def rules_approved(session: Session) -> None:
+    """Forget every kept feed (the data ethics board's approval of a profiling rule was recorded): a feed listed
+    without personalisation while the rule waited is computed again, with it, at the next visit."""
+    session.execute(delete(RecommendFeed))

@@ -5,10 +5,14 @@ The daily job queues one job per part of the residents (by id), so that every wo
 goes in chunks of residents, each chunk one transaction with the job's checkpoint: a killed worker resumes after
 the last committed chunk, and a resident whose feed is already kept (computed by a visit, or by the killed run) is
 skipped, so nobody gets two records for one day from this job.
+
+A profiling rule without the data ethics board's approval of its version (security anchor G6) is not applied: the
+part's result names it under `skipped_rules`, and its feeds are listed without personalisation (feed.compute_many).
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -33,6 +37,8 @@ CHUNK = 500
 # every worker process takes a share: the batch uses as many cores as there are workers.
 PARTS = 8
 
+log = logging.getLogger(__name__)
+
 
 def precompute(ctx: JobContext) -> dict[str, Any]:
     """The day's batch: drop earlier days' feeds (never shown again) and queue one job per part."""
@@ -52,10 +58,17 @@ def precompute_part(ctx: JobContext) -> dict[str, Any]:
         ctx.save(stage="computing", checkpoint={"after": str(after), "computed": computed})
 
     after = ctx.checkpoint.get("after")
+    catalogue = Catalogue.read(ctx.session)
     computed = precompute_feeds(ctx.session, day, after=uuid.UUID(after) if after else None, low=low, high=high,
-                                computed=ctx.checkpoint.get("computed", 0), save=save)
+                                computed=ctx.checkpoint.get("computed", 0), save=save, catalogue=catalogue)
     ctx.save(progress=100, stage="done")
-    return {"day": day.isoformat(), "part": ctx.payload["part"], "computed": computed}
+    result: dict[str, Any] = {"day": day.isoformat(), "part": ctx.payload["part"], "computed": computed}
+    if catalogue.gate.unapproved:
+        # Not an error: the feeds are kept, listed without personalisation, until the board's approval is recorded.
+        result["skipped_rules"] = list(catalogue.gate.unapproved)
+        log.warning("recommend.precompute_feeds: profiling rules without approval skipped: %s",
+                    ", ".join(catalogue.gate.unapproved))
+    return result
 
 
 def part_bounds(part: int, parts: int) -> tuple[uuid.UUID, uuid.UUID | None]:
@@ -66,11 +79,11 @@ def part_bounds(part: int, parts: int) -> tuple[uuid.UUID, uuid.UUID | None]:
 
 def precompute_feeds(db: Session, day: date, *, after: uuid.UUID | None = None, low: uuid.UUID | None = None,
                      high: uuid.UUID | None = None, computed: int = 0,
-                     save: Callable[[uuid.UUID, int], None] | None = None) -> int:
+                     save: Callable[[uuid.UUID, int], None] | None = None, catalogue: Catalogue | None = None) -> int:
     """Compute and keep the feed of every resident without one for `day` whose id is in [low, high) and after
     `after`; `save` commits each chunk (the job's checkpoint). Returns how many feeds were computed, `computed`
-    included."""
-    catalogue = _with_shared_memo(Catalogue.read(db), day)
+    included. `catalogue`: as read by the caller (with the profiling rules' gate), else read here."""
+    catalogue = _with_shared_memo(catalogue or Catalogue.read(db), day)
     while residents := _next_chunk(db, day, after, low, high):
         keep_feeds(db, compute_many(db, residents, day, catalogue), day)
         after, computed = residents[-1].id, computed + len(residents)

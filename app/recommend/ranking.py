@@ -31,6 +31,8 @@ birthday), for the card's neutral note (ranking_text.MISSING_INPUT_NOTES).
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -44,9 +46,11 @@ from sqlmodel import Session, select
 
 from app.catalog.models import CatalogCoupon, CatalogEvent, CatalogVenue, ListingStatus
 from app.household.address import (
+    DETOUR_FACTOR,
     EVENTS_RING_KM,
     KASHIWA,
     NAGAREYAMA,
+    WALKING_METRES_PER_MINUTE,
     Town,
     WalkBand,
     find_town,
@@ -71,7 +75,7 @@ from app.recommend.ranking_age import (
     parse_trigger,
     target_ages,
 )
-from app.recommend.ranking_events import Occurrence, next_occurrence
+from app.recommend.ranking_events import STANDING_VALUE, Occurrence, next_occurrence
 from app.recommend.ranking_types import (
     INPUT_NAMES,
     ChildLike,
@@ -117,6 +121,33 @@ ACTIVE_COUPON_CATEGORIES = frozenset({"fitness", "community_health"})
 FRESH_DAYS = 14  # a coupon valid since fewer days than this is new
 # A venue whose coordinate may be off by more than this (catalogue coord_precision_m): its walk is "approximate".
 APPROXIMATE_COORDINATE_M = 500
+
+# The model's version, which the data ethics board approves (security anchor G6; app/recommend/rules.py). REVISION
+# is raised by hand when the model's logic changes; the digest follows its parameters by itself, so a changed weight,
+# tier or threshold is a new version, which the feed applies only once the board's approval of it is recorded.
+REVISION = 1
+
+
+def parameters() -> dict[str, Any]:
+    """Every parameter of the model (what the version's digest covers)."""
+    return {
+        "feed_limit": FEED_LIMIT, "horizon_days": HORIZON_DAYS, "standing_value": STANDING_VALUE,
+        "tier_offset": {tier.name: value for tier, value in TIER_OFFSET.items()},
+        "venue_penalties": [SECOND_AT_VENUE_PENALTY, THIRD_AT_VENUE_PENALTY],
+        "event_weights": dict(EVENT_WEIGHTS), "coupon_weights": dict(COUPON_WEIGHTS),
+        "walk_score": {str(band): value for band, value in WALK_SCORE.items()},
+        "ring_km": EVENTS_RING_KM, "detour_factor": DETOUR_FACTOR, "walking_m_per_minute": WALKING_METRES_PER_MINUTE,
+        "specificity_span_months": SPECIFICITY_SPAN_MONTHS, "history_saturation": HISTORY_SATURATION,
+        "generic_tags": sorted(GENERIC_TAGS), "health_low_below": HEALTH_LOW_BELOW, "health_span": HEALTH_SPAN,
+        "active_tags": sorted(ACTIVE_TAGS), "active_coupon_categories": sorted(ACTIVE_COUPON_CATEGORIES),
+        "fresh_days": FRESH_DAYS, "approximate_coordinate_m": APPROXIMATE_COORDINATE_M,
+    }
+
+
+def rules_version() -> str:
+    """REVISION, a dot and the first 8 hex digits of SHA-256 over the parameters (e.g. 1.e509f454)."""
+    digest = hashlib.sha256(json.dumps(parameters(), sort_keys=True).encode()).hexdigest()
+    return f"{REVISION}.{digest[:8]}"
 
 
 # --- what one computation shares -----------------------------------------------------------------------------

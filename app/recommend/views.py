@@ -78,6 +78,7 @@ class Card:
     used: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     categories: tuple[str, ...] = ()  # the service's category, the event's tags, the coupon's store category
+    personalised: bool = True  # False: its part's profiling rule awaits the ethics board (listed for everyone alike)
 
 
 def _resident():  # type: ignore[no-untyped-def]
@@ -131,11 +132,13 @@ def _service_cards(db: Session, part: dict[str, Any], brief: bool = False) -> li
             check_reasons=[str(CHECK_REASONS.get(code, code)) for code in result.get("check_reasons") or []],
             soon_from=_day(result.get("soon_from")), source_url=result.get("source_url") or service.source_url,
             last_checked=_day(result.get("last_checked")) or service.last_checked,
-            used=list(part["used"]), missing=list(part["missing"]), categories=(service.category,)))
+            used=list(part["used"]), missing=list(part["missing"]), categories=(service.category,),
+            personalised=part.get("personalised", True)))
     return cards
 
 
-def _ranked_cards(db: Session, items: list[dict[str, Any]], model: type[Any], not_consented: list[str]) -> list[Card]:
+def _ranked_cards(db: Session, items: list[dict[str, Any]], model: type[Any], not_consented: list[str],
+                  personalised: bool = True) -> list[Card]:
     """`missing` on a card: the consent items the ranking lacked that were not consented (one consented but with
     nothing held, a health score not brought in, is not for the consent screen to add). An item whose row is no
     longer published (a partner withdrew it after the feed was kept) is left out like a missing row, so its detail
@@ -154,7 +157,8 @@ def _ranked_cards(db: Session, items: list[dict[str, Any]], model: type[Any], no
             reasons=_reason_texts(item.get("reasons") or [], language), venue=venues.get(row.venue_id),
             starts_at=row.starts_at if is_event else None, used=list(item.get("used") or []),
             missing=[CONSENT_ITEM_OF_INPUT[key] for key in item.get("missing") or []
-                     if CONSENT_ITEM_OF_INPUT.get(key) in not_consented], categories=tuple(listing_categories(row))))
+                     if CONSENT_ITEM_OF_INPUT.get(key) in not_consented], categories=tuple(listing_categories(row)),
+            personalised=personalised))
     return cards
 
 
@@ -175,21 +179,30 @@ class FeedView:
     def missing_names(self, part: str) -> list[str]:
         return [self.item_names.get(key, key) for key in self.missing_of(part)]
 
+    def personalised(self, part: str) -> bool:
+        """False when the part's profiling rule awaits the data ethics board's approval (a feed kept before the
+        gate existed was personalised)."""
+        return bool(self.payload[part].get("personalised", True))
+
 
 def feed_view(db: Session, resident: Any, tab: str, brief: bool = False) -> FeedView:
     """The feed with the cards of `tab` (the others are not shown, so their rows are not read); `brief`: see
     `_service_cards`."""
     payload = feed_for(db, resident, today())
+    # "listed": every service, no status claimed (the eligibility rule awaits the ethics board; unpersonalised.py).
     by_status: dict[str, list[Card]] = {s: [] for s in ("soon", "eligible", "check", "done", "other_city",
-                                                        "not_eligible")}
+                                                        "not_eligible", "listed")}
     if tab == "services":
         for card in _service_cards(db, payload["services"], brief):
             by_status.setdefault(card.status, []).append(card)
         by_status["soon"].sort(key=lambda card: card.soon_from or date.max)
-    missing = payload["events"]["missing"]
-    events = _ranked_cards(db, payload["events"]["ranked"], CatalogEvent, missing) if tab == "events" else []
-    coupons = _ranked_cards(db, payload["events"]["coupons"], CatalogCoupon, missing) if tab == "coupons" else []
-    impressions.record(db, resident.id, impressions.shown_of(by_status, events, coupons), today())
+    missing, ranked = payload["events"]["missing"], payload["events"].get("personalised", True)
+    events = _ranked_cards(db, payload["events"]["ranked"], CatalogEvent, missing, ranked) if tab == "events" else []
+    coupons = (_ranked_cards(db, payload["events"]["coupons"], CatalogCoupon, missing, ranked) if tab == "coupons"
+               else [])
+    # Only what was recommended is evidence for the statistics: a list by date for everyone is not.
+    shown = impressions.shown_of(by_status, events, coupons) if ranked else impressions.shown_of(by_status, [], [])
+    impressions.record(db, resident.id, shown, today())
     return FeedView(tab=tab, payload=payload, services=by_status, events=events, coupons=coupons,
                     item_names=_item_names(db), labels=_why_labels())
 
@@ -197,7 +210,8 @@ def feed_view(db: Session, resident: Any, tab: str, brief: bool = False) -> Feed
 def _why_labels() -> dict[str, str]:
     return {"why": _("Why is this recommended?"), "to_check": _("To check:"), "used": _("Data used (with your consent):"),
             "none": _("none"), "if_shared": _("Only if you choose to share it:"), "consents": _("Consents"),
-            "consents_url": url_for("consent.index")}
+            "consents_url": url_for("consent.index"),
+            "unpersonalised": _("Not chosen for your family: listed the same for everyone, without using your data.")}
 
 
 def chosen_tab() -> str:

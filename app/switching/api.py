@@ -16,6 +16,8 @@ from flask import Blueprint, Response, jsonify, request
 from sqlmodel import Session
 
 from app.accounts.models import Resident
+from app.config import current_settings
+from app.consent import provenance
 from app.consent import transfers as door
 from app.consent.enforce import ConsentRequired
 from app.consent.items import KIND_ITEMS
@@ -183,9 +185,23 @@ def transfer_items(job_id: str) -> Response:
         fail(409, "not_ready", "This transfer is not ready to be read.")
     response = jsonify(items=[{"id": item.item_id, "sha256": item.sha256, "item": json.loads(item.body)}
                               for item in page],
-                       next_cursor=str(page[-1].seq) if len(page) == int(limit) else None)
+                       next_cursor=str(page[-1].seq) if len(page) == int(limit) else None,
+                       provided_by=_provided_by(job, page))
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _provided_by(job: TransferJob, page: list[door.ReleasedItem]) -> dict[str, Any]:
+    """The page's `provided_by` (G1: the destination's 法30条 確認): the bank, and how it obtained the page's items —
+    from the transfer's source, which the bank's own RECEIPT record of them names too."""
+    src = registry.source(job.source)
+    if src.data_source is not None:  # sent by the source, or fetched from it, at the resident's request
+        how = (f"本人の求めにより {src.data_source.legal_name}から受け取ったもの"
+               f"（{src.data_source.legal_name}による取得の経緯: {src.data_source.how_obtained}）")
+    else:  # an export the resident uploaded
+        how = f"本人が持ち込んだ {src.label_ja}のファイルから取得したもの"
+    return provenance.provided_by(current_settings(), {key: how for key in door.items_of_kinds(
+        sorted({item.kind for item in page}))})
 
 
 @bp.post("/transfers/<job_id>/receipt")

@@ -25,8 +25,20 @@ def test_production_refuses_development_backends():
     with pytest.raises(InsecureSettings):
         settings(azukari_env="production", secret_key=strong, mail_backend="smtp", password_hash_profile="fast")
     ok = settings(azukari_env="production", secret_key=strong, mail_backend="smtp", peers_enabled=True,
-                  demo_enabled=True, public_url="https://azukari.example.jp")
+                  demo_enabled=True, public_url="https://azukari.example.jp", **REGISTERED)
     assert not ok.peers_enabled and not ok.demo_enabled and ok.secure_cookies
+
+
+REGISTERED = {"bank_legal_name": "株式会社柏の葉情報銀行", "bank_address": "千葉県柏市若柴1番地",
+              "bank_representative": "代表取締役 柏 太郎"}
+
+
+def test_production_refuses_the_demo_operator_that_recipients_are_told_of():
+    """(APPI 法30条: every provision names the bank's registered name, address and representative: docs/oauth.md)"""
+    strong = "k" * 48
+    with pytest.raises(InsecureSettings, match="BANK_"):
+        settings(azukari_env="production", secret_key=strong, mail_backend="smtp")
+    assert settings(azukari_env="production", secret_key=strong, mail_backend="smtp", **REGISTERED).bank_address
 
 
 def test_development_generates_one_secret_key_in_the_instance_folder(tmp_path):

@@ -225,3 +225,20 @@ def test_a_release_whose_hidden_figure_could_be_worked_out_is_not_made(app, db, 
     monkeypatch.setattr(control, "exclusive_table", real)
     made = services.release(db, OCTOBER)  # the real rules hide the 12 too: the 3 is safe
     assert cell(made, "children_count", "2") is None and cell(made, "children_count", "1") is None
+
+
+def test_no_release_applies_eligibility_rules_the_board_has_not_approved(db, family) -> None:  # type: ignore[no-untyped-def]
+    """G6: `eligible_services` applies the eligibility rules, a profiling rule approved per version; without the
+    approval of the current version nothing is read (no ledger record) and no release is made."""
+    from app.consent.models import EthicsApproval
+    from app.recommend import rules
+
+    resident = family()
+    eligibility = next(rule for rule in rules.current_rules() if rule.key == rules.ELIGIBILITY)
+    approval = db.exec(select(EthicsApproval).where(EthicsApproval.subject_kind == rules.KIND,
+                                                    EthicsApproval.subject_key == eligibility.subject)).one()
+    db.delete(approval)  # (the board approved an older version only: the current one waits)
+    db.flush()
+    with pytest.raises(services.RulesNotApproved):
+        services.release(db, OCTOBER)
+    assert ebpm_records(db, resident) == [] and services.kept(db, OCTOBER) is None

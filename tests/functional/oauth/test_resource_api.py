@@ -7,7 +7,7 @@ import json
 
 from sqlmodel import select
 
-from app.consent import catalogue, decisions
+from app.consent import catalogue, decisions, provenance
 from app.household.models import Child, HomeAddress
 from app.inbox.models import Notice
 from app.ledger.models import RecordKind
@@ -29,14 +29,17 @@ def _provisions(db, resident):  # type: ignore[no-untyped-def]
     return [e for e in history(db, resident.principal, kinds=[RecordKind.PROVISION])]
 
 
-def test_only_the_granted_items_are_served_and_each_call_is_recorded(city, hanako, db, authorized) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_granted_items_are_served_and_each_call_is_recorded(city, hanako, db, settings, authorized) -> None:  # type: ignore[no-untyped-def]
     _household(db, hanako)
     response = city.me(authorized["access_token"])
     body = response.get_json()
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert body["items"] == {"children_count": 2, "town_group": "kashiwanoha_pilot"}
-    assert set(body) == {"sub", "recipient", "purpose", "items", "withheld", "provided_at", "record"}
-    raw = response.get_data(as_text=True)
+    assert set(body) == {"sub", "recipient", "purpose", "items", "withheld", "provided_at", "record", "provided_by"}
+    # `provided_by` is the bank's own name, address and how it obtained the items (G1; the demo bank's address is in
+    # 若柴 too): all constants, nothing of hers. The rest of the answer holds nothing she did not consent to.
+    assert body["provided_by"] == provenance.for_items(settings, ["children_count", "town_group"])
+    raw = json.dumps({key: value for key, value in body.items() if key != "provided_by"}, ensure_ascii=False)
     for leaked in ("age_bands", "2024", "若柴", "178", hanako.email, str(hanako.id)):
         assert leaked not in raw
     records = _provisions(db, hanako)

@@ -137,9 +137,14 @@ def test_a_member_outside_the_schema_fails_validation() -> None:
         "withheld": [],
         "provided_at": "2026-11-27T10:00:00+00:00",
         "record": 1,
+        "provided_by": {"name": "n", "address": "a", "representative": "r", "how_obtained": "h",
+                        "items": {"children_count": "h"}},
     }
     me = validator("GET", "/me", 200)
     assert me.is_valid(provision)
+    assert not me.is_valid({key: value for key, value in provision.items() if key != "provided_by"})  # G1: always sent
+    assert not me.is_valid({**provision, "provided_by": {**provision["provided_by"], "resident": "resident:1"}})
+    assert not me.is_valid({**provision, "provided_by": {**provision["provided_by"], "items": {"Bad Key": "h"}}})
     assert not me.is_valid({**provision, "birth_dates": ["2024-04-02"]})
     assert not me.is_valid({**provision, "items": {"children_count": 1, "home_address": "若柴178-4"}})
     assert not me.is_valid({**provision, "items": {"children_count": -1}})
@@ -158,6 +163,7 @@ def test_what_a_recipient_reads_and_sends_conforms(app, db, city, hanako, hanako
     access = token["access_token"]
     body = conforms(city.me(access), "GET", "/me")
     assert set(body["items"]) == {"children_count", "age_bands", "town_group"}
+    assert set(body["provided_by"]["items"]) == set(body["items"])  # G1: how each served item was obtained
     conforms(city.me(access, items="children_count"), "GET", "/me")
     assert city.me(access, items="home_address").status_code == 403
     conforms(city.me(access, items="home_address"), "GET", "/me")
@@ -211,6 +217,7 @@ def test_what_a_switching_source_and_destination_exchange_conforms(
     first = conforms(
         blog_a.http.get(f"/api/v1/transfers/{job.id}/items?limit=4", headers=destination), "GET", "/transfers/{id}/items"
     )
+    assert first["provided_by"]["items"] and set(first["provided_by"]["items"]) <= set(BLOG_ITEMS)  # G1
     rest = conforms(
         blog_a.http.get(f"/api/v1/transfers/{job.id}/items?cursor={first['next_cursor']}", headers=destination),
         "GET",
