@@ -26,6 +26,10 @@ EVENTS = ("azukari", "event_recommendation")
 
 @pytest.fixture
 def family(app, db, loaded_catalog, offers):  # type: ignore[no-untyped-def]  # noqa: F811
+    return wakashiba_family(app, db)
+
+
+def wakashiba_family(app, db):  # type: ignore[no-untyped-def]
     """A household in 若柴 with a 10-month-old and a 4-year-old."""
     resident = ResidentFactory()
     with app.test_request_context():

@@ -18,9 +18,6 @@ from app.consent import catalogue
 from app.consent.models import EthicsApproval
 from app.db import utcnow
 from app.errors import NotFound
-from app.household import services as household
-from app.household.ages import BirthDate
-from app.household.models import HomeAddress
 from app.jobs.models import Job, JobStatus
 from app.jobs.registry import load_registry
 from app.jobs.runner import run_next
@@ -30,7 +27,6 @@ from app.recommend.feed import feed_for
 from app.recommend.jobs import PART_KIND
 from app.recommend.models import RecommendFeed
 from tests.conftest import csrf_token, login_as
-from tests.factories.accounts import ResidentFactory
 from tests.factories.staff import StaffFactory
 from tests.functional.consent.conftest import (  # noqa: F401  (fixture)
     BOARD,
@@ -38,7 +34,7 @@ from tests.functional.consent.conftest import (  # noqa: F401  (fixture)
     loaded_catalogue,
     offer_everything,
 )
-from tests.functional.recommend.test_feed import EVENTS, ON, SERVICES, grant, processing
+from tests.functional.recommend.test_feed import EVENTS, ON, SERVICES, grant, processing, wakashiba_family
 from tests.functional.test_audit_tamper_evidence import drop_triggers
 
 FROZEN = "2026-11-26 03:00:00"  # 12:00 in Japan, on ON
@@ -53,13 +49,7 @@ def unapproved_rules(app, db, loaded_catalogue):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def consented(app, db, settings, loaded_catalog, unapproved_rules):  # type: ignore[no-untyped-def]
     """test_feed's household (若柴, a 10-month-old and a 4-year-old), consenting to both of the bank's purposes."""
-    resident = ResidentFactory()
-    with app.test_request_context():
-        household.add_child(db, resident, nickname="はると", birth=BirthDate(2026, 1, 20), counted=False)
-        household.add_child(db, resident, nickname="ゆい", birth=BirthDate(2022, 6, 10), counted=False)
-        db.add(HomeAddress(resident_id=resident.id, postal_code="277-0871", region="千葉県", locality="柏市",
-                           town="若柴", block="178-4", source="smart-life-pass"))
-        db.flush()
+    resident = wakashiba_family(app, db)
     grant(app, db, settings, resident, SERVICES)
     grant(app, db, settings, resident, EVENTS)
     return resident
