@@ -12,12 +12,17 @@ def _token(system, browser) -> str:  # type: ignore[no-untyped-def]
     return system.exchange(params["code"]).get_json()["access_token"]
 
 
-def test_a_client_past_its_limit_gets_429_and_another_client_does_not(app, db, settings, city, hanako_browser,  # type: ignore[no-untyped-def]
-                                                                        monkeypatch) -> None:
+def _another_city(app, db, settings, client_id: str) -> RecipientSystem:  # type: ignore[no-untyped-def]
+    """A second recipient system registered for the same offer, with its own key (and so its own limits)."""
     key = new_key()
     with app.app_context():
-        register_city(db, key, client_id="other-city")
-    other = RecipientSystem("other-city", key, settings.public_url.rstrip("/"), app.test_client())
+        register_city(db, key, client_id=client_id)
+    return RecipientSystem(client_id, key, settings.public_url.rstrip("/"), app.test_client())
+
+
+def test_a_client_past_its_limit_gets_429_and_another_client_does_not(app, db, settings, city, hanako_browser,  # type: ignore[no-untyped-def]
+                                                                        monkeypatch) -> None:
+    other = _another_city(app, db, settings, "other-city")
     token, other_token = _token(city, hanako_browser), _token(other, hanako_browser)
     monkeypatch.setattr(settings, "api_requests_per_client", 3)
     assert [city.me(token).status_code for _ in range(3)] == [200, 200, 200]
@@ -50,10 +55,7 @@ def test_a_refused_token_is_refused_again_from_memory_without_the_database(app, 
     measures what that saves another client); another client's token still goes through the database."""
     from app.oauth import api
 
-    key = new_key()
-    with app.app_context():
-        register_city(db, key, client_id="patient-city")
-    other = RecipientSystem("patient-city", key, settings.public_url.rstrip("/"), app.test_client())
+    other = _another_city(app, db, settings, "patient-city")
     token, other_token = _token(city, hanako_browser), _token(other, hanako_browser)
     monkeypatch.setattr(settings, "api_requests_per_client", 1)
     assert [city.me(token).status_code for _ in range(2)] == [200, 429]
