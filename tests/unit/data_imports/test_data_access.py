@@ -15,10 +15,10 @@ pytestmark = pytest.mark.smoke
 READERS = ("app/data_imports/", "app/models.py", "app/__init__.py", "app/household/views.py", "app/imports/cli.py",
            "app/consent/transfers.py", "app/consent/items.py")
 # What anyone may import of it: that an import exists, its state and counts, and how its kinds are named — and its
-# erasure (a transfer's purge, the resident's choice), which reads nothing.
+# erasure (a transfer's purge, the resident's choice, the files of an account being closed), which reads nothing.
 METADATA = {"app.data_imports.models.DataImport", "app.data_imports.models.ImportFormat",
             "app.data_imports.models.ImportStatus", "app.data_imports.messages.KIND_LABELS",
-            "app.data_imports.services.delete"}
+            "app.data_imports.services.delete", "app.data_imports.services.erase_uploads_of"}
 
 
 def test_only_the_residents_own_pages_the_cli_and_the_door_import_the_health_data() -> None:
