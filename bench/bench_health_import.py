@@ -145,6 +145,8 @@ class Launcher:
         if self.process.stdin is not None:
             self.process.stdin.close()
         self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
 
 
 LAUNCH: Launcher | None = None

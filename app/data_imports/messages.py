@@ -12,7 +12,7 @@ REFUSALS = {
     "path": _l("The archive contains file names that point outside it. It was not read, for your safety."),
     "symlink": _l("The archive contains links to other files. It was not read, for your safety."),
     "encrypted": _l("The archive is password-protected. Upload the export without a password."),
-    "ratio": _l("A file in the archive expands far more than real exports do (a “zip bomb”). It was not read."),
+    "ratio": _l("The archive, or a file in it, expands far more than real exports do (a “zip bomb”). It was not read."),
     "too_large": _l("The archive expands to more than 8 GB. It was not read."),
     # the XML (app/imports/apple_health/)
     "not_found": _l("No Apple Health data was found in the archive (export.xml is missing)."),

@@ -4,7 +4,9 @@ Nothing is extracted to disk. `SafeZip` validates every central-directory entry 
 (count, names, symlinks, encryption), skips macOS litter (`__MACOSX/`, `.DS_Store`, `._*` AppleDouble
 files), and `SafeZip.open()` returns a stream that enforces the limits while bytes are actually read:
 the per-entry compression ratio and the total uncompressed size are counted from the decompressed
-bytes, never trusted from the headers (the headers are checked too, as an early refusal).
+bytes, never trusted from the headers (the headers are checked too, as an early refusal). The whole archive is held
+to the same ratio (its uncompressed total against its size on disk), as `SafeTar` holds a tgz: the per-entry floor
+lets any entry expand 1 MiB whatever its ratio, and 8,191 such entries made 8 GiB of a 9.9 MB zip.
 
 Every refusal is an `ArchiveError` subclass with a stable `code`:
 "not_zip", "corrupt", "too_many_entries", "path", "symlink", "encrypted", "ratio", "too_large".
@@ -88,7 +90,8 @@ class Limits:
 
     `ratio_floor` is the number of uncompressed bytes an entry may always produce whatever its ratio:
     tiny, very regular files (a `.DS_Store`, an empty-ish XML) legitimately compress better than 100:1,
-    and a bomb needs far more than 1 MiB to hurt.
+    and a bomb needs far more than 1 MiB to hurt. The archive as a whole gets the same floor and `max_ratio`
+    (its uncompressed total against its size on disk): the floor of each entry does not add up to a bomb.
     """
 
     max_ratio: float = 100.0
@@ -148,6 +151,7 @@ class SafeZip:
     def __init__(self, source: str | os.PathLike[str] | BinaryIO, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self.total_read = 0
+        self.archive_size = 0
         self._furthest: dict[str, int] = {}
         self.skipped: list[str] = []
         if isinstance(source, str | os.PathLike):
@@ -177,7 +181,7 @@ class SafeZip:
     def _validate(self) -> list[ZipEntry]:
         infos = self._zip.infolist()
         self._fp.seek(0, io.SEEK_END)
-        file_size = self._fp.tell()
+        file_size = self.archive_size = self._fp.tell()
         self._fp.seek(0)
         if len(infos) > self.limits.max_entries:
             raise TooManyEntriesError(f"{len(infos)} entries, more than {self.limits.max_entries}")
@@ -204,6 +208,7 @@ class SafeZip:
             if declared_total > self.limits.max_total_bytes:
                 raise TooLargeError(f"more than {self.limits.max_total_bytes} bytes uncompressed (declared)", entry=name)
             entries.append(ZipEntry(name=name, size=info.file_size, compressed_size=info.compress_size, info=info))
+        self._check_archive_ratio(declared_total, "declared")
         return entries
 
     def _check_ratio(self, name: str, uncompressed: int, compressed: int) -> None:
@@ -211,6 +216,14 @@ class SafeZip:
             return
         if uncompressed > self.limits.max_ratio * max(compressed, 1):
             raise RatioError(f"compression ratio above {self.limits.max_ratio:g}:1 in {name!r}", entry=name)
+
+    def _check_archive_ratio(self, uncompressed: int, how: str) -> None:
+        """The whole archive's ratio: entries each under the floor (so never checked alone) must not add up to a bomb.
+        zipfile stops every entry at its declared size, so the declared total bounds what can be read; the streamed
+        total is checked too (defence in depth, as for `max_total_bytes`)."""
+        if uncompressed > self.limits.ratio_floor and uncompressed > self.limits.max_ratio * max(self.archive_size, 1):
+            raise RatioError(f"compression ratio above {self.limits.max_ratio:g}:1 over the whole archive ({how}: "
+                             f"{uncompressed} bytes from {self.archive_size})")
 
     def entries(self) -> list[ZipEntry]:
         """The regular-file entries, in archive order, without macOS litter."""
@@ -247,6 +260,7 @@ class SafeZip:
         if self.total_read > self.limits.max_total_bytes:
             raise TooLargeError(f"more than {self.limits.max_total_bytes} bytes uncompressed", entry=entry.name)
         self._check_ratio(entry.name, entry_bytes, entry.compressed_size if compressed_used is None else compressed_used)
+        self._check_archive_ratio(self.total_read, "read")
 
     def close(self) -> None:
         zf = getattr(self, "_zip", None)

