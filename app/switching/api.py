@@ -104,6 +104,8 @@ def intake_records(job_id: str) -> Response:
         fail(400, "invalid_request", f"records must be a list of 1 to {MAX_RECORDS} objects.")
     if not all(isinstance(record, dict) for record in records):
         fail(400, "invalid_request", "Every record must be a JSON object.")
+    if not all(isinstance(record[key], str) for record in records for key in ("kind", "id") if key in record):
+        fail(400, "invalid_request", "A record's kind and id are strings.")  # (a kind we cannot read is skipped)
     if _has_nul(records):
         fail(400, "invalid_request", "Records cannot contain NUL characters.")
     allowed = _intake_kinds(session, resident, client, token.scope_list(), job)

@@ -26,9 +26,13 @@ from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    ensure_resource_availability,
+    ignored_auth,
+    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+    use_after_free,
 )
 from sqlmodel import Session
 
@@ -54,7 +58,8 @@ from tests.functional.switching.conftest import (  # noqa: F401  (fixtures)
 )
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance]
+          response_headers_conformance, negative_data_rejection, ignored_auth, use_after_free,
+          ensure_resource_availability]
 QUICK = {"max_examples": 25, "derandomize": True}
 SLOW = {"max_examples": 300}
 # One Hypothesis run per operation: the fixtures (hanako, the clients, their tokens) serve every example, and each example's
@@ -164,12 +169,16 @@ def test_linked_workflows_answer_as_documented_at_length(bank: Bank) -> None:
 
 def test_what_fuzzing_found_is_a_documented_400(bank: Bank) -> None:
     """Inputs that were 500s: a lone surrogate in a notice (valid JSON, no UTF-8), a NUL in a record (PostgreSQL
-    text cannot hold it), JSON nested deeper than the parser recurses. Each is now a 400 in the API's error shape."""
+    text cannot hold it), JSON nested deeper than the parser recurses; and records whose kind or id is not a string,
+    which were answered 200 as "duplicates" (found by `negative_data_rejection`). Each is now a 400 in the API's
+    error shape."""
     too_deep = "[" * 100_000
     sent = [("/notices", {"id": "n-1", "title": "\ud800"}),
             ("/notices", {"id": "n-2", "title": "t", "body": "a\udfffb"}),
             (f"/intake/{bank.waiting}/records", {"records": [{"kind": "blogger#post", "id": "x\x00"}]}),
             (f"/intake/{bank.waiting}/records", {"records": [{"kind": "blogger#post", "id": "y", "labels": ["\x00"]}]}),
+            (f"/intake/{bank.waiting}/records", {"records": [{"kind": True, "id": None}]}),
+            (f"/intake/{bank.waiting}/records", {"records": [{"kind": "blogger#post", "id": 7}]}),
             ("/notices", too_deep),
             (f"/intake/{bank.waiting}/records", '{"records": ' + too_deep),
             (f"/intake/{bank.waiting}/complete", '{"counts": ' + too_deep),
