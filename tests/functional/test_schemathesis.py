@@ -28,7 +28,6 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     ensure_resource_availability,
     ignored_auth,
-    negative_data_rejection,
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
@@ -58,8 +57,11 @@ from tests.functional.switching.conftest import (  # noqa: F401  (fixtures)
 )
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
-          response_headers_conformance, negative_data_rejection, ignored_auth, use_after_free,
-          ensure_resource_availability]
+          response_headers_conformance, ignored_auth, use_after_free, ensure_resource_availability]
+# `negative_data_rejection` is not among them (docs/decisions.md § Fuzzing): every case is sent with the client's
+# bearer token, so a negative case whose mutation is dropping the Authorization header arrives authorized, and an
+# undocumented query parameter is ignored, as HTTP APIs do; either is "accepted" by that check, case by case, as the
+# draw varies between machines. What it found is kept in `test_what_fuzzing_found_is_a_documented_400`.
 QUICK = {"max_examples": 25, "derandomize": True}
 SLOW = {"max_examples": 300}
 # One Hypothesis run per operation: the fixtures (hanako, the clients, their tokens) serve every example, and each example's
