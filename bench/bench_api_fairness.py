@@ -37,7 +37,6 @@ import requests
 from app import create_app
 from app.db import get_database
 
-ROOT = Path(__file__).resolve().parent.parent
 RESIDENTS, CONSENTING = 200, 40  # 40 consenting residents over load.RECIPIENT_CLIENTS clients, round robin
 
 
@@ -147,8 +146,7 @@ def main() -> int:
         return 0
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-        if pg_folder is not None:
-            bench_feed.run(str(ROOT / "scripts" / "pg.sh"), "stop", str(pg_folder))
+        bench_feed.stop_database(pg_folder)
 
 
 if __name__ == "__main__":

@@ -81,6 +81,26 @@ def start_database(args: argparse.Namespace) -> tuple[str, Path | None]:
     return url, Path(folder)
 
 
+def stop_database(pg_folder: Path | None) -> None:
+    """Stop the throwaway cluster `start_database` made (none when the run was given --database-url)."""
+    if pg_folder is not None:
+        run(str(ROOT / "scripts" / "pg.sh"), "stop", str(pg_folder))
+
+
+def clean_up(workdir: Path, kept: str, database_url: str, pg_folder: Path | None, *, keep: bool,
+             succeeded: bool) -> None:
+    """The end of a benchmark run: the work folder goes unless the run failed or --keep (then it says what it
+    holds); the throwaway PostgreSQL stops unless --keep (then it says how to stop it)."""
+    if succeeded and not keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        print(f"work folder kept ({kept}): {workdir}")
+    if pg_folder is not None and keep:
+        print(f"PostgreSQL left running: {database_url}\n  stop it with: scripts/pg.sh stop {pg_folder}")
+    elif not keep:
+        stop_database(pg_folder)
+
+
 def prepare_schema() -> None:
     run(str(VENV_BIN / "alembic"), "upgrade", "head")
     print("  " + run(str(VENV_BIN / "flask"), "--app", "app", "consent", "load-catalogue"))
@@ -299,15 +319,7 @@ def main() -> int:
         succeeded = True
         return 0
     finally:
-        if succeeded and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"work folder kept (gunicorn log, cookies): {workdir}")
-        if pg_folder is not None:
-            if args.keep:
-                print(f"PostgreSQL left running: {database_url}\n  stop it with: scripts/pg.sh stop {pg_folder}")
-            else:
-                run(str(ROOT / "scripts" / "pg.sh"), "stop", str(pg_folder))
+        clean_up(workdir, "gunicorn log, cookies", database_url, pg_folder, keep=args.keep, succeeded=succeeded)
 
 
 if __name__ == "__main__":

@@ -137,8 +137,7 @@ class Stack:
         self.server.stop()
         for peer in self.peers.values():
             peer.stop()
-        if self.pg_folder is not None:
-            bench_feed.run(str(ROOT / "scripts" / "pg.sh"), "stop", str(self.pg_folder))
+        bench_feed.stop_database(self.pg_folder)
 
 
 # ---------------------------------------------------------------------------------------------------------------

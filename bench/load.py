@@ -22,7 +22,6 @@ import math
 import os
 import platform
 import secrets
-import shutil
 import signal
 import subprocess
 import sys
@@ -422,15 +421,8 @@ def main() -> int:
         succeeded = True
         return 0
     finally:
-        if succeeded and not args.keep:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            print(f"work folder kept (gunicorn, worker and locust logs, fixtures): {workdir}")
-        if pg_folder is not None:
-            if args.keep:
-                print(f"PostgreSQL left running: {database_url}\n  stop it with: scripts/pg.sh stop {pg_folder}")
-            else:
-                bench_feed.run(str(ROOT / "scripts" / "pg.sh"), "stop", str(pg_folder))
+        bench_feed.clean_up(workdir, "gunicorn, worker and locust logs, fixtures", database_url, pg_folder,
+                            keep=args.keep, succeeded=succeeded)
 
 
 if __name__ == "__main__":
